@@ -1,0 +1,166 @@
+"""appcluster: a cluster-mode web app and everything it needs, composed from the stack's config."""
+import pulumi
+import pulumi_kubernetes as k8s
+
+import config
+from components import k8s as conv
+from components.app_cluster import AppCluster, AppClusterArgs
+from components.database import Database, DatabaseArgs
+from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.network_policy import NetworkPolicy, NetworkPolicyArgs, Protected
+from components.redis import PORT as REDIS_PORT, Redis, RedisArgs
+from components.shared_secrets import DATABASE_PASSWORD, REDIS_PASSWORD, SharedSecrets, SharedSecretsArgs
+from components.shared_storage import SharedStorage, SharedStorageArgs
+from profiles.wiring import Sensitive, resolve
+
+try:
+    cfg = config.from_pulumi()
+except config.ConfigError as error:
+    # A clean one-line failure before any resource is declared; no traceback for a config mistake.
+    raise pulumi.RunError(str(error)) from None
+
+app = cfg.app_name
+kube = cfg.kubernetes
+provider = k8s.Provider(
+    "kubernetes",
+    kubeconfig=kube.kubeconfig,
+    context=kube.context,
+    render_yaml_to_directory=kube.render_yaml_to_directory,
+    enable_server_side_apply=kube.render_yaml_to_directory is None,
+)
+opts = pulumi.ResourceOptions(providers={"kubernetes": provider})
+
+namespace: pulumi.Input[str] = kube.namespace
+if kube.create_namespace:
+    namespace = k8s.core.v1.Namespace(
+        "namespace",
+        metadata={
+            "name": kube.namespace,
+            "labels": {
+                **conv.labels(app, "namespace"),
+                # Root images (NocoBase, New API) need baseline; warn on anything short of restricted.
+                "pod-security.kubernetes.io/enforce": "baseline",
+                "pod-security.kubernetes.io/warn": "restricted",
+                "pod-security.kubernetes.io/audit": "restricted",
+            },
+        },
+        opts=pulumi.ResourceOptions(provider=provider, protect=cfg.protect),
+    ).metadata.name
+
+secrets_cfg = cfg.secrets
+in_cluster_db = cfg.database.mode == "in-cluster" and cfg.database.engine != "sqlite"
+in_cluster_redis = cfg.redis.mode == "in-cluster"
+plain = lambda s: s.get_secret_value() if s is not None else None  # noqa: E731
+shared = SharedSecrets(
+    "shared-secrets",
+    SharedSecretsArgs(
+        app_name=app,
+        namespace=namespace,
+        labels=conv.labels(app, "secrets"),
+        app_secrets=cfg.app_secrets,
+        provided={
+            **{s.env: plain(secrets_cfg.app_secret(s.env)) for s in cfg.app_secrets},
+            DATABASE_PASSWORD: plain(secrets_cfg.database_password),
+            REDIS_PASSWORD: plain(secrets_cfg.redis_password),
+        },
+        database_password=in_cluster_db,
+        redis_password=in_cluster_redis,
+    ),
+    opts=opts,
+)
+
+redis = Redis(
+    "redis",
+    RedisArgs(
+        app_name=app, namespace=namespace, mode=cfg.redis.mode, image=cfg.redis.image,
+        password=shared.values.get(REDIS_PASSWORD), secret_name=shared.secret_name,
+        storage_size=cfg.redis.storage_size, storage_class=cfg.redis.storage_class,
+        resources=cfg.redis.resources.to_k8s(), protect=cfg.protect, url=plain(secrets_cfg.redis_url),
+    ),
+    opts=opts,
+)
+sources = {f"redis.{use}": Sensitive(url) for use, url in redis.urls.items()}
+
+database = None
+if cfg.database.engine != "sqlite":
+    db = cfg.database
+    database = Database(
+        "database",
+        DatabaseArgs(
+            app_name=app, namespace=namespace, mode=db.mode, engine=db.engine, port=db.port, name=db.name,
+            user=db.user, image=db.resolved_image, password=shared.values.get(DATABASE_PASSWORD),
+            secret_name=shared.secret_name, storage_size=db.storage_size, storage_class=db.storage_class,
+            resources=db.resources.to_k8s(), protect=cfg.protect, url=plain(secrets_cfg.database_url),
+        ),
+        opts=opts,
+    )
+    sources.update(database.bindings)
+
+storage = SharedStorage(
+    "shared-storage",
+    SharedStorageArgs(
+        app_name=app, namespace=namespace, mode=cfg.storage.mode, size=cfg.storage.size,
+        storage_class=cfg.storage.storage_class,
+        nfs_server=cfg.storage.nfs.server if cfg.storage.nfs else None,
+        nfs_path=cfg.storage.nfs.path if cfg.storage.nfs else "/",
+        protect=cfg.protect,
+    ),
+    opts=opts,
+)
+
+security = cfg.app.security_context
+run_as_user = security.run_as_user if security.run_as_user is not None else cfg.profile.run_as_user
+cluster = AppCluster(
+    "app",
+    AppClusterArgs(
+        app_name=app, namespace=namespace, image=cfg.app_image, port=cfg.app_port,
+        health_path=cfg.health_path, data_path=cfg.data_path, replicas=cfg.app.replicas,
+        env=resolve(cfg.env, sources), replica_env=cfg.profile.replica_env,
+        shared_secret_name=shared.secret_name, storage_claim=storage.claim_name,
+        resources=cfg.app.resources.to_k8s(), run_as_user=run_as_user,
+        read_only_root=security.read_only_root_filesystem, capabilities=cfg.profile.capabilities,
+        termination_grace_seconds=cfg.app.termination_grace_period_seconds,
+        startup_timeout_seconds=cfg.app.startup_timeout_seconds, autoscaling=cfg.app.autoscaling,
+        spread_keys=kube.spread_topology_keys,
+    ),
+    # The app starts only once what it connects to has been declared (and, against a cluster, is ready).
+    opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+        depends_on=[r for r in (shared, redis, database, storage) if r is not None])),
+)
+
+lb_cfg = cfg.load_balancer
+lb = LoadBalancer(
+    "load-balancer",
+    LoadBalancerArgs(
+        app_name=app, namespace=namespace, pod_selector=cluster.pod_selector, service_type=lb_cfg.service_type,
+        port=lb_cfg.port, sticky=lb_cfg.sticky, sticky_timeout_seconds=lb_cfg.sticky_timeout_seconds,
+        weights=lb_cfg.weights.model_dump() if cfg.app.profile == "new-api" else {},
+        ingress_host=lb_cfg.ingress.host if lb_cfg.ingress.enabled else None,
+        ingress_class=lb_cfg.ingress.class_name, tls_secret_name=lb_cfg.ingress.tls_secret_name,
+        ingress_annotations=lb_cfg.ingress.annotations,
+    ),
+    opts=opts,
+)
+
+protected = []
+if in_cluster_redis:
+    protected.append(Protected("redis", redis.pod_labels, REDIS_PORT))
+if database is not None and in_cluster_db:
+    protected.append(Protected("database", database.pod_labels, cfg.database.port))
+NetworkPolicy(
+    "network-policy",
+    NetworkPolicyArgs(app_name=app, namespace=namespace, app_selector=cluster.pod_selector,
+                      app_port=cfg.app_port, protected=protected),
+    opts=opts,
+)
+
+pulumi.export("profile", cfg.app.profile)
+pulumi.export("namespace", namespace)
+pulumi.export("url", lb.url)
+pulumi.export("instances", cfg.app.replicas)
+pulumi.export("maxInstances", cfg.max_instances)
+pulumi.export("sharedSecretName", shared.secret_name)
+pulumi.export("redisHost", redis.host)
+if database is not None:
+    pulumi.export("databaseHost", database.host)
+pulumi.export("storageClaim", storage.claim_name)

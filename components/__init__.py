@@ -1,0 +1,1 @@
+"""appcluster's building blocks, one ComponentResource per file."""

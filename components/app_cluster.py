@@ -1,0 +1,184 @@
+"""AppCluster: the application's instances, in two roles.
+
+primary: exactly one instance. It starts first and runs plugin installs / migrations (New API's
+master). `Recreate`, so an update never runs two at once.
+replicas: the remaining instances (New API: NODE_TYPE=slave), declared to depend on the primary, so
+Pulumi creates or updates them only once the provider has seen the primary become ready.
+
+Every instance reads the same shared Secret for its app secrets and one connections Secret for
+URLs and DSNs that embed credentials; no secret is ever a literal env value.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import k8s as conv
+from config.app import Autoscaling
+from profiles.wiring import PodName, Resolved, Sensitive, SharedSecretKey
+
+PRIMARY, REPLICAS = "primary", "replicas"
+COMPONENT = "app"
+PROBE_PERIOD = 10
+
+
+@dataclass
+class AppClusterArgs:
+    app_name: str
+    namespace: pulumi.Input[str]
+    image: str
+    port: int
+    health_path: str
+    data_path: str
+    replicas: int  # all instances, the primary included
+    env: Mapping[str, Resolved]
+    shared_secret_name: pulumi.Input[str]
+    storage_claim: pulumi.Input[str]
+    resources: Mapping
+    replica_env: Mapping[str, str] = field(default_factory=dict)
+    run_as_user: Optional[int] = None
+    read_only_root: bool = False
+    capabilities: Sequence[str] = ()
+    termination_grace_seconds: int = 60
+    startup_timeout_seconds: int = 900
+    autoscaling: Autoscaling = field(default_factory=Autoscaling)
+    spread_keys: Sequence[str] = ()
+
+
+class AppCluster(pulumi.ComponentResource):
+    primary_name: pulumi.Output[str]
+    replicas_name: Optional[pulumi.Output[str]]
+    # Selects every instance that serves requests (both roles).
+    pod_selector: Mapping[str, str]
+
+    def __init__(self, name: str, args: AppClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("appcluster:index:AppCluster", name, None, opts)
+        self.pod_selector = conv.selector(args.app_name, COMPONENT)
+        env = self._env(name, args)
+
+        primary = self._deployment(name, args, PRIMARY, 1, env, depends_on=[])
+        self.primary_name = primary.metadata.name
+        self.replicas_name = None
+        replica_count = args.replicas - 1
+        if args.autoscaling.enabled:
+            replica_count = max(replica_count, args.autoscaling.min_replicas)
+        if replica_count > 0:
+            replica_env = env + [{"name": k, "value": v} for k, v in args.replica_env.items()]
+            replicas = self._deployment(name, args, REPLICAS, replica_count, replica_env, depends_on=[primary])
+            self.replicas_name = replicas.metadata.name
+            if args.autoscaling.enabled:
+                self._autoscaler(name, args, replicas)
+
+        if args.replicas > 1 or args.autoscaling.enabled:
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-pdb",
+                metadata={"name": args.app_name, "namespace": args.namespace, "labels": conv.labels(args.app_name, COMPONENT)},
+                # One voluntary disruption at a time, whatever the current size.
+                spec={"maxUnavailable": 1, "selector": {"matchLabels": dict(self.pod_selector)}},
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.register_outputs({"primary_name": self.primary_name, "replicas_name": self.replicas_name})
+
+    def _env(self, name: str, args: AppClusterArgs) -> list[dict]:
+        sensitive = {k: v.value for k, v in args.env.items() if isinstance(v, Sensitive)}
+        connections = None
+        if sensitive:
+            connections = k8s.core.v1.Secret(
+                f"{name}-connections",
+                metadata={"name": f"{args.app_name}-connections", "namespace": args.namespace,
+                          "labels": conv.labels(args.app_name, COMPONENT)},
+                type="Opaque",
+                string_data={k: pulumi.Output.secret(v) for k, v in sensitive.items()},
+                opts=pulumi.ResourceOptions(parent=self),
+            ).metadata.name
+
+        def var(key: str, value: Resolved) -> dict:
+            if isinstance(value, SharedSecretKey):
+                return {"name": key, "valueFrom": {"secretKeyRef": {"name": args.shared_secret_name, "key": value.key}}}
+            if isinstance(value, Sensitive):
+                return {"name": key, "valueFrom": {"secretKeyRef": {"name": connections, "key": key}}}
+            if isinstance(value, PodName):
+                return {"name": key, "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}
+            return {"name": key, "value": value.value}
+
+        return [var(k, v) for k, v in args.env.items()]
+
+    def _deployment(self, name: str, args: AppClusterArgs, role: str, count: int, env: list[dict],
+                    depends_on: list[pulumi.Resource]) -> k8s.apps.v1.Deployment:
+        pod_labels = conv.labels(args.app_name, COMPONENT, role)
+        http = {"path": args.health_path, "port": "http", "scheme": "HTTP"}
+        if role == PRIMARY:
+            # Never two primaries: the old one is gone before the new one migrates.
+            strategy = {"type": "Recreate"}
+        else:
+            # maxSurge 0: a rollout never adds an instance beyond the 32 worker IDs.
+            strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
+        volumes = [{"name": "data", "persistentVolumeClaim": {"claimName": args.storage_claim}}]
+        mounts = [{"name": "data", "mountPath": args.data_path}]
+        if args.read_only_root:
+            volumes.append({"name": "tmp", "emptyDir": {}})
+            mounts.append({"name": "tmp", "mountPath": "/tmp"})
+        spec = {
+            "replicas": count,
+            "revisionHistoryLimit": 5,
+            "strategy": strategy,
+            "selector": {"matchLabels": {**self.pod_selector, conv.ROLE_LABEL: role}},
+            "template": {
+                "metadata": {"labels": pod_labels},
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": False,
+                    # Graceful shutdown releases locks and worker IDs before the pod goes.
+                    "terminationGracePeriodSeconds": args.termination_grace_seconds,
+                    "securityContext": conv.pod_security_context(args.run_as_user),
+                    "topologySpreadConstraints": conv.spread(args.spread_keys, self.pod_selector),
+                    "containers": [{
+                        "name": COMPONENT,
+                        "image": args.image,
+                        "ports": [{"name": "http", "containerPort": args.port, "protocol": "TCP"}],
+                        "env": env,
+                        "resources": dict(args.resources),
+                        "securityContext": conv.container_security_context(
+                            args.run_as_user, args.read_only_root, args.capabilities),
+                        # The health endpoint answers 503 while installing or migrating: the startup
+                        # probe waits that out so liveness never kills a pod mid-upgrade.
+                        "startupProbe": {"httpGet": http, "periodSeconds": PROBE_PERIOD, "timeoutSeconds": 5,
+                                         "failureThreshold": math.ceil(args.startup_timeout_seconds / PROBE_PERIOD)},
+                        "readinessProbe": {"httpGet": http, "periodSeconds": PROBE_PERIOD, "timeoutSeconds": 5,
+                                           "failureThreshold": 3},
+                        "livenessProbe": {"httpGet": http, "periodSeconds": 20, "timeoutSeconds": 5,
+                                          "failureThreshold": 3},
+                        "volumeMounts": mounts,
+                    }],
+                    "volumes": volumes,
+                },
+            },
+        }
+        ignore = ["spec.replicas"] if role == REPLICAS and args.autoscaling.enabled else []
+        return k8s.apps.v1.Deployment(
+            f"{name}-{role}",
+            metadata={"name": f"{args.app_name}-{role}", "namespace": args.namespace, "labels": pod_labels},
+            spec=spec,
+            # ignore_changes: once the HPA owns the replica count, an update must not reset it.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, ignore_changes=ignore),
+        )
+
+    def _autoscaler(self, name: str, args: AppClusterArgs, target: k8s.apps.v1.Deployment) -> None:
+        scaling = args.autoscaling
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-hpa",
+            metadata={"name": f"{args.app_name}-{REPLICAS}", "namespace": args.namespace,
+                      "labels": conv.labels(args.app_name, COMPONENT, REPLICAS)},
+            spec={
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target.metadata.name},
+                "minReplicas": scaling.min_replicas,
+                "maxReplicas": scaling.max_replicas,
+                "metrics": [{"type": "Resource", "resource": {
+                    "name": "cpu", "target": {"type": "Utilization", "averageUtilization": scaling.target_cpu_percent}}}],
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -1,0 +1,53 @@
+"""NetworkPolicy: Redis and the database accept connections only from the app's own pods, and the
+app pods only on their HTTP port."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import k8s as conv
+
+
+@dataclass(frozen=True)
+class Protected:
+    """Pods (by selector) that only the app may reach, on one port."""
+
+    component: str
+    pod_selector: Mapping[str, str]
+    port: int
+
+
+@dataclass
+class NetworkPolicyArgs:
+    app_name: str
+    namespace: pulumi.Input[str]
+    app_selector: Mapping[str, str]
+    app_port: int
+    protected: Sequence[Protected]
+
+
+class NetworkPolicy(pulumi.ComponentResource):
+    def __init__(self, name: str, args: NetworkPolicyArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("appcluster:index:NetworkPolicy", name, None, opts)
+        rules = [Protected("app", args.app_selector, args.app_port)] + list(args.protected)
+        for target in rules:
+            # The app itself is reached by the load balancer / ingress controller, from anywhere.
+            sources = [] if target.component == "app" else [{"podSelector": {"matchLabels": dict(args.app_selector)}}]
+            rule: dict = {"ports": [{"protocol": "TCP", "port": target.port}]}
+            if sources:
+                rule["from"] = sources
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{target.component}",
+                metadata={"name": f"{args.app_name}-{target.component}", "namespace": args.namespace,
+                          "labels": conv.labels(args.app_name, target.component)},
+                spec={
+                    "podSelector": {"matchLabels": dict(target.pod_selector)},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [rule],
+                },
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.register_outputs({})

@@ -1,0 +1,86 @@
+"""Redis: one server for cache, pub/sub, locks, queue and worker IDs, one DB index per use.
+
+mode in-cluster: a single-replica StatefulSet with AUTH and an append-only file on a PVC, behind a
+ClusterIP Service. mode external: an existing server whose URL comes from a config secret.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Optional
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pulumi
+
+from components import k8s as conv
+from components.shared_secrets import REDIS_PASSWORD
+from profiles import REDIS_DB_INDEX
+
+PORT = 6379
+REDIS_UID = 999  # the official image's redis user
+
+
+@dataclass
+class RedisArgs:
+    app_name: str
+    namespace: pulumi.Input[str]
+    mode: str
+    # in-cluster
+    image: str = ""
+    password: Optional[pulumi.Input[str]] = None
+    secret_name: Optional[pulumi.Input[str]] = None
+    storage_size: str = "8Gi"
+    storage_class: Optional[str] = None
+    resources: Optional[Mapping] = None
+    protect: bool = True
+    # external
+    url: Optional[pulumi.Input[str]] = None
+
+
+def _with_db(base: str, index: int) -> str:
+    parts = urlsplit(base)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{index}", parts.query, ""))
+
+
+class Redis(pulumi.ComponentResource):
+    host: pulumi.Output[str]
+    port: pulumi.Output[int]
+    # One URL (with credentials, so secret) per use: cache, pubsub, lock, queue, workerId.
+    urls: dict[str, pulumi.Output[str]]
+    pod_labels: Mapping[str, str]
+
+    def __init__(self, name: str, args: RedisArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("appcluster:index:Redis", name, None, opts)
+        self.pod_labels = conv.selector(args.app_name, "redis")
+        if args.mode == "external":
+            base = pulumi.Output.secret(args.url)
+            self.host = base.apply(lambda u: urlsplit(u).hostname or "")
+            self.port = base.apply(lambda u: urlsplit(u).port or PORT)
+        else:
+            base = self._in_cluster(name, args)
+        self.urls = {use: pulumi.Output.secret(base.apply(lambda u, i=i: _with_db(u, i))) for use, i in REDIS_DB_INDEX.items()}
+        self.register_outputs({"host": self.host, "port": self.port})
+
+    def _in_cluster(self, name: str, args: RedisArgs) -> pulumi.Output[str]:
+        # The password reaches redis-server through the environment, never the manifest.
+        ping = ["sh", "-c", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 ping | grep -q PONG']
+        self.host = conv.single_stateful_server(
+            self, name, app=args.app_name, component="redis", namespace=args.namespace, port=PORT,
+            uid=REDIS_UID, data_path="/data", storage_size=args.storage_size, storage_class=args.storage_class,
+            protect=args.protect, grace_seconds=30,
+            container={
+                "name": "redis",
+                "image": args.image,
+                "args": ["--requirepass", f"$({REDIS_PASSWORD})", "--appendonly", "yes", "--dir", "/data"],
+                "env": [{
+                    "name": REDIS_PASSWORD,
+                    "valueFrom": {"secretKeyRef": {"name": args.secret_name, "key": REDIS_PASSWORD}},
+                }],
+                "resources": dict(args.resources or {}),
+                "readinessProbe": conv.exec_probe(ping, period=5),
+                "livenessProbe": conv.exec_probe(ping, period=15, failures=4),
+            },
+        )
+        self.port = pulumi.Output.from_input(PORT)
+        return pulumi.Output.all(args.password, self.host).apply(
+            lambda v: f"redis://:{quote(v[0], safe='')}@{v[1]}:{PORT}"
+        )

@@ -1,0 +1,70 @@
+"""SharedSecrets: the secrets every instance must share, in one Kubernetes Secret.
+
+Each value comes from stack config when set there, else from pulumi_random, generated once and
+kept in state (stable across updates). Every output is a Pulumi secret.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from profiles import AppSecret
+
+DATABASE_PASSWORD = "DATABASE_PASSWORD"
+REDIS_PASSWORD = "REDIS_PASSWORD"
+
+
+@dataclass
+class SharedSecretsArgs:
+    app_name: str
+    namespace: pulumi.Input[str]
+    labels: Mapping[str, str]
+    app_secrets: Sequence[AppSecret]
+    # Values set in stack config, by key (env name / DATABASE_PASSWORD / REDIS_PASSWORD).
+    provided: Mapping[str, Optional[str]] = field(default_factory=dict)
+    database_password: bool = True
+    redis_password: bool = True
+
+
+class SharedSecrets(pulumi.ComponentResource):
+    secret_name: pulumi.Output[str]
+    values: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: SharedSecretsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("appcluster:index:SharedSecrets", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        wanted = [(s.env, s.kind) for s in args.app_secrets]
+        if args.database_password:
+            wanted.append((DATABASE_PASSWORD, "password"))
+        if args.redis_password:
+            wanted.append((REDIS_PASSWORD, "password"))
+
+        self.values = {}
+        for key, kind in wanted:
+            given = args.provided.get(key)
+            if given is not None:
+                self.values[key] = pulumi.Output.secret(given)
+            elif kind == "hex32":
+                self.values[key] = random.RandomBytes(f"{name}-{key.lower().replace('_', '-')}", length=32, opts=child).hex
+            else:
+                # Alphanumeric only: the value ends up inside connection URLs and DSNs.
+                self.values[key] = random.RandomPassword(
+                    f"{name}-{key.lower().replace('_', '-')}", length=48 if key not in (DATABASE_PASSWORD, REDIS_PASSWORD) else 32,
+                    special=False, opts=child,
+                ).result
+            self.values[key] = pulumi.Output.secret(self.values[key])
+
+        secret = k8s.core.v1.Secret(
+            f"{name}-secret",
+            metadata={"name": f"{args.app_name}-shared", "namespace": args.namespace, "labels": dict(args.labels)},
+            type="Opaque",
+            string_data=self.values,
+            opts=child,
+        )
+        self.secret_name = secret.metadata.name
+        self.register_outputs({"secret_name": self.secret_name})

@@ -1,0 +1,93 @@
+"""The application: which profile, which image, how many instances and how they run."""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, Optional
+
+from pydantic import AfterValidator, Field, HttpUrl, model_validator
+
+from config.base import DnsLabel, Image, Model, Port, Resources
+from profiles import PLATFORM_BINDINGS
+
+MAX_INSTANCES = 32  # snowflake IDs carry 5 bits of worker ID: 0..31
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.match(value):
+        raise ValueError("must be an environment variable name: letters, digits and '_', not starting with a digit")
+    return value
+
+
+def _binding(value: str) -> str:
+    if value not in PLATFORM_BINDINGS:
+        raise ValueError(f"must be one of {', '.join(sorted(PLATFORM_BINDINGS))}")
+    return value
+
+
+def _path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError("must be an absolute path starting with '/'")
+    return value
+
+
+EnvName = Annotated[str, AfterValidator(_env_name)]
+Binding = Annotated[str, AfterValidator(_binding)]
+AbsPath = Annotated[str, AfterValidator(_path)]
+
+
+class Autoscaling(Model):
+    """A HorizontalPodAutoscaler on the replica role (the primary is always exactly one)."""
+
+    enabled: bool = False
+    min_replicas: int = Field(2, ge=1, le=MAX_INSTANCES - 1)
+    max_replicas: int = Field(8, ge=1, le=MAX_INSTANCES - 1)
+    target_cpu_percent: int = Field(70, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "Autoscaling":
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"minReplicas ({self.min_replicas}) must not exceed maxReplicas ({self.max_replicas})"
+            )
+        return self
+
+
+class GenericSettings(Model):
+    """For profile `generic`: which variables get a shared secret and which get platform values."""
+
+    secret_env: list[EnvName] = []
+    env_map: dict[EnvName, Binding] = {}
+
+
+class SecurityContext(Model):
+    """Leave unset to use the profile's choice; set runAsUser for images that run as non-root."""
+
+    run_as_user: Optional[int] = Field(None, ge=1)
+    read_only_root_filesystem: bool = False
+
+
+class AppConfig(Model):
+    profile: Literal["nocobase", "new-api", "generic"]
+    name: Optional[DnsLabel] = None
+    image: Optional[Image] = None
+    port: Optional[Port] = None
+    health_path: Optional[AbsPath] = None
+    data_path: Optional[AbsPath] = None
+    # Total instances: one primary plus (replicas - 1) on the replica role.
+    replicas: int = Field(3, ge=1, le=MAX_INSTANCES)
+    processes_per_instance: int = Field(1, ge=1, le=MAX_INSTANCES)
+    autoscaling: Autoscaling = Autoscaling()
+    resources: Resources = Resources()
+    security_context: SecurityContext = SecurityContext()
+    termination_grace_period_seconds: int = Field(60, ge=5, le=3600)
+    # How long a first start or an upgrade may take before the startup probe gives up.
+    startup_timeout_seconds: int = Field(900, ge=30, le=7200)
+    timezone: str = "UTC"
+    env: dict[EnvName, str] = {}
+    plugins: Optional[list[str]] = None
+    frontend_base_url: Optional[HttpUrl] = None
+    sync_frequency_seconds: int = Field(60, ge=1, le=3600)
+    batch_update_interval_seconds: int = Field(5, ge=1, le=3600)
+    generic: Optional[GenericSettings] = None

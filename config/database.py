@@ -1,0 +1,31 @@
+"""The database: one entry point, whatever sits behind it."""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from config.base import ByteSize, Image, Model, Resources
+
+DEFAULT_IMAGES = {"postgres": "postgres:17.6", "mysql": "mysql:8.4.6"}
+DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306}
+
+
+class DatabaseConfig(Model):
+    # in-cluster: a StatefulSet here; external: `secrets.databaseUrl`, an existing server or proxy.
+    mode: Literal["in-cluster", "external"] = "in-cluster"
+    engine: Literal["postgres", "mysql", "sqlite"] = "postgres"
+    image: Optional[Image] = None
+    name: str = Field("appcluster", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    user: str = Field("appcluster", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
+    storage_size: ByteSize = "20Gi"
+    storage_class: Optional[str] = None
+    resources: Resources = Resources(cpu_request="250m", memory_request="512Mi", cpu_limit="2", memory_limit="2Gi")
+
+    @property
+    def resolved_image(self) -> str:
+        return self.image or DEFAULT_IMAGES[self.engine]
+
+    @property
+    def port(self) -> int:
+        return DEFAULT_PORTS[self.engine]

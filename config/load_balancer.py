@@ -1,0 +1,32 @@
+"""How traffic reaches the instances."""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from config.base import Model, Port
+
+
+class IngressConfig(Model):
+    enabled: bool = False
+    host: Optional[str] = Field(None, pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
+    class_name: Optional[str] = None
+    tls_secret_name: Optional[str] = None
+    annotations: dict[str, str] = {}
+
+
+class Weights(Model):
+    """Share of traffic per role where the load balancer supports weights (vendor guide: 3 / 5)."""
+
+    primary: int = Field(3, ge=0, le=999)
+    replicas: int = Field(5, ge=0, le=999)
+
+
+class LoadBalancerConfig(Model):
+    service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
+    port: Port = 80
+    sticky: bool = False
+    sticky_timeout_seconds: int = Field(10800, ge=1, le=86400)
+    weights: Weights = Weights()
+    ingress: IngressConfig = IngressConfig()

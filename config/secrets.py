@@ -1,0 +1,63 @@
+"""Secret inputs from stack config (`pulumi config set --secret`). Unset ones are generated.
+
+Values are SecretStr so that no error message, repr or log line can print them.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from pydantic import SecretStr, field_validator
+
+from config.base import Model
+
+# Keys match the environment variables they feed, so one table serves every profile.
+APP_SECRET_KEYS = {
+    "appKey": "APP_KEY",
+    "appAesSecretKey": "APP_AES_SECRET_KEY",
+    "sessionSecret": "SESSION_SECRET",
+    "cryptoSecret": "CRYPTO_SECRET",
+}
+
+
+class SecretsConfig(Model):
+    app_key: Optional[SecretStr] = None
+    app_aes_secret_key: Optional[SecretStr] = None
+    session_secret: Optional[SecretStr] = None
+    crypto_secret: Optional[SecretStr] = None
+    database_password: Optional[SecretStr] = None
+    redis_password: Optional[SecretStr] = None
+    # For mode external: the full URL with credentials, e.g. rediss://:token@host:6379 / postgres://u:p@host:5432/db.
+    redis_url: Optional[SecretStr] = None
+    database_url: Optional[SecretStr] = None
+    # Generic profile: extra shared secrets by environment variable name.
+    app_secrets: dict[str, SecretStr] = {}
+
+    @field_validator("app_key", "session_secret", "crypto_secret", "database_password", "redis_password")
+    @classmethod
+    def _strong(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
+        if value is None:
+            return value
+        plain = value.get_secret_value()
+        if plain == "random_string":
+            raise ValueError("must not be the placeholder 'random_string' (New API refuses it): generate a real secret")
+        if len(plain) < 16:
+            raise ValueError("must be at least 16 characters: use `openssl rand -hex 32` or leave it unset to generate one")
+        return value
+
+    @field_validator("app_aes_secret_key")
+    @classmethod
+    def _hex32(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
+        if value is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", value.get_secret_value()):
+            raise ValueError("must be 32 bytes written as 64 hex characters (`openssl rand -hex 32`)")
+        return value
+
+    def app_secret(self, env: str) -> Optional[SecretStr]:
+        for key, name in APP_SECRET_KEYS.items():
+            if name == env:
+                return getattr(self, _snake(key))
+        return self.app_secrets.get(env)
+
+
+def _snake(camel: str) -> str:
+    return re.sub(r"([A-Z])", r"_\1", camel).lower()

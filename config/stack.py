@@ -1,0 +1,233 @@
+"""The whole stack's settings: one model per concern, the rules that span them, and loading.
+
+`load()` is the only way in: it validates everything before the program declares a resource
+and turns every problem into a `ConfigError` whose message names the key, the value and the fix.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from typing import Any, Mapping, Optional
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, SecretStr, ValidationError, model_validator
+
+from config.app import MAX_INSTANCES, AppConfig
+from config.base import Model, parse_image
+from config.database import DatabaseConfig
+from config.kubernetes import KubernetesConfig
+from config.load_balancer import LoadBalancerConfig
+from config.redis import RedisConfig
+from config.secrets import SecretsConfig
+from config.storage import StorageConfig
+from profiles import PROFILES, AppSecret, EnvSpec, Profile
+from profiles.generic import generic_secrets
+
+NAMESPACE = "appcluster"
+
+
+class ConfigError(ValueError):
+    """Invalid stack config. The message is meant for the person who wrote the config."""
+
+
+class StackConfig(Model):
+    app: AppConfig
+    kubernetes: KubernetesConfig = KubernetesConfig()
+    redis: RedisConfig = RedisConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    storage: StorageConfig
+    load_balancer: LoadBalancerConfig = LoadBalancerConfig()
+    secrets: SecretsConfig = SecretsConfig()
+    # Pulumi `protect` on every stateful resource; turn off only for throw-away stacks.
+    protect: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storage_default(cls, data: Any) -> Any:
+        # `storage` is required: shared storage has no safe default, but say so in our words.
+        if isinstance(data, dict) and "storage" not in data:
+            raise ValueError(
+                "storage is required: set appcluster:storage to {mode: storage-class, storageClass: <an RWX class>} "
+                "or {mode: nfs, nfs: {server, path}}"
+            )
+        return data
+
+    # -- values the profile fills in when the config leaves them unset --------------------------
+    @property
+    def profile(self) -> Profile:
+        return PROFILES[self.app.profile]
+
+    @property
+    def app_name(self) -> str:
+        return self.app.name or self.app.profile
+
+    @property
+    def app_image(self) -> str:
+        return self.app.image or self.profile.default_image
+
+    @property
+    def app_port(self) -> int:
+        return self.app.port or self.profile.default_port(self.app_image)
+
+    @property
+    def health_path(self) -> str:
+        return self.app.health_path or self.profile.health_path
+
+    @property
+    def data_path(self) -> str:
+        return self.app.data_path or self.profile.data_path
+
+    @property
+    def app_secrets(self) -> tuple[AppSecret, ...]:
+        return generic_secrets(self) if self.app.profile == "generic" else self.profile.secrets
+
+    @property
+    def env(self) -> EnvSpec:
+        spec = dict(self.profile.env(self))
+        spec.update(self.app.env)
+        return spec
+
+    @property
+    def max_instances(self) -> int:
+        """Instances at the most: the primary plus the replica role at its ceiling, times processes."""
+        replicas = self.app.replicas - 1
+        if self.app.autoscaling.enabled:
+            replicas = max(replicas, self.app.autoscaling.max_replicas)
+        return (1 + replicas) * self.app.processes_per_instance
+
+
+def _fail(key: str, value: Any, message: str) -> None:
+    raise ConfigError(f"{NAMESPACE}:{key}: {_show(value)} — {message}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, SecretStr) or value == "[secret]":
+        return "[secret]"
+    return json.dumps(value) if not isinstance(value, str) else repr(value)
+
+
+def _check_rules(cfg: StackConfig) -> None:
+    """Rules that span concerns. Pydantic checked each value on its own before this runs."""
+    app = cfg.app
+    if app.profile == "generic":
+        for field in ("image", "health_path", "data_path", "port", "generic"):
+            if getattr(app, field) is None:
+                key = re.sub(r"_(\w)", lambda m: m.group(1).upper(), field)
+                _fail(f"app.{key}", None, f"profile generic takes its {key} from config: set app.{key}")
+    elif app.generic is not None:
+        _fail("app.generic", "…", f"only profile generic reads app.generic; remove it for profile {app.profile}")
+
+    if app.processes_per_instance > 1 and app.profile != "nocobase":
+        _fail("app.processesPerInstance", app.processes_per_instance,
+              "only NocoBase runs several processes per instance (CLUSTER_MODE); use 1 and scale replicas")
+    if app.replicas * app.processes_per_instance > MAX_INSTANCES:
+        _fail("app.replicas", app.replicas,
+              f"replicas × processesPerInstance = {app.replicas * app.processes_per_instance} exceeds "
+              f"{MAX_INSTANCES}: worker IDs run 0–31, so lower replicas or processesPerInstance")
+    if app.autoscaling.enabled and cfg.max_instances > MAX_INSTANCES:
+        _fail("app.autoscaling.maxReplicas", app.autoscaling.max_replicas,
+              f"(1 primary + {app.autoscaling.max_replicas} replicas) × {app.processes_per_instance} processes = "
+              f"{cfg.max_instances} exceeds {MAX_INSTANCES}: use at most "
+              f"{MAX_INSTANCES // app.processes_per_instance - 1}")
+
+    reserved = set(cfg.profile.env(cfg)) | {s.env for s in cfg.app_secrets} | set(cfg.profile.replica_env)
+    for name in app.env:
+        if name in reserved:
+            _fail(f"app.env.{name}", "…",
+                  f"{name} is wired by appcluster (secrets and connections come from Secrets); remove it from app.env")
+
+    db = cfg.database
+    if db.engine == "sqlite":
+        if app.profile != "new-api":
+            _fail("database.engine", "sqlite", f"profile {app.profile} needs postgres or mysql")
+        if app.replicas > 1 or app.autoscaling.enabled:
+            _fail("database.engine", "sqlite",
+                  f"SQLite cannot be shared by {app.replicas} instances: use postgres or mysql, or replicas: 1")
+        if db.mode == "external":
+            _fail("database.mode", "external", "an external database needs engine postgres or mysql")
+
+    if app.profile == "nocobase" and cfg.redis.mode == "in-cluster":
+        _require_bloom_filters(cfg.redis.image)
+
+    if cfg.redis.mode == "external":
+        _check_url("secrets.redisUrl", cfg.secrets.redis_url, ("redis", "rediss"), "rediss://:password@host:6379")
+    if db.mode == "external":
+        schemes = ("postgres", "postgresql") if db.engine == "postgres" else ("mysql",)
+        _check_url("secrets.databaseUrl", cfg.secrets.database_url, schemes, f"{schemes[0]}://user:password@host:{db.port}/{db.name}")
+
+    ingress = cfg.load_balancer.ingress
+    if ingress.enabled and not ingress.host:
+        _fail("loadBalancer.ingress.host", None, "an Ingress needs a host name, e.g. app.example.com")
+    if ingress.tls_secret_name and not ingress.enabled:
+        _fail("loadBalancer.ingress.tlsSecretName", ingress.tls_secret_name, "set loadBalancer.ingress.enabled: true to use TLS")
+
+
+def _require_bloom_filters(image: str) -> None:
+    match = parse_image(image)
+    repo = match.group("path").rsplit("/", 1)[-1]
+    tag = match.group("tag") or ""
+    major = re.match(r"^(\d+)", tag)
+    if repo in ("redis-stack", "redis-stack-server", "valkey-bundle"):
+        return
+    if repo == "redis" and major and int(major.group(1)) >= 8:
+        return
+    _fail("redis.image", image,
+          "NocoBase's auth plugin needs Bloom filters (BF.RESERVE): use redis:8.x or redis/redis-stack-server")
+
+
+def _check_url(key: str, secret: Optional[SecretStr], schemes: tuple[str, ...], example: str) -> None:
+    if secret is None:
+        _fail(key, None, f"required by mode external: `pulumi config set --path --secret {NAMESPACE}:{key} '{example}'`")
+    parts = urlsplit(secret.get_secret_value())
+    try:
+        parts.port
+    except ValueError:
+        _fail(key, secret, f"has an invalid port; expected a URL like {example}")
+    if parts.scheme not in schemes or not parts.hostname:
+        _fail(key, secret, f"must be a URL like {example} (scheme {' or '.join(schemes)}, with a host)")
+
+
+# -- turning pydantic's errors into one line a newcomer understands ---------------------------------
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> Optional[type[BaseModel]]:
+    for part in loc:
+        if not isinstance(part, str):
+            continue
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        if field is None:
+            return model
+        annotation = field.annotation
+        inner = [a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not inner:
+            return model
+        model = inner[0]
+    return model
+
+
+def _describe(error: dict) -> str:
+    loc = tuple(error["loc"])
+    key = ".".join(str(p) for p in loc)
+    if error["type"] == "extra_forbidden":
+        parent = _fields_at(StackConfig, loc[:-1]) or StackConfig
+        allowed = sorted(f.alias or n for n, f in parent.model_fields.items())
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return f"{NAMESPACE}:{key}: unknown key{hint}; allowed keys here: {', '.join(allowed)}"
+    message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if error["type"] == "missing":
+        return f"{NAMESPACE}:{key}: is required"
+    value = "[secret]" if loc and loc[0] == "secrets" else error.get("input")
+    if not loc:
+        return f"{NAMESPACE}: {message}"
+    return f"{NAMESPACE}:{key}: {_show(value)} — {message}"
+
+
+def load(raw: Mapping[str, Any]) -> StackConfig:
+    """Validate the `appcluster:` keys (already parsed from YAML/JSON) into a StackConfig."""
+    try:
+        cfg = StackConfig.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_describe(e) for e in exc.errors(include_url=False))) from None
+    _check_rules(cfg)
+    return cfg

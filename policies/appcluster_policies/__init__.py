@@ -1,0 +1,7 @@
+"""appcluster's policies. `POLICIES` is what the pack serves and what `tools.offline check` runs."""
+from appcluster_policies.cluster import CLUSTER_POLICIES
+from appcluster_policies.security import SECURITY_POLICIES
+
+POLICIES = CLUSTER_POLICIES + SECURITY_POLICIES
+
+__all__ = ["POLICIES"]

@@ -1,0 +1,158 @@
+"""Reading app clusters out of declared Kubernetes resources, for the policies.
+
+Works on any program's resources, not only ours: a workload belongs to the app cluster named by
+its `app.kubernetes.io/instance` label, or else to a cluster of its own name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+from urllib.parse import urlsplit
+
+WORKLOAD_TYPES = {"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"}
+HPA_TYPES = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler"}
+SECRET_TYPE = "kubernetes:core/v1:Secret"
+PVC_TYPE = "kubernetes:core/v1:PersistentVolumeClaim"
+# Our own stateful servers: dependencies of an app cluster, not instances of it.
+DEPENDENCY_COMPONENTS = {"redis", "database"}
+MAX_INSTANCES = 32
+
+PROFILE_SECRETS = {
+    "nocobase": ("APP_KEY", "APP_AES_SECRET_KEY"),
+    "new-api": ("SESSION_SECRET", "CRYPTO_SECRET"),
+}
+DATA_PATHS = {"nocobase": "/app/nocobase/storage", "new-api": "/data"}
+
+
+def meta(props: dict) -> dict:
+    return props.get("metadata") or {}
+
+
+def labels(props: dict) -> dict:
+    return meta(props).get("labels") or {}
+
+
+@dataclass
+class Workload:
+    urn: str
+    type: str
+    props: dict
+
+    @property
+    def name(self) -> str:
+        return meta(self.props).get("name") or self.urn.split("::")[-1]
+
+    @property
+    def spec(self) -> dict:
+        return self.props.get("spec") or {}
+
+    @property
+    def pod(self) -> dict:
+        return (self.spec.get("template") or {}).get("spec") or {}
+
+    @property
+    def containers(self) -> list[dict]:
+        return list(self.pod.get("containers") or [])
+
+    @property
+    def replicas(self) -> int:
+        value = self.spec.get("replicas", 1)
+        return int(value) if isinstance(value, (int, float)) else 1
+
+    def env(self) -> dict[str, dict]:
+        """Every env var of every container, by name (the last container wins on clashes)."""
+        out: dict[str, dict] = {}
+        for container in self.containers:
+            for var in container.get("env") or []:
+                if isinstance(var, dict) and "name" in var:
+                    out[var["name"]] = var
+        return out
+
+    def processes(self) -> int:
+        mode = (self.env().get("CLUSTER_MODE") or {}).get("value")
+        if isinstance(mode, str) and mode.isdigit():
+            return max(1, int(mode))
+        return 1
+
+    def profile(self) -> Optional[str]:
+        names = set(self.env())
+        images = " ".join(str(c.get("image", "")) for c in self.containers)
+        if {"APP_KEY", "APP_AES_SECRET_KEY"} & names or "nocobase/nocobase" in images:
+            return "nocobase"
+        if {"SESSION_SECRET", "CRYPTO_SECRET", "SQL_DSN"} & names or "new-api" in images:
+            return "new-api"
+        return None
+
+
+@dataclass
+class AppCluster:
+    name: str
+    workloads: list[Workload] = field(default_factory=list)
+    hpa_max: dict[str, int] = field(default_factory=dict)  # workload name -> HPA maxReplicas
+
+    def replicas_of(self, w: Workload) -> int:
+        return max(w.replicas, self.hpa_max.get(w.name, 0))
+
+    @property
+    def instances(self) -> int:
+        names = {w.name for w in self.workloads}
+        orphans = sum(n for target, n in self.hpa_max.items() if target not in names)
+        return sum(self.replicas_of(w) * w.processes() for w in self.workloads) + orphans
+
+    @property
+    def profile(self) -> Optional[str]:
+        return next((p for p in (w.profile() for w in self.workloads) if p), None)
+
+
+def app_clusters(resources: Iterable[Any]) -> list[AppCluster]:
+    """Group app workloads (everything but our own Redis/database servers) into clusters."""
+    resources = list(resources)
+    clusters: dict[str, AppCluster] = {}
+    by_name: dict[str, AppCluster] = {}
+    for r in resources:
+        if r.resource_type not in WORKLOAD_TYPES:
+            continue
+        lab = labels(r.props)
+        if lab.get("app.kubernetes.io/component") in DEPENDENCY_COMPONENTS:
+            continue
+        w = Workload(r.urn, r.resource_type, r.props)
+        key = lab.get("app.kubernetes.io/instance") or w.name
+        cluster = clusters.setdefault(key, AppCluster(key))
+        cluster.workloads.append(w)
+        by_name[w.name] = cluster
+    for r in resources:
+        if r.resource_type in HPA_TYPES:
+            spec = r.props.get("spec") or {}
+            target = (spec.get("scaleTargetRef") or {}).get("name")
+            if isinstance(target, str) and target in by_name:
+                by_name[target].hpa_max[target] = int(spec.get("maxReplicas") or 0)
+            elif isinstance(spec.get("maxReplicas"), (int, float)):
+                # An HPA on something we cannot see still counts against the limit on its own.
+                name = f"hpa/{meta(r.props).get('name')}"
+                clusters.setdefault(name, AppCluster(name)).hpa_max[str(target)] = int(spec["maxReplicas"])
+    return list(clusters.values())
+
+
+def secrets(resources: Iterable[Any]) -> dict[str, dict[str, str]]:
+    """Secret name -> its data as strings (stringData; policies see secret values unwrapped)."""
+    out: dict[str, dict[str, str]] = {}
+    for r in resources:
+        if r.resource_type == SECRET_TYPE:
+            out[str(meta(r.props).get("name"))] = dict(r.props.get("stringData") or {})
+    return out
+
+
+def env_value(var: dict, secret_data: dict[str, dict[str, str]]) -> Optional[str]:
+    """The value of an env var, following a secretKeyRef into a Secret of the same stack."""
+    if "value" in var:
+        return var["value"]
+    ref = ((var.get("valueFrom") or {}).get("secretKeyRef")) or {}
+    return (secret_data.get(str(ref.get("name"))) or {}).get(str(ref.get("key")))
+
+
+def redis_db(url: str) -> Optional[int]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        return None
+    path = parts.path.strip("/")
+    return int(path) if path.isdigit() else 0

@@ -1,0 +1,66 @@
+"""Shared fixtures: run appcluster under Pulumi's mocks with a stack's config, plus overrides."""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+import yaml
+
+from tools.offline import harness, stackfile
+
+REPO = Path(__file__).resolve().parents[1]
+STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in REPO.glob("Pulumi.*.yaml"))
+
+
+def merge(base: dict, override: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def stack_config(stack: str, overrides: Optional[dict] = None, tmp: Optional[Path] = None) -> tuple[dict, list]:
+    """The stack's config as the engine passes it, with `overrides` (keys without `appcluster:`) merged in."""
+    raw = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
+    for key, value in (overrides or {}).items():
+        full = f"appcluster:{key}"
+        current = raw["config"].get(full)
+        raw["config"][full] = merge(current, value) if isinstance(value, dict) and isinstance(current, dict) else value
+    path = (tmp or Path("/tmp")) / f"Pulumi.{stack}-test.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return stackfile.read(path)
+
+
+@pytest.fixture
+def run_stack(tmp_path):
+    def run(stack: str = "dev", **overrides: Any) -> harness.Run:
+        config, secret_keys = stack_config(stack, overrides, tmp_path)
+        return harness.run_program(REPO, stack, config, secret_keys)
+
+    return run
+
+
+def env_of(deployment: harness.Declared) -> dict[str, dict]:
+    container = deployment.inputs["spec"]["template"]["spec"]["containers"][0]
+    return {var["name"]: var for var in container["env"]}
+
+
+def k8s(run: harness.Run, kind: str, name: str) -> harness.Declared:
+    """The Kubernetes object of that kind and metadata.name."""
+    found = [r for r in run.resources if r.is_kubernetes and r.inputs["kind"] == kind
+             and harness.reveal(r.inputs["metadata"]).get("name") == name]
+    assert len(found) == 1, f"{len(found)} {kind} named {name}"
+    return found[0]
+
+
+def secret_data(run: harness.Run, name: str) -> dict[str, str]:
+    return harness.reveal(k8s(run, "Secret", name).inputs["stringData"])
+
+
+__all__ = ["REPO", "STACKS", "env_of", "k8s", "secret_data", "stack_config", "merge", "json"]

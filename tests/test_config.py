@@ -1,0 +1,127 @@
+"""Every invalid value is refused before any resource is declared, with a message naming the key,
+the value and what is allowed."""
+from __future__ import annotations
+
+import pytest
+import pulumi
+
+from config import ConfigError, load
+from tests.conftest import STACKS, stack_config
+
+STORAGE = {"storage": {"storageClass": "nfs-client"}}
+
+
+def cfg(**concerns):
+    return {**STORAGE, **concerns}
+
+
+BAD = [
+    # (raw config, fragments the one message must contain)
+    (cfg(app={"profile": "nocobase", "replicas": 40}), ["appcluster:app.replicas", "40", "less than or equal to 32"]),
+    (cfg(app={"profile": "nocobase", "replicas": 0}), ["appcluster:app.replicas", "0", "greater than or equal to 1"]),
+    (cfg(app={"profile": "nocobase", "replicas": 8, "processesPerInstance": 5}),
+     ["appcluster:app.replicas", "8", "= 40 exceeds 32"]),
+    (cfg(app={"profile": "new-api", "processesPerInstance": 2}),
+     ["appcluster:app.processesPerInstance", "2", "only NocoBase"]),
+    (cfg(app={"profile": "nocobase", "autoscaling": {"enabled": True, "minReplicas": 9, "maxReplicas": 4}}),
+     ["appcluster:app.autoscaling", "minReplicas (9) must not exceed maxReplicas (4)"]),
+    (cfg(app={"profile": "nocobase", "autoscaling": {"enabled": True, "maxReplicas": 32}}),
+     ["appcluster:app.autoscaling.maxReplicas", "32", "less than or equal to 31"]),
+    (cfg(app={"profile": "nocobase", "processesPerInstance": 2, "autoscaling": {"enabled": True, "maxReplicas": 20}}),
+     ["appcluster:app.autoscaling.maxReplicas", "20", "= 42 exceeds 32", "at most 15"]),
+    (cfg(app={"profile": "nocobase", "replcas": 3}), ["appcluster:app.replcas", "unknown key", "did you mean 'replicas'"]),
+    (cfg(app={"profile": "nocobase"}, databse={}), ["appcluster:databse", "unknown key", "did you mean 'database'"]),
+    (cfg(app={"profile": "wordpress"}), ["appcluster:app.profile", "'wordpress'", "'nocobase', 'new-api' or 'generic'"]),
+    (cfg(app={"profile": "new-api"}, database={"engine": "sqlite"}),
+     ["appcluster:database.engine", "'sqlite'", "cannot be shared by 3 instances"]),
+    (cfg(app={"profile": "new-api", "replicas": 1}, database={"engine": "sqlite", "mode": "external"}),
+     ["appcluster:database.mode", "external"]),
+    (cfg(app={"profile": "new-api"}, secrets={"sessionSecret": "random_string"}),
+     ["appcluster:secrets.sessionSecret", "[secret]", "random_string"]),
+    (cfg(app={"profile": "new-api"}, secrets={"cryptoSecret": "short"}), ["appcluster:secrets.cryptoSecret", "at least 16"]),
+    (cfg(app={"profile": "nocobase"}, secrets={"appAesSecretKey": "abc"}),
+     ["appcluster:secrets.appAesSecretKey", "[secret]", "64 hex"]),
+    (cfg(app={"profile": "nocobase"}, redis={"image": "redis:7.2.4"}),
+     ["appcluster:redis.image", "'redis:7.2.4'", "Bloom filters", "redis:8"]),
+    (cfg(app={"profile": "nocobase", "image": "nocobase/nocobase"}), ["appcluster:app.image", "pinned"]),
+    (cfg(app={"profile": "nocobase", "image": "nocobase/nocobase:latest"}), ["appcluster:app.image", "'latest'"]),
+    (cfg(app={"profile": "nocobase", "image": "Not An Image:1"}), ["appcluster:app.image", "pinned image reference"]),
+    (cfg(app={"profile": "nocobase", "port": 70000}), ["appcluster:app.port", "70000", "between 1 and 65535"]),
+    (cfg(app={"profile": "nocobase", "resources": {"cpuRequest": "lots"}}),
+     ["appcluster:app.resources.cpuRequest", "'lots'", "Kubernetes quantity"]),
+    (cfg(app={"profile": "nocobase", "resources": {"memoryLimit": "1 GB"}}), ["appcluster:app.resources.memoryLimit", "'1 GB'"]),
+    (cfg(app={"profile": "nocobase"}, storage={"storageClass": "x", "size": "ten"}), ["appcluster:storage.size", "'ten'"]),
+    (cfg(app={"profile": "new-api", "frontendBaseUrl": "not a url"}), ["appcluster:app.frontendBaseUrl", "'not a url'", "URL"]),
+    (cfg(app={"profile": "nocobase"}, redis={"mode": "external"}), ["appcluster:secrets.redisUrl", "required by mode external"]),
+    (cfg(app={"profile": "nocobase"}, redis={"mode": "external"}, secrets={"redisUrl": "http://cache:6379"}),
+     ["appcluster:secrets.redisUrl", "[secret]", "scheme redis or rediss"]),
+    (cfg(app={"profile": "nocobase"}, database={"mode": "external", "engine": "mysql"},
+         secrets={"databaseUrl": "postgres://u:p@db:5432/app"}), ["appcluster:secrets.databaseUrl", "scheme mysql"]),
+    ({"app": {"profile": "nocobase"}}, ["appcluster: storage is required", "storageClass"]),
+    (cfg(app={"profile": "nocobase"}, storage={"mode": "nfs"}), ["appcluster:storage", "nfs: {server, path} is required"]),
+    (cfg(app={"profile": "nocobase"}, storage={"mode": "storage-class"}) | {"storage": {"mode": "storage-class"}},
+     ["storageClass is required", "ReadWriteMany"]),
+    (cfg(app={"profile": "generic", "image": "ghcr.io/acme/app:1.0"}), ["appcluster:app.healthPath", "profile generic"]),
+    (cfg(app={"profile": "nocobase", "generic": {}}), ["appcluster:app.generic", "only profile generic"]),
+    (cfg(app={"profile": "generic", "image": "acme/app:1", "port": 8080, "healthPath": "/health", "dataPath": "/data",
+              "generic": {"envMap": {"DB": "database.everything"}}}), ["appcluster:app.generic.envMap.DB", "must be one of"]),
+    (cfg(app={"profile": "nocobase", "env": {"APP_KEY": "plain"}}), ["appcluster:app.env.APP_KEY", "wired by appcluster"]),
+    (cfg(app={"profile": "nocobase"}, kubernetes={"namespace": "Bad_NS"}), ["appcluster:kubernetes.namespace", "'Bad_NS'", "DNS label"]),
+    (cfg(app={"profile": "nocobase"}, loadBalancer={"ingress": {"enabled": True}}),
+     ["appcluster:loadBalancer.ingress.host", "needs a host"]),
+    (cfg(app={"profile": "nocobase"}, loadBalancer={"serviceType": "NodePort"}),
+     ["appcluster:loadBalancer.serviceType", "'NodePort'", "'ClusterIP' or 'LoadBalancer'"]),
+]
+
+
+@pytest.mark.parametrize("raw,fragments", BAD, ids=[f[0] for _, f in BAD])
+def test_bad_input_is_refused_with_a_message_naming_key_value_and_fix(raw, fragments):
+    with pytest.raises(ConfigError) as error:
+        load(raw)
+    message = str(error.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    assert "Traceback" not in message
+
+
+def test_secret_values_never_appear_in_messages():
+    with pytest.raises(ConfigError) as error:
+        load(cfg(app={"profile": "new-api"}, secrets={"sessionSecret": "random_string", "cryptoSecret": "hunter2hunter2"}))
+    message = str(error.value)
+    assert "hunter2" not in message
+    assert message.count("[secret]") == 2
+
+
+def test_defaults_are_safe_for_production():
+    c = load(cfg(app={"profile": "nocobase"}))
+    assert c.protect is True
+    assert c.app.replicas == 3
+    assert c.app_image == "nocobase/nocobase:1.9.0" and c.app_port == 80
+    assert c.redis.image.startswith("redis:8.")
+    assert c.load_balancer.service_type == "ClusterIP"
+
+
+def test_no_nginx_image_listens_on_13000():
+    assert load(cfg(app={"profile": "nocobase", "image": "nocobase/nocobase:1.9.0-full-no-nginx"})).app_port == 13000
+
+
+def test_limits_at_the_edge_are_accepted():
+    c = load(cfg(app={"profile": "nocobase", "replicas": 16, "processesPerInstance": 2}))
+    assert c.max_instances == 32
+    c = load(cfg(app={"profile": "nocobase", "replicas": 2, "autoscaling": {"enabled": True, "maxReplicas": 31}}))
+    assert c.max_instances == 32
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_example_stack_is_valid(stack, tmp_path):
+    config, _ = stack_config(stack, tmp=tmp_path)
+    import json
+
+    raw = {k.split(":", 1)[1]: json.loads(v) if v[:1] in "{[" or v in ("true", "false") else v
+           for k, v in config.items() if k.startswith("appcluster:")}
+    assert load(raw).app.profile in ("nocobase", "new-api", "generic")
+
+
+def test_program_refuses_bad_config_before_declaring_anything(run_stack):
+    with pytest.raises(pulumi.RunError, match=r"appcluster:app.replicas: 33"):
+        run_stack("dev", app={"replicas": 33})

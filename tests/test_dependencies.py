@@ -1,0 +1,193 @@
+"""What the app depends on: shared secrets, Redis, the database, shared storage, the load balancer
+and the network policies, in their in-cluster and external modes."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import env_of, k8s, secret_data
+from tools.offline.harness import is_secret, reveal
+
+
+def spec(d):
+    return reveal(d.inputs)["spec"]
+
+
+# -- SharedSecrets ----------------------------------------------------------------------------------
+
+def test_secrets_are_generated_once_per_key_and_published_in_one_secret(run_stack):
+    run = run_stack("dev")
+    generated = {r.name: r for r in run.resources if r.type.startswith("random:")}
+    assert set(generated) == {"shared-secrets-app-key", "shared-secrets-app-aes-secret-key",
+                              "shared-secrets-database-password", "shared-secrets-redis-password"}
+    assert generated["shared-secrets-app-aes-secret-key"].inputs["length"] == 32  # 32 bytes -> 64 hex
+    assert all(r.inputs.get("special") in (None, False) for r in generated.values())
+    data = secret_data(run, "nocobase-shared")
+    assert set(data) == {"APP_KEY", "APP_AES_SECRET_KEY", "DATABASE_PASSWORD", "REDIS_PASSWORD"}
+    assert len(data["APP_AES_SECRET_KEY"]) == 64
+    # Every value reaches the engine marked secret, so state holds it encrypted.
+    assert is_secret(k8s(run, "Secret", "nocobase-shared").inputs["stringData"])
+
+
+def test_secrets_from_config_replace_generation(run_stack):
+    run = run_stack("local", secrets={"sessionSecret": "s" * 32, "cryptoSecret": "c" * 32})
+    assert {r.name for r in run.resources if r.type.startswith("random:")} == {
+        "shared-secrets-database-password", "shared-secrets-redis-password"}
+    data = secret_data(run, "new-api-shared")
+    assert (data["SESSION_SECRET"], data["CRYPTO_SECRET"]) == ("s" * 32, "c" * 32)
+
+
+def test_no_secret_value_in_plain_outputs_or_non_secret_objects(run_stack):
+    run = run_stack("dev")
+    values = {v for name in ("nocobase-shared", "nocobase-connections") for v in secret_data(run, name).values()}
+    for output in run.outputs.values():
+        assert output.secret or str(output.value) not in values
+    for r in run.resources:
+        if r.is_kubernetes and r.inputs["kind"] == "Secret":
+            continue
+        text = str(reveal(r.inputs))
+        if r.type.startswith("random:"):
+            continue
+        assert not any(v in text for v in values), f"a secret value appears in {r.type} {r.name}"
+
+
+# -- Redis ------------------------------------------------------------------------------------------
+
+def test_in_cluster_redis_keeps_its_data_and_password_out_of_the_manifest(run_stack):
+    run = run_stack("dev", protect=True)
+    sts = k8s(run, "StatefulSet", "nocobase-redis")
+    s = spec(sts)
+    c = s["template"]["spec"]["containers"][0]
+    assert c["image"] == "redis:8.2.2"
+    assert c["args"][:2] == ["--requirepass", "$(REDIS_PASSWORD)"] and "--appendonly" in c["args"]
+    assert c["env"] == [{"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "nocobase-shared", "key": "REDIS_PASSWORD"}}}]
+    assert s["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    assert s["volumeClaimTemplates"][0]["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert sts.protect is True
+    assert c["securityContext"]["runAsNonRoot"] is True and c["securityContext"]["readOnlyRootFilesystem"] is True
+    svc = spec(k8s(run, "Service", "nocobase-redis"))
+    assert svc["type"] == "ClusterIP" and svc["ports"][0]["port"] == 6379
+
+
+def test_external_redis_urls_keep_tls_and_get_one_db_each(run_stack):
+    run = run_stack("dev", redis={"mode": "external"}, secrets={"redisUrl": "rediss://:tok3n@cache.example.com:6380"})
+    assert run.of_type("kubernetes:apps/v1:StatefulSet")[0].name == "database-statefulset"
+    data = secret_data(run, "nocobase-connections")
+    urls = [data[k] for k in ("CACHE_REDIS_URL", "PUBSUB_ADAPTER_REDIS_URL", "LOCK_ADAPTER_REDIS_URL",
+                              "QUEUE_ADAPTER_REDIS_URL", "REDIS_URL")]
+    assert [urlsplit(u).path for u in urls] == ["/0", "/1", "/2", "/3", "/4"]
+    assert {urlsplit(u).netloc for u in urls} == {":tok3n@cache.example.com:6380"}
+    assert all(u.startswith("rediss://") for u in urls)
+    assert "REDIS_PASSWORD" not in secret_data(run, "nocobase-shared")
+    assert not [r for r in run.resources if r.name == "network-policy-redis"]
+
+
+# -- Database ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("engine,port,image", [("postgres", 5432, "postgres:17.6"), ("mysql", 3306, "mysql:8.4.6")])
+def test_in_cluster_database_is_one_service_in_front_of_a_statefulset(run_stack, engine, port, image):
+    run = run_stack("dev", database={"engine": engine}, protect=True)
+    sts = k8s(run, "StatefulSet", "nocobase-database")
+    c = spec(sts)["template"]["spec"]["containers"][0]
+    assert c["image"] == image and c["ports"][0]["containerPort"] == port
+    password_vars = [e for e in c["env"] if "PASSWORD" in e["name"]]
+    assert password_vars and all(e["valueFrom"]["secretKeyRef"]["key"] == "DATABASE_PASSWORD" for e in password_vars)
+    assert all("value" not in e for e in password_vars)
+    assert sts.protect is True
+    assert spec(k8s(run, "Service", "nocobase-database"))["ports"][0]["port"] == port
+    assert env_of(k8s(run, "Deployment", "nocobase-primary"))["DB_DIALECT"]["value"] == engine
+
+
+def test_external_database_is_the_single_entry_point_from_the_dsn(run_stack):
+    run = run_stack("dev", database={"mode": "external"},
+                    secrets={"databaseUrl": "postgres://app:p%40ss@pgbouncer.db.svc:6432/nocobase"})
+    assert not [r for r in run.of_type("kubernetes:apps/v1:StatefulSet") if "database" in r.name]
+    env = env_of(k8s(run, "Deployment", "nocobase-primary"))
+    assert (env["DB_HOST"]["value"], env["DB_PORT"]["value"]) == ("pgbouncer.db.svc", "6432")
+    assert (env["DB_DATABASE"]["value"], env["DB_USER"]["value"]) == ("nocobase", "app")
+    assert secret_data(run, "nocobase-connections")["DB_PASSWORD"] == "p@ss"
+    assert run.outputs["databaseHost"].value == "pgbouncer.db.svc"
+
+
+# -- SharedStorage ----------------------------------------------------------------------------------
+
+def test_storage_class_mode_is_one_rwx_claim(run_stack):
+    run = run_stack("dev", protect=True)
+    pvc = k8s(run, "PersistentVolumeClaim", "nocobase-data")
+    assert spec(pvc)["accessModes"] == ["ReadWriteMany"] and spec(pvc)["storageClassName"] == "nfs-client"
+    assert pvc.protect and pvc.retain_on_delete
+
+
+def test_nfs_mode_binds_a_retained_pv_to_the_claim(run_stack):
+    run = run_stack("dev", storage={"mode": "nfs", "nfs": {"server": "10.0.0.5", "path": "/exports/nocobase"}})
+    pv = k8s(run, "PersistentVolume", "nocobase-dev-nocobase-data")
+    s = spec(pv)
+    assert s["persistentVolumeReclaimPolicy"] == "Retain"
+    assert s["nfs"] == {"server": "10.0.0.5", "path": "/exports/nocobase"}
+    assert s["accessModes"] == ["ReadWriteMany"]
+    assert s["claimRef"] == {"namespace": "nocobase-dev", "name": "nocobase-data"}
+    pvc = k8s(run, "PersistentVolumeClaim", "nocobase-data")
+    assert spec(pvc)["volumeName"] == "nocobase-dev-nocobase-data" and spec(pvc)["storageClassName"] == ""
+    assert pv.urn in pvc.dependencies
+    # Pods mount the claim, never an inline nfs volume.
+    pod = spec(k8s(run, "Deployment", "nocobase-primary"))["template"]["spec"]
+    assert all("nfs" not in v for v in pod["volumes"])
+
+
+def test_unprotected_stack_leaves_stateful_resources_unprotected(run_stack):
+    run = run_stack("dev", protect=False)
+    assert not any(r.protect for r in run.resources)
+
+
+# -- LoadBalancer -----------------------------------------------------------------------------------
+
+def test_service_selects_both_roles_and_sticky_sessions(run_stack):
+    run = run_stack("dev", loadBalancer={"sticky": True, "serviceType": "LoadBalancer", "port": 8080})
+    s = spec(k8s(run, "Service", "nocobase"))
+    assert s["selector"] == {"app.kubernetes.io/instance": "nocobase", "app.kubernetes.io/component": "app"}
+    assert s["type"] == "LoadBalancer" and s["ports"][0] == {"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}
+    assert s["sessionAffinity"] == "ClientIP"
+
+
+def test_ingress_with_tls(run_stack):
+    run = run_stack("dev", loadBalancer={"ingress": {"enabled": True, "host": "nocobase.example.com", "className": "nginx",
+                                                      "tlsSecretName": "nocobase-tls"}})
+    ing = spec(k8s(run, "Ingress", "nocobase"))
+    assert ing["ingressClassName"] == "nginx"
+    assert ing["tls"] == [{"hosts": ["nocobase.example.com"], "secretName": "nocobase-tls"}]
+    assert ing["rules"][0]["http"]["paths"][0]["backend"]["service"] == {"name": "nocobase", "port": {"name": "http"}}
+    assert run.outputs["url"].value == "https://nocobase.example.com"
+
+
+def test_new_api_weights_are_recorded_where_a_service_cannot_apply_them(run_stack):
+    svc = k8s(run_stack("local"), "Service", "new-api")
+    assert reveal(svc.inputs)["metadata"]["annotations"] == {"appcluster.io/weights": "primary=3,replicas=5"}
+
+
+# -- NetworkPolicy and namespace --------------------------------------------------------------------
+
+def test_redis_and_database_accept_only_the_app(run_stack):
+    run = run_stack("dev")
+    app = {"app.kubernetes.io/instance": "nocobase", "app.kubernetes.io/component": "app"}
+    for name, component, port in (("nocobase-redis", "redis", 6379), ("nocobase-database", "database", 5432)):
+        s = spec(k8s(run, "NetworkPolicy", name))
+        assert s["podSelector"]["matchLabels"] == {"app.kubernetes.io/instance": "nocobase", "app.kubernetes.io/component": component}
+        assert s["policyTypes"] == ["Ingress"]
+        assert s["ingress"] == [{"ports": [{"protocol": "TCP", "port": port}], "from": [{"podSelector": {"matchLabels": app}}]}]
+
+
+def test_namespace_enforces_baseline_and_warns_on_restricted(run_stack):
+    labels = reveal(k8s(run_stack("dev"), "Namespace", "nocobase-dev").inputs)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+
+
+def test_every_component_child_is_parented_to_its_component(run_stack):
+    run = run_stack("dev")
+    components = {r.urn: r for r in run.resources if r.type.startswith("appcluster:index:")}
+    assert {r.type.split(":")[-1] for r in components.values()} == {
+        "SharedSecrets", "Redis", "Database", "SharedStorage", "AppCluster", "LoadBalancer", "NetworkPolicy"}
+    for r in run.resources:
+        if r.custom and r.type not in ("pulumi:providers:kubernetes", "kubernetes:core/v1:Namespace"):
+            assert r.parent in components, f"{r.type} {r.name} is not inside a component"

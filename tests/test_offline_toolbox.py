@@ -1,0 +1,80 @@
+"""python -m tools.offline plan|render|check, as a user runs it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.conftest import REPO, STACKS, secret_data
+from tools.offline import harness, render, stackfile
+from tools.offline.__main__ import main
+
+
+def test_plan_lists_resources_with_parents_and_masks_secret_outputs(capsys):
+    assert main(["plan", "--stack", "dev", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    rows = {(r["type"], r["name"]): r["parent"] for r in plan["resources"]}
+    assert rows[("kubernetes:apps/v1:Deployment", "app-primary")] == "app"
+    assert rows[("appcluster:index:AppCluster", "app")] == "appcluster-dev"
+    assert plan["outputs"]["instances"] == 2
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_rendered_manifests_are_valid_kubernetes_1_31_and_hold_no_secret(stack, tmp_path):
+    config, secret_keys = stackfile.read(REPO / f"Pulumi.{stack}.yaml")
+    run = harness.run_program(REPO, stack, config, secret_keys)
+    secrets = [v for r in run.resources if r.is_kubernetes and r.inputs["kind"] == "Secret"
+               for v in harness.reveal(r.inputs)["stringData"].values()]
+    assert secrets
+    files = render.render(run, tmp_path)
+    manifests = [f for f in files if f.suffix == ".yaml"]
+    kinds = set()
+    for path in manifests:
+        doc = yaml.safe_load(path.read_text())
+        kubernetes_validate.validate(doc, "1.31", strict=True)
+        kinds.add(doc["kind"])
+    assert {"Deployment", "StatefulSet", "Service", "Secret", "PersistentVolumeClaim", "NetworkPolicy"} <= kinds
+    text = "\n".join(f.read_text() for f in files)
+    for value in secrets:
+        assert value not in text
+    replicas = [yaml.safe_load(p.read_text()) for p in manifests if "deployment" in p.name]
+    assert all(isinstance(d["spec"]["replicas"], int) for d in replicas)
+
+
+def test_config_from_any_file_with_secure_values_as_placeholders(tmp_path, capsys):
+    settings = tmp_path / "elsewhere.yaml"
+    settings.write_text(yaml.safe_dump({"config": {
+        "appcluster:app": {"profile": "nocobase", "replicas": 2},
+        "appcluster:storage": {"storageClass": "efs-sc"},
+        "appcluster:redis": {"mode": "external"},
+        "appcluster:secrets": {"redisUrl": {"secure": "v1:abc"}, "appAesSecretKey": {"secure": "v1:def"}},
+    }}))
+    assert main(["plan", "--stack", "anything", "--config", str(settings)]) == 0
+    assert "nocobase-primary" not in capsys.readouterr().err
+
+
+def test_invalid_config_exits_2_with_the_one_line_message(tmp_path):
+    settings = tmp_path / "bad.yaml"
+    settings.write_text(yaml.safe_dump({"config": {"appcluster:app": {"profile": "nocobase", "replicas": 99},
+                                                   "appcluster:storage": {"storageClass": "x"}}}))
+    for command in ("plan", "render", "check"):
+        done = subprocess.run([sys.executable, "-m", "tools.offline", command, "--config", str(settings)],
+                              cwd=REPO, capture_output=True, text=True)
+        assert done.returncode == 2
+        assert done.stderr.strip().splitlines()[0] == (
+            "appcluster:app.replicas: 99 — Input should be less than or equal to 32")
+        assert "Traceback" not in done.stderr
+
+
+def test_check_passes_the_example_stacks(capsys):
+    for stack in STACKS:
+        assert main(["check", "--stack", stack]) == 0, capsys.readouterr().out
+
+
+def test_render_writes_files_a_user_can_apply(tmp_path):
+    assert main(["render", "--stack", "dev", "--out", str(tmp_path)]) == 0
+    assert len(list(tmp_path.glob("*deployment-nocobase-dev-nocobase-primary.yaml"))) == 1

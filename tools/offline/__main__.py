@@ -1,0 +1,99 @@
+"""python -m tools.offline plan|render|check --stack NAME [--config FILE] [--program DIR] [--json]
+
+Runs a Pulumi Python program (appcluster by default) under Pulumi's mocks with a stack's config:
+no cloud account, no cluster and no Pulumi CLI needed.
+Exit codes: 0 clean, 1 a mandatory policy violation (check), 2 invalid config or usage.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import pulumi
+
+from tools.offline import harness, policy, render, stackfile
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tools.offline", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["plan", "render", "check"])
+    parser.add_argument("--stack", default="local", help="stack name; reads <program>/Pulumi.<stack>.yaml")
+    parser.add_argument("--config", type=Path, help="a stack settings file in Pulumi.<stack>.yaml format")
+    parser.add_argument("--program", type=Path, default=REPO, help="the Pulumi program's folder (default: appcluster)")
+    parser.add_argument("--policy-config", type=Path, help="policy pack config (default: policies/config/<stack>.json)")
+    parser.add_argument("--out", type=Path, help="render: the folder to write to (default: rendered/<stack>-offline)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> harness.Run:
+    settings = args.config or args.program / f"Pulumi.{args.stack}.yaml"
+    if not settings.exists():
+        raise SystemExit(_usage(f"no stack settings at {settings}: pass --config FILE or --stack NAME"))
+    config, secret_keys = stackfile.read(settings)
+    return harness.run_program(args.program, args.stack, config, secret_keys)
+
+
+def _usage(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 2
+
+
+def _plan(result: harness.Run, as_json: bool) -> int:
+    rows = [{"type": r.type, "name": r.name, "parent": r.parent.split("::")[-1] if r.parent else ""}
+            for r in result.resources]
+    outputs = {k: "[secret]" if o.secret else o.value for k, o in result.outputs.items()}
+    if as_json:
+        print(json.dumps({"resources": rows, "outputs": outputs}, indent=2))
+        return 0
+    width = max(len(r["type"]) for r in rows)
+    for r in rows:
+        print(f"{r['type']:<{width}}  {r['name']:<32}  {r['parent']}")
+    print(f"\n{len(rows)} resources. Outputs:")
+    for key, value in outputs.items():
+        print(f"  {key}: {value}")
+    return 0
+
+
+def _check(result: harness.Run, args: argparse.Namespace) -> int:
+    config_file = args.policy_config or REPO / "policies" / "config" / f"{args.stack}.json"
+    config = json.loads(config_file.read_text()) if config_file.exists() else {}
+    violations = policy.evaluate(result, config)
+    mandatory = [v for v in violations if v.level == "mandatory"]
+    if args.json:
+        print(json.dumps([v.__dict__ for v in violations], indent=2))
+    else:
+        for v in violations:
+            print(f"[{v.level}] {v}")
+        print(f"{len(mandatory)} mandatory, {len(violations) - len(mandatory)} advisory violations")
+    return 1 if mandatory else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(sys.argv[1:] if argv is None else argv)
+    started = time.perf_counter()
+    try:
+        result = run(args)
+    except pulumi.RunError as error:  # the program refused its config
+        return _usage(str(error))
+    if args.command == "plan":
+        code = _plan(result, args.json)
+    elif args.command == "render":
+        out = args.out or REPO / "rendered" / f"{args.stack}-offline"
+        files = render.render(result, out)
+        print(f"wrote {len(files)} files to {out}")
+        code = 0
+    else:
+        code = _check(result, args)
+    if not args.json:
+        print(f"({args.command} took {time.perf_counter() - started:.2f}s)", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

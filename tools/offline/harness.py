@@ -1,0 +1,182 @@
+"""Run a Pulumi Python program under Pulumi's mocks and record everything it declares.
+
+The record keeps what a policy pack or a renderer needs and the mock API leaves out: each
+resource's parent, provider, dependencies and options, and which input values are secret.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+SECRET_SIG = rpc._special_secret_sig  # the marker rpc.wrap_rpc_secret puts on secret values
+
+
+@dataclass
+class Declared:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    provider: str
+    inputs: dict
+    protect: bool
+    retain_on_delete: bool
+    dependencies: list[str]
+    ignore_changes: list[str]
+
+    @property
+    def is_kubernetes(self) -> bool:
+        return self.custom and self.type.startswith("kubernetes:") and "apiVersion" in self.inputs
+
+
+@dataclass
+class Output:
+    value: Any
+    secret: bool
+
+
+@dataclass
+class Run:
+    resources: list[Declared] = field(default_factory=list)
+    outputs: dict[str, Output] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Declared]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> Declared:
+        matches = [r for r in self.resources if r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources named {name!r}")
+        return matches[0]
+
+    def by_urn(self, urn: str) -> Declared:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == SECRET_SIG
+
+
+def reveal(value: Any) -> Any:
+    """The value with every secret marker removed (what a policy validator sees)."""
+    if is_secret(value):
+        return reveal(value["value"])
+    if isinstance(value, dict):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
+def mask(value: Any, placeholder: str = "[secret]") -> Any:
+    """The value with every secret replaced by a placeholder (what may be printed or written)."""
+    if is_secret(value):
+        inner = reveal(value)
+        if isinstance(inner, dict):
+            return {k: placeholder for k in inner}
+        return [placeholder for _ in inner] if isinstance(inner, list) else placeholder
+    if isinstance(value, dict):
+        return {k: mask(v, placeholder) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v, placeholder) for v in value]
+    return value
+
+
+class _Mocks(pulumi_mocks.Mocks):
+    """Resources echo their inputs, plus the outputs a provider would compute that programs read."""
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        state = dict(args.inputs)
+        seed = hashlib.sha256(f"{args.typ}:{args.name}".encode()).hexdigest()
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = seed[: int(args.inputs.get("length", 32))]
+        elif args.typ == "random:index/randomBytes:RandomBytes":
+            state["hex"] = (seed * 2)[: 2 * int(args.inputs.get("length", 32))]
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        return {}, None
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi_mocks.Mocks, run: Run):
+        super().__init__(mocks)
+        self.run = run
+
+    def RegisterResource(self, request):
+        if request.type != "pulumi:pulumi:Stack":
+            self.run.resources.append(Declared(
+                urn=self.make_urn(request.parent, request.type, request.name),
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=request.custom,
+                provider=request.provider,
+                inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                dependencies=list(request.dependencies),
+                ignore_changes=list(request.ignoreChanges),
+            ))
+        return super().RegisterResource(request)
+
+
+async def _collect_outputs(run: Run) -> None:
+    stack = settings.get_root_resource()
+    for name, value in getattr(stack, "outputs", {}).items():
+        out = pulumi.Output.from_input(value)
+        run.outputs[name] = Output(await out.future(), await out.is_secret())
+
+
+def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_keys: list[str],
+                project: Optional[str] = None, preview: bool = False) -> Run:
+    """Run `program_dir/__main__.py` under mocks with the given config and return what it declared.
+
+    Raises whatever the program raised (a ConfigError surfaces as pulumi.RunError)."""
+    program_dir = Path(program_dir).resolve()
+    project = project or _project_name(program_dir)
+    run = Run()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    settings.set_root_resource(None)  # a fresh Stack per run, nothing carried over from the last one
+    mocks = _Mocks()
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview,
+                             monitor=_RecordingMonitor(mocks, run))
+    runtime_config.set_all_config(config, secret_keys)
+    # The program imports its own packages (config, components, ...): make them importable and fresh.
+    own = {p.name for p in program_dir.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    for module in [m for m in sys.modules if m.split(".")[0] in own]:
+        del sys.modules[module]
+    sys.path.insert(0, str(program_dir))
+    try:
+        with contextlib.chdir(program_dir):
+            _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")))
+            _sync_await(_collect_outputs(run))
+    finally:
+        sys.path.remove(str(program_dir))
+        asyncio.set_event_loop(None)
+        loop.close()
+    return run
+
+
+def _project_name(program_dir: Path) -> str:
+    import yaml
+
+    project_file = program_dir / "Pulumi.yaml"
+    if project_file.exists():
+        return (yaml.safe_load(project_file.read_text()) or {}).get("name", program_dir.name)
+    return program_dir.name

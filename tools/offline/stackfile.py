@@ -1,0 +1,51 @@
+"""Read a stack settings file (Pulumi.<stack>.yaml) the way the engine would hand it to a program.
+
+Values of `secure:` leaves cannot be decrypted offline: they become placeholders of the right
+shape (a URL stays a URL, a hex key stays hex) so the program validates and runs as it would.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SECURE = "secure"
+
+
+def _placeholder(path: str, root: dict) -> str:
+    digest = hashlib.sha256(path.encode()).hexdigest()
+    if path.endswith("appAesSecretKey"):
+        return digest
+    if path.endswith("redisUrl"):
+        return f"rediss://:offline{digest[:24]}@redis.offline.invalid:6379"
+    if path.endswith("databaseUrl"):
+        engine = ((root.get("appcluster:database") or {}).get("engine")) or "postgres"
+        port = 3306 if engine == "mysql" else 5432
+        return f"{engine}://appcluster:offline{digest[:24]}@database.offline.invalid:{port}/appcluster"
+    return f"offline-{digest[:40]}"
+
+
+def _unsecure(value: Any, path: str, root: dict, secret_keys: set[str], top: str) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {SECURE}:
+            secret_keys.add(top)
+            return _placeholder(path, root)
+        return {k: _unsecure(v, f"{path}.{k}", root, secret_keys, top) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unsecure(v, f"{path}[{i}]", root, secret_keys, top) for i, v in enumerate(value)]
+    return value
+
+
+def read(path: Path) -> tuple[dict[str, str], list[str]]:
+    """Config as the engine passes it (key -> string, objects as JSON) and the secret keys."""
+    settings = yaml.safe_load(path.read_text()) or {}
+    raw = settings.get("config") or {}
+    secret_keys: set[str] = set()
+    config: dict[str, str] = {}
+    for key, value in raw.items():
+        plain = _unsecure(value, key, raw, secret_keys, key)
+        config[key] = plain if isinstance(plain, str) else json.dumps(plain)
+    return config, sorted(secret_keys)
