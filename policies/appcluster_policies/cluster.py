@@ -7,7 +7,7 @@ from pulumi_policy import EnforcementLevel, StackValidationArgs, StackValidation
 from pulumi_policy.policy import Severity
 
 from appcluster_policies.workloads import (
-    DATA_PATHS, MAX_INSTANCES, PROFILE_SECRETS, PVC_TYPE, app_clusters, env_value, meta, redis_db, secrets,
+    DATA_PATHS, MAX_INSTANCES, PROFILE_SECRETS, PVC_TYPE, app_clusters, env_value, meta, plain, redis_db, secrets,
 )
 
 NOCOBASE_REDIS = {
@@ -81,7 +81,7 @@ def _needs_redis(args: StackValidationArgs, report) -> None:
 
 
 def _needs_shared_storage(args: StackValidationArgs, report) -> None:
-    claims = {str(meta(r.props).get("name")): r.props for r in args.resources if r.resource_type == PVC_TYPE}
+    claims = {str(meta(plain(r.props)).get("name")): plain(r.props) for r in args.resources if r.resource_type == PVC_TYPE}
     for cluster in app_clusters(args.resources):
         path = DATA_PATHS.get(cluster.profile or "")
         if cluster.instances <= 1 or not path:

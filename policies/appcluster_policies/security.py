@@ -14,7 +14,7 @@ from pulumi_policy import (
 from pulumi_policy.policy import PolicyConfigSchema, Severity
 
 from appcluster_policies.workloads import (
-    DEPENDENCY_COMPONENTS, PVC_TYPE, WORKLOAD_TYPES, Workload, app_clusters, labels, meta,
+    DEPENDENCY_COMPONENTS, PVC_TYPE, WORKLOAD_TYPES, Workload, app_clusters, labels, meta, plain,
 )
 
 SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "APP_KEY", "PRIVATE_KEY", "DSN")
@@ -23,7 +23,7 @@ SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "APP_KEY", "PRIVATE_KEY", "DSN")
 def _containers(args: ResourceValidationArgs) -> list[dict]:
     if args.resource_type not in WORKLOAD_TYPES:
         return []
-    w = Workload(args.urn, args.resource_type, dict(args.props))
+    w = Workload(args.urn, args.resource_type, plain(args.props))
     return w.containers + list(w.pod.get("initContainers") or [])
 
 
@@ -45,7 +45,7 @@ def _resources(args: ResourceValidationArgs, report) -> None:
 
 
 def _probes(args: ResourceValidationArgs, report) -> None:
-    for c in (Workload(args.urn, args.resource_type, dict(args.props)).containers
+    for c in (Workload(args.urn, args.resource_type, plain(args.props)).containers
               if args.resource_type in WORKLOAD_TYPES else []):
         for probe in ("readinessProbe", "livenessProbe"):
             if not c.get(probe):
@@ -55,7 +55,7 @@ def _probes(args: ResourceValidationArgs, report) -> None:
 def _restricted(args: ResourceValidationArgs, report) -> None:
     if args.resource_type not in WORKLOAD_TYPES:
         return
-    w = Workload(args.urn, args.resource_type, dict(args.props))
+    w = Workload(args.urn, args.resource_type, plain(args.props))
     pod_ctx = w.pod.get("securityContext") or {}
     if w.pod.get("automountServiceAccountToken") is not False:
         report("automountServiceAccountToken is not false (CKV_K8S_38)")
@@ -78,7 +78,7 @@ def _restricted(args: ResourceValidationArgs, report) -> None:
 def _no_secret_configmaps(args: ResourceValidationArgs, report) -> None:
     if args.resource_type != "kubernetes:core/v1:ConfigMap":
         return
-    for key, value in (args.props.get("data") or {}).items():
+    for key, value in (plain(args.props).get("data") or {}).items():
         if any(word in key.upper() for word in SECRET_WORDS) or ("://" in str(value) and "@" in str(value)):
             report(f"ConfigMap key {key!r} looks like a secret or a URL with credentials; put it in a Secret")
 
@@ -88,13 +88,13 @@ def _protect_stateful(args: ResourceValidationArgs, report) -> None:
         return
     stateful = args.resource_type in ("kubernetes:apps/v1:StatefulSet", PVC_TYPE, "kubernetes:core/v1:PersistentVolume") \
         and (args.resource_type != "kubernetes:apps/v1:StatefulSet"
-             or labels(dict(args.props)).get("app.kubernetes.io/component") in DEPENDENCY_COMPONENTS)
+             or labels(plain(args.props)).get("app.kubernetes.io/component") in DEPENDENCY_COMPONENTS)
     if stateful and not args.opts.protect:
-        report(f"{meta(dict(args.props)).get('name')} holds data but is not protected; set protect: true")
+        report(f"{meta(plain(args.props)).get('name')} holds data but is not protected; set protect: true")
 
 
 def _pdb(args: StackValidationArgs, report) -> None:
-    pdbs = [r.props for r in args.resources if r.resource_type == "kubernetes:policy/v1:PodDisruptionBudget"]
+    pdbs = [plain(r.props) for r in args.resources if r.resource_type == "kubernetes:policy/v1:PodDisruptionBudget"]
     for cluster in app_clusters(args.resources):
         if cluster.instances <= 1:
             continue
@@ -110,11 +110,12 @@ def _selects(selector: dict, pod_labels: dict) -> bool:
 
 
 def _network_policy(args: StackValidationArgs, report) -> None:
-    covered = {meta(r.props).get("namespace") for r in args.resources
+    covered = {meta(plain(r.props)).get("namespace") for r in args.resources
                if r.resource_type == "kubernetes:networking.k8s.io/v1:NetworkPolicy"}
     for r in args.resources:
-        if r.resource_type in WORKLOAD_TYPES and meta(r.props).get("namespace") not in covered:
-            report(f"{meta(r.props).get('name')}: no NetworkPolicy in its namespace (CKV2_K8S_6)", r.urn)
+        props = plain(r.props)
+        if r.resource_type in WORKLOAD_TYPES and meta(props).get("namespace") not in covered:
+            report(f"{meta(props).get('name')}: no NetworkPolicy in its namespace (CKV2_K8S_6)", r.urn)
 
 
 def _resource(name, description, validate, level, severity, schema=None) -> ResourceValidationPolicy:

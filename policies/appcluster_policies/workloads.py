@@ -5,9 +5,12 @@ its `app.kubernetes.io/instance` label, or else to a cluster of its own name.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 from urllib.parse import urlsplit
+
+from pulumi_policy.proxy import _is_unknown
 
 WORKLOAD_TYPES = {"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"}
 HPA_TYPES = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler"}
@@ -22,6 +25,29 @@ PROFILE_SECRETS = {
     "new-api": ("SESSION_SECRET", "CRYPTO_SECRET"),
 }
 DATA_PATHS = {"nocobase": "/app/nocobase/storage", "new-api": "/data"}
+
+
+class Unknown:
+    """A value the engine does not know yet (during preview). Never equal to anything we look for."""
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+
+UNKNOWN = Unknown()
+
+
+def plain(value: Any) -> Any:
+    """The analyzer hands policies read-only proxies that raise on unknown values; turn them into
+    plain dicts and lists with unknowns as UNKNOWN, so a rule can skip what it cannot know yet
+    instead of crashing or reporting a false violation."""
+    if isinstance(value, Mapping):
+        target = getattr(value, "_DictProxy__target", value)
+        return {k: plain(v) for k, v in target.items()}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        target = getattr(value, "_ListProxy__target", value)
+        return [plain(v) for v in target]
+    return UNKNOWN if _is_unknown(value) else value
 
 
 def meta(props: dict) -> dict:
@@ -112,23 +138,25 @@ def app_clusters(resources: Iterable[Any]) -> list[AppCluster]:
     for r in resources:
         if r.resource_type not in WORKLOAD_TYPES:
             continue
-        lab = labels(r.props)
+        props = plain(r.props)
+        lab = labels(props)
         if lab.get("app.kubernetes.io/component") in DEPENDENCY_COMPONENTS:
             continue
-        w = Workload(r.urn, r.resource_type, r.props)
+        w = Workload(r.urn, r.resource_type, props)
         key = lab.get("app.kubernetes.io/instance") or w.name
         cluster = clusters.setdefault(key, AppCluster(key))
         cluster.workloads.append(w)
         by_name[w.name] = cluster
     for r in resources:
         if r.resource_type in HPA_TYPES:
-            spec = r.props.get("spec") or {}
+            props = plain(r.props)
+            spec = props.get("spec") or {}
             target = (spec.get("scaleTargetRef") or {}).get("name")
             if isinstance(target, str) and target in by_name:
                 by_name[target].hpa_max[target] = int(spec.get("maxReplicas") or 0)
             elif isinstance(spec.get("maxReplicas"), (int, float)):
                 # An HPA on something we cannot see still counts against the limit on its own.
-                name = f"hpa/{meta(r.props).get('name')}"
+                name = f"hpa/{meta(props).get('name')}"
                 clusters.setdefault(name, AppCluster(name)).hpa_max[str(target)] = int(spec["maxReplicas"])
     return list(clusters.values())
 
@@ -138,16 +166,18 @@ def secrets(resources: Iterable[Any]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for r in resources:
         if r.resource_type == SECRET_TYPE:
-            out[str(meta(r.props).get("name"))] = dict(r.props.get("stringData") or {})
+            props = plain(r.props)
+            out[str(meta(props).get("name"))] = dict(props.get("stringData") or {})
     return out
 
 
 def env_value(var: dict, secret_data: dict[str, dict[str, str]]) -> Optional[str]:
     """The value of an env var, following a secretKeyRef into a Secret of the same stack."""
     if "value" in var:
-        return var["value"]
+        return None if var["value"] is UNKNOWN else var["value"]
     ref = ((var.get("valueFrom") or {}).get("secretKeyRef")) or {}
-    return (secret_data.get(str(ref.get("name"))) or {}).get(str(ref.get("key")))
+    value = (secret_data.get(str(ref.get("name"))) or {}).get(str(ref.get("key")))
+    return None if value is UNKNOWN else value
 
 
 def redis_db(url: str) -> Optional[int]:

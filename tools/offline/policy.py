@@ -22,6 +22,8 @@ from pulumi_policy.policy import (
     StackValidationArgs,
 )
 
+from pulumi_policy.proxy import unknown_checking_proxy
+
 from tools.offline.harness import Declared, Run, reveal
 
 POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
@@ -72,7 +74,8 @@ def evaluate(run: Run, config: Optional[Mapping[str, Any]] = None, policies: Opt
     config = config or {}
     policies = policies if policies is not None else load_policies()
     custom = [r for r in run.resources if r.custom and not r.type.startswith("pulumi:providers:")]
-    props = {r.urn: reveal(r.inputs) for r in run.resources}
+    # Exactly what the analyzer hands a policy: secrets unwrapped, inside unknown-checking proxies.
+    props = {r.urn: unknown_checking_proxy(reveal(r.inputs)) for r in run.resources}
     stack_resources: dict[str, PolicyResource] = {}
     for r in run.resources:
         stack_resources[r.urn] = PolicyResource(
