@@ -1,0 +1,95 @@
+"""The policy pack: each policy passes a correct cluster and catches its violation, both on our own
+stacks and on a hand-written program that bypasses our components. The rules run exactly as the
+analyzer runs them (the same POLICIES objects, props in the analyzer's proxies)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import STACKS
+from tools.offline import harness, policy
+from tools.offline.__main__ import main
+
+HANDWRITTEN = Path(__file__).parent / "fixtures" / "handwritten"
+
+
+def handwritten(case: str) -> list[policy.Violation]:
+    run = harness.run_program(HANDWRITTEN, case, {"handwritten:case": case}, [])
+    return policy.evaluate(run)
+
+
+def mandatory(violations):
+    return sorted({v.policy for v in violations if v.level == "mandatory"})
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_example_stacks_have_no_mandatory_violation(stack, run_stack):
+    assert mandatory(policy.evaluate(run_stack(stack))) == []
+
+
+def test_handwritten_cluster_done_right_passes():
+    assert mandatory(handwritten("ok")) == []
+
+
+@pytest.mark.parametrize("case,policy_name,fragment", [
+    ("too-many-replicas", "max-32-instances", "can run 41 instances"),
+    ("hpa-40", "max-32-instances", "can run 41 instances"),
+    ("literal-secret", "shared-secrets", "sets APP_KEY as a literal value"),
+    ("no-redis", "cluster-needs-redis", "needs CACHE_DEFAULT_STORE=redis"),
+    ("shared-redis-db", "cluster-needs-redis", "share Redis DB 0"),
+    ("rwo-storage", "cluster-needs-shared-storage", "must be a ReadWriteMany PersistentVolumeClaim"),
+    ("rds-instance", "single-database-entrypoint", "is an RDS instance endpoint"),
+    ("rolling-primary", "one-primary", "strategy Recreate"),
+    ("new-api-two-masters", "one-primary", "runs 2 New API masters"),
+    ("latest-image", "pinned-images", "is not pinned"),
+    ("no-resources", "container-resources", "no cpu request"),
+    ("secret-configmap", "no-secrets-in-configmaps", "'DB_PASSWORD' looks like a secret"),
+    ("no-pdb", "pdb-for-clusters", "no PodDisruptionBudget"),
+])
+def test_handwritten_violation_is_caught(case, policy_name, fragment):
+    violations = handwritten(case)
+    assert policy_name in mandatory(violations)
+    assert any(fragment in v.message for v in violations if v.policy == policy_name), violations
+
+
+def test_our_components_with_a_rule_breaking_config_are_caught(run_stack):
+    # The NocoBase image needs root: reported, as advisory, so the exception stays visible.
+    advisory = [v for v in policy.evaluate(run_stack("dev")) if v.policy == "restricted-pod-security"]
+    assert advisory and {v.level for v in advisory} == {"advisory"}
+    # Protection required by the environment but switched off in the stack.
+    run = run_stack("dev", protect=False)
+    found = policy.evaluate(run, {"protect-stateful": {"required": True}})
+    assert {v.resource for v in found if v.policy == "protect-stateful"} >= {"redis-statefulset", "database-statefulset",
+                                                                             "shared-storage-pvc"}
+    assert policy.evaluate(run_stack("dev", protect=True), {"protect-stateful": {"required": True}}) == [
+        v for v in policy.evaluate(run_stack("dev", protect=True)) if v.policy != "protect-stateful"]
+
+
+def test_enforcement_levels_come_from_the_environment_config():
+    violations = policy.evaluate(harness.run_program(HANDWRITTEN, "x", {"handwritten:case": "latest-image"}, []),
+                                 {"pinned-images": "advisory"})
+    assert {v.level for v in violations if v.policy == "pinned-images"} == {"advisory"}
+    assert "pinned-images" not in mandatory(violations)
+    disabled = policy.evaluate(harness.run_program(HANDWRITTEN, "x", {"handwritten:case": "latest-image"}, []),
+                               {"pinned-images": "disabled"})
+    assert "pinned-images" not in {v.policy for v in disabled}
+
+
+def test_every_policy_is_described_with_level_and_severity():
+    names = set()
+    for p in policy.load_policies():
+        assert p.name == p.name.lower() and " " not in p.name
+        assert p.description and p.enforcement_level and p.severity
+        names.add(p.name)
+    assert {"max-32-instances", "shared-secrets", "cluster-needs-redis", "cluster-needs-shared-storage",
+            "single-database-entrypoint", "one-primary"} <= names
+
+
+def test_check_on_any_program_exits_1_on_a_mandatory_violation(tmp_path, capsys):
+    settings = tmp_path / "Pulumi.bad.yaml"
+    settings.write_text("config:\n  handwritten:case: too-many-replicas\n")
+    assert main(["check", "--program", str(HANDWRITTEN), "--config", str(settings)]) == 1
+    out = capsys.readouterr().out
+    assert "max-32-instances  stack  app cluster 'shop' can run 41 instances" in out
+    assert main(["check", "--program", str(HANDWRITTEN), "--stack", "ok"]) == 0
