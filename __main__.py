@@ -23,7 +23,8 @@ app = cfg.app_name
 kube = cfg.kubernetes
 provider = k8s.Provider(
     "kubernetes",
-    kubeconfig=kube.kubeconfig,
+    # A kubeconfig's content carries credentials: keep it encrypted in state.
+    kubeconfig=pulumi.Output.secret(kube.kubeconfig) if kube.kubeconfig else None,
     context=kube.context,
     render_yaml_to_directory=kube.render_yaml_to_directory,
     enable_server_side_apply=kube.render_yaml_to_directory is None,
@@ -50,7 +51,13 @@ if kube.create_namespace:
 secrets_cfg = cfg.secrets
 in_cluster_db = cfg.database.mode == "in-cluster" and cfg.database.engine != "sqlite"
 in_cluster_redis = cfg.redis.mode == "in-cluster"
-plain = lambda s: s.get_secret_value() if s is not None else None  # noqa: E731
+
+
+def plain(secret):
+    """A config secret's value, for inputs that wrap it in pulumi.Output.secret themselves."""
+    return secret.get_secret_value() if secret is not None else None
+
+
 shared = SharedSecrets(
     "shared-secrets",
     SharedSecretsArgs(
@@ -69,13 +76,21 @@ shared = SharedSecrets(
     opts=opts,
 )
 
+
+
+def in_cluster(concern, image: str, password_key: str) -> conv.ServerArgs:
+    return conv.ServerArgs(
+        image=image, password=shared.values[password_key], secret_name=shared.secret_name,
+        storage_size=concern.storage_size, storage_class=concern.storage_class,
+        resources=concern.resources.to_k8s(), protect=cfg.protect,
+    )
+
+
 redis = Redis(
     "redis",
     RedisArgs(
-        app_name=app, namespace=namespace, mode=cfg.redis.mode, image=cfg.redis.image,
-        password=shared.values.get(REDIS_PASSWORD), secret_name=shared.secret_name,
-        storage_size=cfg.redis.storage_size, storage_class=cfg.redis.storage_class,
-        resources=cfg.redis.resources.to_k8s(), protect=cfg.protect, url=plain(secrets_cfg.redis_url),
+        app_name=app, namespace=namespace, mode=cfg.redis.mode, url=plain(secrets_cfg.redis_url),
+        in_cluster=in_cluster(cfg.redis, cfg.redis.image, REDIS_PASSWORD) if in_cluster_redis else None,
     ),
     opts=opts,
 )
@@ -88,9 +103,8 @@ if cfg.database.engine != "sqlite":
         "database",
         DatabaseArgs(
             app_name=app, namespace=namespace, mode=db.mode, engine=db.engine, port=db.port, name=db.name,
-            user=db.user, image=db.resolved_image, password=shared.values.get(DATABASE_PASSWORD),
-            secret_name=shared.secret_name, storage_size=db.storage_size, storage_class=db.storage_class,
-            resources=db.resources.to_k8s(), protect=cfg.protect, url=plain(secrets_cfg.database_url),
+            user=db.user, url=plain(secrets_cfg.database_url),
+            in_cluster=in_cluster(db, db.resolved_image, DATABASE_PASSWORD) if in_cluster_db else None,
         ),
         opts=opts,
     )

@@ -32,15 +32,8 @@ class DatabaseArgs:
     port: int
     name: str = "appcluster"
     user: str = "appcluster"
-    # in-cluster
-    image: str = ""
-    password: Optional[pulumi.Input[str]] = None
-    secret_name: Optional[pulumi.Input[str]] = None
-    storage_size: str = "20Gi"
-    storage_class: Optional[str] = None
-    resources: Optional[Mapping] = None
-    protect: bool = True
-    # external: the whole URL, credentials included (read at plan time from the config secret)
+    in_cluster: Optional[conv.ServerArgs] = None
+    # mode external: the whole URL, credentials included (read at plan time from the config secret)
     url: Optional[str] = None
 
 
@@ -69,7 +62,7 @@ class Database(pulumi.ComponentResource):
             self.host = pulumi.Output.from_input(host)
         else:
             db, user, port = args.name, args.user, args.port
-            password = pulumi.Output.secret(args.password)
+            password = pulumi.Output.secret(args.in_cluster.password)
             self.host = self._in_cluster(name, args)
 
         self.port = pulumi.Output.from_input(port)
@@ -89,7 +82,8 @@ class Database(pulumi.ComponentResource):
         self.register_outputs({"host": self.host, "port": self.port, "name": self.name, "user": self.user})
 
     def _in_cluster(self, name: str, args: DatabaseArgs) -> pulumi.Output[str]:
-        secret_ref = {"secretKeyRef": {"name": args.secret_name, "key": DATABASE_PASSWORD}}
+        server = args.in_cluster
+        secret_ref = {"secretKeyRef": {"name": server.secret_name, "key": DATABASE_PASSWORD}}
         if args.engine == "postgres":
             data_dir = "/var/lib/postgresql/data"
             env = [
@@ -114,15 +108,12 @@ class Database(pulumi.ComponentResource):
 
         return conv.single_stateful_server(
             self, name, app=args.app_name, component="database", namespace=args.namespace, port=args.port,
-            uid=DB_UID, data_path=data_dir, storage_size=args.storage_size, storage_class=args.storage_class,
-            protect=args.protect, scratch_paths=scratch,
+            server=server, uid=DB_UID, data_path=data_dir, scratch_paths=scratch,
             # Let the server checkpoint and close cleanly on shutdown.
             grace_seconds=120,
             container={
                 "name": args.engine,
-                "image": args.image,
                 "env": env,
-                "resources": dict(args.resources or {}),
                 "readinessProbe": conv.exec_probe(ready, period=5),
                 "livenessProbe": conv.exec_probe(ready, period=20, failures=6),
                 "startupProbe": conv.exec_probe(ready, period=5, failures=120),

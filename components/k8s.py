@@ -1,6 +1,7 @@
 """Kubernetes conventions every component follows: labels, security contexts, probes."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
 import pulumi
@@ -80,6 +81,20 @@ def spread(keys: Sequence[str], match_labels: Mapping[str, str]) -> list[dict]:
     ]
 
 
+@dataclass
+class ServerArgs:
+    """How to run an in-cluster stateful server (Redis, a database): the same knobs for each."""
+
+    image: str
+    password: pulumi.Input[str]
+    # The Secret (and its key, by convention the env name) the server reads its password from.
+    secret_name: pulumi.Input[str]
+    storage_size: str
+    storage_class: Optional[str] = None
+    resources: Mapping = field(default_factory=dict)
+    protect: bool = True
+
+
 def single_stateful_server(
     parent: pulumi.Resource,
     name: str,
@@ -88,20 +103,18 @@ def single_stateful_server(
     component: str,
     namespace: pulumi.Input[str],
     port: int,
+    server: ServerArgs,
     container: dict,
     uid: int,
     data_path: str,
-    storage_size: str,
-    storage_class: Optional[str],
-    protect: bool,
     grace_seconds: int,
     scratch_paths: Sequence[str] = (),
 ) -> pulumi.Output[str]:
     """One stateful server (Redis, a database): a ClusterIP Service as its only entry point and a
     one-replica StatefulSet whose data lives on a PVC that outlives it. Returns the Service's DNS name.
 
-    The container gets its port, volume mounts and a restricted security context here; it brings
-    its image, env, probes and resources.
+    The container gets its image, resources, port, volume mounts and a restricted security context
+    here; it brings its env and probes.
     """
     service_name = f"{app}-{component}"
     meta_labels = labels(app, component)
@@ -119,6 +132,8 @@ def single_stateful_server(
     scratch = [(f"scratch-{i}", path) for i, path in enumerate(scratch_paths)]
     container = {
         **container,
+        "image": server.image,
+        "resources": dict(server.resources),
         "ports": [{"name": component, "containerPort": port, "protocol": "TCP"}],
         "securityContext": container_security_context(uid, read_only_root=True),
         "volumeMounts": [{"name": "data", "mountPath": data_path}]
@@ -147,11 +162,11 @@ def single_stateful_server(
                 "metadata": {"name": "data", "labels": meta_labels},
                 "spec": {
                     "accessModes": ["ReadWriteOnce"],
-                    "resources": {"requests": {"storage": storage_size}},
-                    **({"storageClassName": storage_class} if storage_class else {}),
+                    "resources": {"requests": {"storage": server.storage_size}},
+                    **({"storageClassName": server.storage_class} if server.storage_class else {}),
                 },
             }],
         },
-        opts=pulumi.ResourceOptions(parent=parent, protect=protect, depends_on=[service]),
+        opts=pulumi.ResourceOptions(parent=parent, protect=server.protect, depends_on=[service]),
     )
     return pulumi.Output.concat(service_name, ".", namespace, ".svc.cluster.local")

@@ -24,15 +24,8 @@ class RedisArgs:
     app_name: str
     namespace: pulumi.Input[str]
     mode: str
-    # in-cluster
-    image: str = ""
-    password: Optional[pulumi.Input[str]] = None
-    secret_name: Optional[pulumi.Input[str]] = None
-    storage_size: str = "8Gi"
-    storage_class: Optional[str] = None
-    resources: Optional[Mapping] = None
-    protect: bool = True
-    # external
+    in_cluster: Optional[conv.ServerArgs] = None
+    # mode external: the server's URL, credentials included
     url: Optional[pulumi.Input[str]] = None
 
 
@@ -61,26 +54,24 @@ class Redis(pulumi.ComponentResource):
         self.register_outputs({"host": self.host, "port": self.port})
 
     def _in_cluster(self, name: str, args: RedisArgs) -> pulumi.Output[str]:
+        server = args.in_cluster
         # The password reaches redis-server through the environment, never the manifest.
         ping = ["sh", "-c", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 ping | grep -q PONG']
         self.host = conv.single_stateful_server(
             self, name, app=args.app_name, component="redis", namespace=args.namespace, port=PORT,
-            uid=REDIS_UID, data_path="/data", storage_size=args.storage_size, storage_class=args.storage_class,
-            protect=args.protect, grace_seconds=30,
+            server=server, uid=REDIS_UID, data_path="/data", grace_seconds=30,
             container={
                 "name": "redis",
-                "image": args.image,
                 "args": ["--requirepass", f"$({REDIS_PASSWORD})", "--appendonly", "yes", "--dir", "/data"],
                 "env": [{
                     "name": REDIS_PASSWORD,
-                    "valueFrom": {"secretKeyRef": {"name": args.secret_name, "key": REDIS_PASSWORD}},
+                    "valueFrom": {"secretKeyRef": {"name": server.secret_name, "key": REDIS_PASSWORD}},
                 }],
-                "resources": dict(args.resources or {}),
                 "readinessProbe": conv.exec_probe(ping, period=5),
                 "livenessProbe": conv.exec_probe(ping, period=15, failures=4),
             },
         )
         self.port = pulumi.Output.from_input(PORT)
-        return pulumi.Output.all(args.password, self.host).apply(
+        return pulumi.Output.all(server.password, self.host).apply(
             lambda v: f"redis://:{quote(v[0], safe='')}@{v[1]}:{PORT}"
         )

@@ -47,17 +47,16 @@ class SharedSecrets(pulumi.ComponentResource):
         self.values = {}
         for key, kind in wanted:
             given = args.provided.get(key)
+            resource_name = f"{name}-{key.lower().replace('_', '-')}"
             if given is not None:
-                self.values[key] = pulumi.Output.secret(given)
+                value: pulumi.Input[str] = given
             elif kind == "hex32":
-                self.values[key] = random.RandomBytes(f"{name}-{key.lower().replace('_', '-')}", length=32, opts=child).hex
+                value = random.RandomBytes(resource_name, length=32, opts=child).hex
             else:
-                # Alphanumeric only: the value ends up inside connection URLs and DSNs.
-                self.values[key] = random.RandomPassword(
-                    f"{name}-{key.lower().replace('_', '-')}", length=48 if key not in (DATABASE_PASSWORD, REDIS_PASSWORD) else 32,
-                    special=False, opts=child,
-                ).result
-            self.values[key] = pulumi.Output.secret(self.values[key])
+                # Alphanumeric only: passwords end up inside connection URLs and DSNs.
+                length = 32 if key in (DATABASE_PASSWORD, REDIS_PASSWORD) else 48
+                value = random.RandomPassword(resource_name, length=length, special=False, opts=child).result
+            self.values[key] = pulumi.Output.secret(value)
 
         secret = k8s.core.v1.Secret(
             f"{name}-secret",

@@ -36,6 +36,7 @@ for key in $("$PY" -m tools.stack_secrets "Pulumi.$STACK.yaml"); do
   echo "==> generating appcluster:secrets.$key (kept encrypted in Pulumi.$STACK.yaml)" >&2
   pulumi config set --non-interactive --secret --path "appcluster:secrets.$key" "$("$PY" -c 'import secrets; print(secrets.token_hex(32))')"
 done
+umask 077  # render mode writes Secret manifests in plain text
 pulumi up --non-interactive --yes --skip-preview "$@"
-# Render mode writes Secret manifests in plain text: keep them readable by their owner only.
+# Folders made before this run keep their mode: make the whole tree owner-only.
 chmod -R go-rwx rendered

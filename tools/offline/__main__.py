@@ -68,8 +68,8 @@ def _check(result: harness.Run, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([v.__dict__ for v in violations], indent=2))
     else:
-        for v in violations:
-            print(f"[{v.level}] {v}")
+        for v in mandatory + [v for v in violations if v.level != "mandatory"]:
+            print(v if v.level == "mandatory" else f"{v} (advisory)")
         print(f"{len(mandatory)} mandatory, {len(violations) - len(mandatory)} advisory violations")
     return 1 if mandatory else 0
 
