@@ -1,9 +1,11 @@
 """appcluster: a cluster-mode web app and everything it needs, composed from the stack's config."""
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 import config
 from components import k8s as conv
+from components.aws import Network
 from components.app_cluster import AppCluster, AppClusterArgs
 from components.database import Database, DatabaseArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -29,7 +31,17 @@ provider = k8s.Provider(
     render_yaml_to_directory=kube.render_yaml_to_directory,
     enable_server_side_apply=kube.render_yaml_to_directory is None,
 )
-opts = pulumi.ResourceOptions(providers={"kubernetes": provider})
+providers = {"kubernetes": provider}
+network = None
+if cfg.aws is not None:
+    providers["aws"] = aws.Provider("aws", region=cfg.aws.region,
+                                    default_tags={"tags": {"appcluster:app": cfg.app_name, "appcluster:stack": pulumi.get_stack()}})
+    try:
+        network = Network.discover(cfg.aws.vpc_id, cfg.aws.private_subnet_ids, cfg.aws.node_security_group_id,
+                                   providers["aws"])
+    except ValueError as error:
+        raise pulumi.RunError(str(error)) from None
+opts = pulumi.ResourceOptions(providers=providers)
 
 namespace: pulumi.Input[str] = kube.namespace
 if kube.create_namespace:
@@ -51,6 +63,9 @@ if kube.create_namespace:
 secrets_cfg = cfg.secrets
 in_cluster_db = cfg.database.mode == "in-cluster" and cfg.database.engine != "sqlite"
 in_cluster_redis = cfg.redis.mode == "in-cluster"
+# Passwords we must hold: for the servers we run, and for the managed services we create.
+needs_db_password = cfg.database.mode in ("in-cluster", "rds") and cfg.database.engine != "sqlite"
+needs_redis_password = cfg.redis.mode in ("in-cluster", "elasticache")
 
 
 def plain(secret):
@@ -70,8 +85,8 @@ shared = SharedSecrets(
             DATABASE_PASSWORD: plain(secrets_cfg.database_password),
             REDIS_PASSWORD: plain(secrets_cfg.redis_password),
         },
-        database_password=in_cluster_db,
-        redis_password=in_cluster_redis,
+        database_password=needs_db_password,
+        redis_password=needs_redis_password,
     ),
     opts=opts,
 )
@@ -91,6 +106,8 @@ redis = Redis(
     RedisArgs(
         app_name=app, namespace=namespace, mode=cfg.redis.mode, url=plain(secrets_cfg.redis_url),
         in_cluster=in_cluster(cfg.redis, cfg.redis.image, REDIS_PASSWORD) if in_cluster_redis else None,
+        elasticache=cfg.redis.elasticache, network=network, password=shared.values.get(REDIS_PASSWORD),
+        protect=cfg.protect,
     ),
     opts=opts,
 )
@@ -105,6 +122,7 @@ if cfg.database.engine != "sqlite":
             app_name=app, namespace=namespace, mode=db.mode, engine=db.engine, port=db.port, name=db.name,
             user=db.user, url=plain(secrets_cfg.database_url),
             in_cluster=in_cluster(db, db.resolved_image, DATABASE_PASSWORD) if in_cluster_db else None,
+            rds=db.rds, network=network, password=shared.values.get(DATABASE_PASSWORD), protect=cfg.protect,
         ),
         opts=opts,
     )
@@ -117,7 +135,7 @@ storage = SharedStorage(
         storage_class=cfg.storage.storage_class,
         nfs_server=cfg.storage.nfs.server if cfg.storage.nfs else None,
         nfs_path=cfg.storage.nfs.path if cfg.storage.nfs else "/",
-        protect=cfg.protect,
+        efs=cfg.storage.efs, network=network, protect=cfg.protect,
     ),
     opts=opts,
 )
@@ -146,12 +164,16 @@ lb_cfg = cfg.load_balancer
 lb = LoadBalancer(
     "load-balancer",
     LoadBalancerArgs(
-        app_name=app, namespace=namespace, pod_selector=cluster.pod_selector, service_type=lb_cfg.service_type,
+        app_name=app, namespace=namespace, pod_selector=cluster.pod_selector, health_path=cfg.health_path,
+        mode=lb_cfg.mode, service_type=lb_cfg.service_type,
         port=lb_cfg.port, sticky=lb_cfg.sticky, sticky_timeout_seconds=lb_cfg.sticky_timeout_seconds,
-        weights=lb_cfg.weights.model_dump() if cfg.app.profile == "new-api" else {},
-        ingress_host=lb_cfg.ingress.host if lb_cfg.ingress.enabled else None,
+        weights=lb_cfg.weights.model_dump() if cfg.app.profile == "new-api" and cfg.app.replicas > 1 else {},
+        role_selectors=cluster.role_selectors,
+        ingress_host=lb_cfg.ingress.host if lb_cfg.ingress.enabled or lb_cfg.mode != "service" else None,
         ingress_class=lb_cfg.ingress.class_name, tls_secret_name=lb_cfg.ingress.tls_secret_name,
         ingress_annotations=lb_cfg.ingress.annotations,
+        certificate_arn=lb_cfg.certificate_arn, public=lb_cfg.public, access_logs_bucket=lb_cfg.access_logs_bucket,
+        deletion_protection=cfg.protect,
     ),
     opts=opts,
 )

@@ -52,12 +52,14 @@ class AppClusterArgs:
 class AppCluster(pulumi.ComponentResource):
     primary_name: pulumi.Output[str]
     replicas_name: Optional[pulumi.Output[str]]
-    # Selects every instance that serves requests (both roles).
+    # Selects every instance that serves requests (both roles), and each role's alone.
     pod_selector: Mapping[str, str]
+    role_selectors: Mapping[str, Mapping[str, str]]
 
     def __init__(self, name: str, args: AppClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("appcluster:index:AppCluster", name, None, opts)
         self.pod_selector = conv.selector(args.app_name, COMPONENT)
+        self.role_selectors = {role: {**self.pod_selector, conv.ROLE_LABEL: role} for role in (PRIMARY, REPLICAS)}
         env = self._env(name, args)
 
         primary = self._deployment(name, args, PRIMARY, 1, env, depends_on=[])
@@ -126,7 +128,7 @@ class AppCluster(pulumi.ComponentResource):
             "replicas": count,
             "revisionHistoryLimit": 5,
             "strategy": strategy,
-            "selector": {"matchLabels": {**self.pod_selector, conv.ROLE_LABEL: role}},
+            "selector": {"matchLabels": dict(self.role_selectors[role])},
             "template": {
                 "metadata": {"labels": pod_labels},
                 "spec": {

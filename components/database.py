@@ -1,6 +1,8 @@
 """Database: the single entry point every instance connects to.
 
 mode in-cluster: a PostgreSQL or MySQL StatefulSet behind one ClusterIP Service (the entry point).
+mode rds: an RDS instance (encrypted, private, Multi-AZ, deletion protection, backups, TLS forced)
+behind an RDS Proxy, which is the entry point: the app never sees the instance endpoint.
 mode external: an existing server, proxy or pooler, from a DSN URL in a config secret.
 Exposes the connection in every form the profiles bind to: host, port, name, user, password,
 `url` (scheme://user:pass@host:port/db) and `dsn` (what Go drivers take: MySQL's
@@ -12,15 +14,28 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 from urllib.parse import quote, unquote, urlsplit
 
+import json
+
 import pulumi
+import pulumi_aws as aws
 
 from components import k8s as conv
+from components.aws import Network, service_security_group
+from config.aws import RdsConfig
 from components.shared_secrets import DATABASE_PASSWORD
 from profiles.wiring import Plain, Sensitive, Source
 
 DB_UID = 999  # the postgres and mysql images' own users
 URL_SCHEME = {"postgres": "postgres", "mysql": "mysql"}
 DIALECT = {"postgres": "postgres", "mysql": "mysql"}
+# RDS: engine name, parameter group family prefix, the parameter that refuses clear-text
+# connections, and the proxy's engine family.
+RDS = {
+    "postgres": ("postgres", "postgres", "rds.force_ssl", "POSTGRESQL", "17"),
+    "mysql": ("mysql", "mysql", "require_secure_transport", "MYSQL", "8.4"),
+}
+# Connection parameters that make the client insist on TLS (the proxy requires it).
+TLS_PARAMS = {"postgres": "?sslmode=require", "mysql": "?tls=true"}
 
 
 @dataclass
@@ -33,14 +48,19 @@ class DatabaseArgs:
     name: str = "appcluster"
     user: str = "appcluster"
     in_cluster: Optional[conv.ServerArgs] = None
+    # mode rds
+    rds: Optional[RdsConfig] = None
+    network: Optional[Network] = None
+    password: Optional[pulumi.Input[str]] = None
+    protect: bool = True
     # mode external: the whole URL, credentials included (read at plan time from the config secret)
     url: Optional[str] = None
 
 
-def _go_dsn(engine: str, user: str, password: str, host: str, port: int, db: str) -> str:
+def _go_dsn(engine: str, user: str, password: str, host: str, port: int, db: str, params: str) -> str:
     if engine == "mysql":
-        return f"{user}:{password}@tcp({host}:{port})/{db}"
-    return f"postgres://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/{db}"
+        return f"{user}:{password}@tcp({host}:{port})/{db}{params}"
+    return f"postgres://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/{db}{params}"
 
 
 class Database(pulumi.ComponentResource):
@@ -60,10 +80,15 @@ class Database(pulumi.ComponentResource):
             db, user = parts.path.lstrip("/") or args.name, unquote(parts.username or args.user)
             password: pulumi.Input[str] = pulumi.Output.secret(unquote(parts.password or ""))
             self.host = pulumi.Output.from_input(host)
+        elif args.mode == "rds":
+            db, user, port = args.name, args.user, args.port
+            password = pulumi.Output.secret(args.password)
+            self.host = self._rds(name, args)
         else:
             db, user, port = args.name, args.user, args.port
             password = pulumi.Output.secret(args.in_cluster.password)
             self.host = self._in_cluster(name, args)
+        params = TLS_PARAMS[args.engine] if args.mode == "rds" else ""
 
         self.port = pulumi.Output.from_input(port)
         self.name = pulumi.Output.from_input(db)
@@ -76,8 +101,8 @@ class Database(pulumi.ComponentResource):
             "database.name": Plain(db),
             "database.user": Plain(user),
             "database.password": Sensitive(password),
-            "database.url": secret(lambda v: f"{URL_SCHEME[args.engine]}://{quote(user, safe='')}:{quote(v[0], safe='')}@{v[1]}:{port}/{db}"),
-            "database.dsn": secret(lambda v: _go_dsn(args.engine, user, v[0], v[1], port, db)),
+            "database.url": secret(lambda v: f"{URL_SCHEME[args.engine]}://{quote(user, safe='')}:{quote(v[0], safe='')}@{v[1]}:{port}/{db}{params}"),
+            "database.dsn": secret(lambda v: _go_dsn(args.engine, user, v[0], v[1], port, db, params)),
         }
         self.register_outputs({"host": self.host, "port": self.port, "name": self.name, "user": self.user})
 
@@ -119,3 +144,100 @@ class Database(pulumi.ComponentResource):
                 "startupProbe": conv.exec_probe(ready, period=5, failures=120),
             },
         )
+
+    def _rds(self, name: str, args: DatabaseArgs) -> pulumi.Output[str]:
+        rds, network = args.rds, args.network
+        engine, family, tls_parameter, proxy_family, default_version = RDS[args.engine]
+        version = rds.engine_version or default_version
+        identifier = f"{args.app_name}-db"
+        child = pulumi.ResourceOptions(parent=self)
+        keep = pulumi.ResourceOptions(parent=self, protect=args.protect)
+
+        # The app reaches only the proxy; the instance admits only the proxy.
+        proxy_sg = service_security_group(self, f"{name}-proxy", network=network, service="database-proxy", port=args.port)
+        instance_sg = service_security_group(self, f"{name}-instance", network=network, service="database",
+                                             port=args.port, source_security_group_id=proxy_sg.id)
+        subnets = aws.rds.SubnetGroup(f"{name}-subnets", name=identifier, subnet_ids=list(network.subnet_ids),
+                                      description=f"{args.app_name} database: private subnets", opts=child)
+        # Parameter group families: postgres17, mysql8.4.
+        family += ".".join(version.split(".")[: 2 if args.engine == "mysql" else 1])
+        parameters = aws.rds.ParameterGroup(
+            f"{name}-parameters", name=f"{identifier}-{family.replace('.', '-')}", family=family,
+            description=f"{args.app_name} database: TLS required",
+            parameters=[{"name": tls_parameter, "value": "1", "apply_method": "immediate"}], opts=child)
+
+        # Master credentials live in Secrets Manager, where the proxy reads them.
+        credentials = aws.secretsmanager.Secret(
+            f"{name}-credentials", name=f"{args.app_name}/database", recovery_window_in_days=30,
+            description=f"{args.app_name} database master credentials (read by the RDS Proxy)", opts=keep)
+        aws.secretsmanager.SecretVersion(
+            f"{name}-credentials-version", secret_id=credentials.id,
+            secret_string=pulumi.Output.secret(pulumi.Output.from_input(args.password).apply(
+                lambda p: json.dumps({"username": args.user, "password": p}))),
+            opts=pulumi.ResourceOptions(parent=credentials))
+
+        instance = aws.rds.Instance(
+            f"{name}-instance",
+            identifier=identifier,
+            engine=engine,
+            engine_version=version,
+            instance_class=rds.instance_class,
+            allocated_storage=rds.allocated_storage_gb,
+            max_allocated_storage=rds.max_allocated_storage_gb,
+            storage_type="gp3",
+            storage_encrypted=True,
+            db_name=args.name,
+            username=args.user,
+            password=pulumi.Output.secret(args.password),
+            port=args.port,
+            multi_az=rds.multi_az,
+            publicly_accessible=False,
+            db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=[instance_sg.id],
+            parameter_group_name=parameters.name,
+            iam_database_authentication_enabled=True,
+            backup_retention_period=rds.backup_retention_days,
+            copy_tags_to_snapshot=True,
+            deletion_protection=args.protect,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{identifier}-final",
+            auto_minor_version_upgrade=True,
+            enabled_cloudwatch_logs_exports=["postgresql"] if args.engine == "postgres" else ["error", "slowquery"],
+            opts=keep,
+        )
+
+        role = aws.iam.Role(
+            f"{name}-proxy-role",
+            description=f"{args.app_name} RDS Proxy: reads the database credentials",
+            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-proxy-policy", role=role.id,
+            policy=credentials.arn.apply(lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": arn}]})),
+            opts=pulumi.ResourceOptions(parent=role))
+        proxy = aws.rds.Proxy(
+            f"{name}-proxy",
+            name=f"{identifier}-proxy",
+            engine_family=proxy_family,
+            role_arn=role.arn,
+            vpc_subnet_ids=list(network.subnet_ids),
+            vpc_security_group_ids=[proxy_sg.id],
+            require_tls=True,
+            debug_logging=False,
+            idle_client_timeout=1800,
+            # NocoBase and New API authenticate with a password; IAM tokens are not an option for them.
+            auths=[{"auth_scheme": "SECRETS", "secret_arn": credentials.arn, "iam_auth": "DISABLED",
+                    "description": "the app's database user"}],
+            opts=keep,
+        )
+        target_group = aws.rds.ProxyDefaultTargetGroup(
+            f"{name}-proxy-target-group", db_proxy_name=proxy.name,
+            connection_pool_config={"max_connections_percent": 90, "connection_borrow_timeout": 120},
+            opts=pulumi.ResourceOptions(parent=proxy))
+        aws.rds.ProxyTarget(
+            f"{name}-proxy-target", db_proxy_name=proxy.name, target_group_name=target_group.name,
+            db_instance_identifier=instance.identifier, opts=pulumi.ResourceOptions(parent=proxy))
+        return proxy.endpoint

@@ -1,13 +1,18 @@
 """LoadBalancer: how traffic reaches the serving instances of both roles.
 
-A Service (ClusterIP or LoadBalancer) that selects only serving pods, so instances that are not
-ready (the startup and readiness probes on the health path) get no traffic; optionally an Ingress
-with TLS. A Kubernetes Service spreads connections evenly: the vendor's 3/5 master/slave weights
-need a load balancer with weighted targets (the AWS ALB mode), so here they are recorded on the
-Service as an annotation and not enforced.
+mode service: a Service (ClusterIP or LoadBalancer) selecting only serving pods, so instances that
+are not ready (startup/readiness probes on the health path) get no traffic; optionally an Ingress
+with TLS. A Service spreads connections evenly, so the vendor's 3/5 master/slave weights are
+recorded as an annotation there and not enforced.
+mode nlb: the Service becomes an AWS Network Load Balancer (AWS Load Balancer Controller), TLS on
+443 with an ACM certificate, HTTP health checks on the health path.
+mode alb: an Ingress of class alb: HTTPS with an ACM certificate, HTTP redirected to HTTPS, invalid
+headers dropped, desync mitigation, health checks on the health path, optional stickiness, and for
+New API the master/slave weights as weighted target groups (one Service per role).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
@@ -16,21 +21,34 @@ import pulumi_kubernetes as k8s
 
 from components import k8s as conv
 
+ALB = "alb.ingress.kubernetes.io/"
+NLB = "service.beta.kubernetes.io/aws-load-balancer-"
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
 
 @dataclass
 class LoadBalancerArgs:
     app_name: str
     namespace: pulumi.Input[str]
     pod_selector: Mapping[str, str]
+    health_path: str = "/"
+    mode: str = "service"  # service | nlb | alb
     service_type: str = "ClusterIP"
     port: int = 80
     sticky: bool = False
     sticky_timeout_seconds: int = 10800
+    # role -> weight, and role -> the selector of that role's pods (weights need one Service per role)
     weights: Mapping[str, int] = field(default_factory=dict)
+    role_selectors: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     ingress_host: Optional[str] = None
     ingress_class: Optional[str] = None
     tls_secret_name: Optional[str] = None
     ingress_annotations: Mapping[str, str] = field(default_factory=dict)
+    # nlb / alb
+    certificate_arn: Optional[str] = None
+    public: bool = True
+    access_logs_bucket: Optional[str] = None
+    deletion_protection: bool = True
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -39,50 +57,123 @@ class LoadBalancer(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("appcluster:index:LoadBalancer", name, None, opts)
-        labels = conv.labels(args.app_name, "load-balancer")
-        spec: dict = {
-            "type": args.service_type,
-            "selector": dict(args.pod_selector),
-            "ports": [{"name": "http", "port": args.port, "targetPort": "http", "protocol": "TCP"}],
-        }
-        if args.sticky:
-            spec.update(sessionAffinity="ClientIP",
-                        sessionAffinityConfig={"clientIP": {"timeoutSeconds": args.sticky_timeout_seconds}})
-        annotations = {}
-        if args.weights:
+        self._labels = conv.labels(args.app_name, "load-balancer")
+        annotations: dict[str, str] = {}
+        service_type, port = args.service_type, args.port
+        if args.mode == "nlb":
+            service_type, port = "LoadBalancer", 443
+            annotations = self._nlb_annotations(args)
+        elif args.weights and args.mode == "service":
             annotations["appcluster.io/weights"] = ",".join(f"{role}={w}" for role, w in args.weights.items())
-        service = k8s.core.v1.Service(
-            f"{name}-service",
-            metadata={"name": args.app_name, "namespace": args.namespace, "labels": labels, "annotations": annotations},
-            spec=spec,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        service = self._service(f"{name}-service", args, args.app_name, args.pod_selector, service_type, port, annotations)
         self.service_name = service.metadata.name
         self.url = pulumi.Output.concat("http://", self.service_name, ".", args.namespace, ".svc.cluster.local",
                                         "" if args.port == 80 else f":{args.port}")
-        if args.ingress_host:
-            self.url = self._ingress(name, args, labels, service)
+        if args.mode == "nlb":
+            self.url = pulumi.Output.from_input(f"https://{args.ingress_host}" if args.ingress_host else "")
+        elif args.mode == "alb":
+            self.url = self._alb(name, args, service)
+        elif args.ingress_host:
+            self.url = self._ingress(name, args, service)
         self.register_outputs({"service_name": self.service_name, "url": self.url})
 
-    def _ingress(self, name: str, args: LoadBalancerArgs, labels: dict, service: k8s.core.v1.Service) -> pulumi.Output[str]:
-        annotations = dict(args.ingress_annotations)
-        if args.sticky and (args.ingress_class or "").startswith("nginx"):
-            annotations.setdefault("nginx.ingress.kubernetes.io/affinity", "cookie")
+    def _service(self, resource: str, args: LoadBalancerArgs, name: str, selector: Mapping[str, str],
+                 service_type: str, port: int, annotations: Mapping[str, str]) -> k8s.core.v1.Service:
         spec: dict = {
-            "rules": [{"host": args.ingress_host, "http": {"paths": [{
-                "path": "/", "pathType": "Prefix",
-                "backend": {"service": {"name": service.metadata.name, "port": {"name": "http"}}},
-            }]}}],
+            "type": service_type,
+            "selector": dict(selector),
+            "ports": [{"name": "http" if port != 443 else "https", "port": port, "targetPort": "http", "protocol": "TCP"}],
         }
-        if args.ingress_class:
-            spec["ingressClassName"] = args.ingress_class
-        if args.tls_secret_name:
-            spec["tls"] = [{"hosts": [args.ingress_host], "secretName": args.tls_secret_name}]
-        k8s.networking.v1.Ingress(
-            f"{name}-ingress",
-            metadata={"name": args.app_name, "namespace": args.namespace, "labels": labels, "annotations": annotations},
+        if args.sticky and args.mode != "alb":
+            spec.update(sessionAffinity="ClientIP",
+                        sessionAffinityConfig={"clientIP": {"timeoutSeconds": args.sticky_timeout_seconds}})
+        return k8s.core.v1.Service(
+            resource,
+            metadata={"name": name, "namespace": args.namespace, "labels": self._labels, "annotations": dict(annotations)},
             spec=spec,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        scheme = "https" if args.tls_secret_name else "http"
-        return pulumi.Output.from_input(f"{scheme}://{args.ingress_host}")
+
+    def _ingress(self, name: str, args: LoadBalancerArgs, service: k8s.core.v1.Service) -> pulumi.Output[str]:
+        annotations = dict(args.ingress_annotations)
+        if args.sticky and (args.ingress_class or "").startswith("nginx"):
+            annotations.setdefault("nginx.ingress.kubernetes.io/affinity", "cookie")
+        backend = {"service": {"name": service.metadata.name, "port": {"name": "http"}}}
+        tls = [{"hosts": [args.ingress_host], "secretName": args.tls_secret_name}] if args.tls_secret_name else []
+        self._declare_ingress(name, args, args.ingress_class, annotations, backend, tls)
+        return pulumi.Output.from_input(f"{'https' if tls else 'http'}://{args.ingress_host}")
+
+    def _declare_ingress(self, name: str, args: LoadBalancerArgs, ingress_class: Optional[str],
+                         annotations: Mapping[str, str], backend: dict, tls: list) -> None:
+        rule: dict = {"http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]}}
+        if args.ingress_host:
+            rule["host"] = args.ingress_host
+        spec: dict = {"rules": [rule]}
+        if ingress_class:
+            spec["ingressClassName"] = ingress_class
+        if tls:
+            spec["tls"] = tls
+        k8s.networking.v1.Ingress(
+            f"{name}-ingress",
+            metadata={"name": args.app_name, "namespace": args.namespace, "labels": self._labels,
+                      "annotations": dict(annotations)},
+            spec=spec,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _nlb_annotations(self, args: LoadBalancerArgs) -> dict[str, str]:
+        attributes = [f"deletion_protection.enabled={str(args.deletion_protection).lower()}"]
+        if args.access_logs_bucket:
+            attributes += ["access_logs.s3.enabled=true", f"access_logs.s3.bucket={args.access_logs_bucket}"]
+        annotations = {
+            f"{NLB}type": "external",
+            f"{NLB}nlb-target-type": "ip",
+            f"{NLB}scheme": "internet-facing" if args.public else "internal",
+            f"{NLB}ssl-cert": args.certificate_arn,
+            f"{NLB}ssl-ports": "443",
+            f"{NLB}ssl-negotiation-policy": TLS_POLICY,
+            f"{NLB}healthcheck-protocol": "HTTP",
+            f"{NLB}healthcheck-path": args.health_path,
+            f"{NLB}healthcheck-port": "traffic-port",
+            f"{NLB}load-balancer-attributes": ",".join(attributes),
+        }
+        if args.sticky:
+            annotations[f"{NLB}target-group-attributes"] = "stickiness.enabled=true,stickiness.type=source_ip"
+        return annotations
+
+    def _alb(self, name: str, args: LoadBalancerArgs, service: k8s.core.v1.Service) -> pulumi.Output[str]:
+        attributes = [
+            f"deletion_protection.enabled={str(args.deletion_protection).lower()}",
+            "routing.http.drop_invalid_header_fields.enabled=true",
+            "routing.http.desync_mitigation_mode=strictest",
+        ]
+        if args.access_logs_bucket:
+            attributes += ["access_logs.s3.enabled=true", f"access_logs.s3.bucket={args.access_logs_bucket}"]
+        annotations = {
+            f"{ALB}scheme": "internet-facing" if args.public else "internal",
+            f"{ALB}target-type": "ip",
+            f"{ALB}listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}]),
+            f"{ALB}ssl-redirect": "443",
+            f"{ALB}certificate-arn": args.certificate_arn,
+            f"{ALB}ssl-policy": TLS_POLICY,
+            f"{ALB}healthcheck-path": args.health_path,
+            f"{ALB}success-codes": "200",
+            f"{ALB}load-balancer-attributes": ",".join(attributes),
+        }
+        if args.sticky:
+            annotations[f"{ALB}target-group-attributes"] = (
+                f"stickiness.enabled=true,stickiness.lb_cookie.duration_seconds={args.sticky_timeout_seconds}")
+        backend: dict = {"service": {"name": service.metadata.name, "port": {"name": "http"}}}
+        if args.weights:
+            # Weighted target groups: one Service per role, and a forward action that splits between them.
+            groups = []
+            for role, weight in args.weights.items():
+                role_service = self._service(f"{name}-{role}-service", args, f"{args.app_name}-{role}",
+                                             args.role_selectors[role], "ClusterIP", args.port, {})
+                groups.append({"serviceName": role_service.metadata.name, "servicePort": str(args.port), "weight": weight})
+            annotations[f"{ALB}actions.weighted"] = pulumi.Output.all(*[g["serviceName"] for g in groups]).apply(
+                lambda names: json.dumps({"type": "forward", "forwardConfig": {"targetGroups": [
+                    {**g, "serviceName": n} for g, n in zip(groups, names)]}}))
+            backend = {"service": {"name": "weighted", "port": {"name": "use-annotation"}}}
+        self._declare_ingress(name, args, "alb", annotations, backend, [])
+        return pulumi.Output.from_input(f"https://{args.ingress_host}" if args.ingress_host else "")

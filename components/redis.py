@@ -1,7 +1,9 @@
 """Redis: one server for cache, pub/sub, locks, queue and worker IDs, one DB index per use.
 
 mode in-cluster: a single-replica StatefulSet with AUTH and an append-only file on a PVC, behind a
-ClusterIP Service. mode external: an existing server whose URL comes from a config secret.
+ClusterIP Service. mode elasticache: an ElastiCache replication group (cluster mode disabled, since
+DB indexes are used; Multi-AZ with failover, encrypted at rest and in transit, AUTH token).
+mode external: an existing server whose URL comes from a config secret.
 """
 from __future__ import annotations
 
@@ -10,8 +12,11 @@ from typing import Mapping, Optional
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pulumi
+import pulumi_aws as aws
 
 from components import k8s as conv
+from components.aws import Network, service_security_group
+from config.aws import ElastiCacheConfig
 from components.shared_secrets import REDIS_PASSWORD
 from profiles import REDIS_DB_INDEX
 
@@ -25,6 +30,11 @@ class RedisArgs:
     namespace: pulumi.Input[str]
     mode: str
     in_cluster: Optional[conv.ServerArgs] = None
+    # mode elasticache
+    elasticache: Optional[ElastiCacheConfig] = None
+    network: Optional[Network] = None
+    password: Optional[pulumi.Input[str]] = None
+    protect: bool = True
     # mode external: the server's URL, credentials included
     url: Optional[pulumi.Input[str]] = None
 
@@ -48,6 +58,8 @@ class Redis(pulumi.ComponentResource):
             base = pulumi.Output.secret(args.url)
             self.host = base.apply(lambda u: urlsplit(u).hostname or "")
             self.port = base.apply(lambda u: urlsplit(u).port or PORT)
+        elif args.mode == "elasticache":
+            base = self._elasticache(name, args)
         else:
             base = self._in_cluster(name, args)
         self.urls = {use: pulumi.Output.secret(base.apply(lambda u, i=i: _with_db(u, i))) for use, i in REDIS_DB_INDEX.items()}
@@ -74,4 +86,46 @@ class Redis(pulumi.ComponentResource):
         self.port = pulumi.Output.from_input(PORT)
         return pulumi.Output.all(server.password, self.host).apply(
             lambda v: f"redis://:{quote(v[0], safe='')}@{v[1]}:{PORT}"
+        )
+
+    def _elasticache(self, name: str, args: RedisArgs) -> pulumi.Output[str]:
+        cache, network = args.elasticache, args.network
+        child = pulumi.ResourceOptions(parent=self)
+        group_id = f"{args.app_name}-redis"
+        security_group = service_security_group(self, name, network=network, service="redis", port=PORT)
+        subnets = aws.elasticache.SubnetGroup(
+            f"{name}-subnets", name=group_id, subnet_ids=list(network.subnet_ids),
+            description=f"{args.app_name} Redis: the EKS cluster's private subnets", opts=child)
+        family = f"{cache.engine}{cache.engine_version.split('.')[0]}"
+        parameters = aws.elasticache.ParameterGroup(
+            f"{name}-parameters", name=group_id, family=family,
+            description=f"{args.app_name} Redis: never evict (locks, queues and worker IDs live here)",
+            parameters=[{"name": "maxmemory-policy", "value": "noeviction"}], opts=child)
+        group = aws.elasticache.ReplicationGroup(
+            f"{name}-replication-group",
+            replication_group_id=group_id,
+            description=f"{args.app_name}: cache, pub/sub, locks, queue and worker IDs",
+            engine=cache.engine,
+            engine_version=cache.engine_version,
+            node_type=cache.node_type,
+            num_cache_clusters=cache.num_cache_clusters,
+            port=PORT,
+            cluster_mode="disabled",  # DB indexes 0..4 exist only with cluster mode off
+            automatic_failover_enabled=True,
+            multi_az_enabled=True,
+            at_rest_encryption_enabled=True,
+            transit_encryption_enabled=True,
+            auth_token=pulumi.Output.secret(args.password),
+            subnet_group_name=subnets.name,
+            security_group_ids=[security_group.id],
+            parameter_group_name=parameters.name,
+            snapshot_retention_limit=cache.snapshot_retention_days,
+            final_snapshot_identifier=f"{group_id}-final",
+            auto_minor_version_upgrade=True,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        self.host = group.primary_endpoint_address
+        self.port = pulumi.Output.from_input(PORT)
+        return pulumi.Output.all(args.password, self.host).apply(
+            lambda v: f"rediss://:{quote(v[0], safe='')}@{v[1]}:{PORT}"
         )

@@ -5,6 +5,7 @@ from typing import Literal, Optional
 
 from pydantic import Field
 
+from config.aws import RdsConfig
 from config.base import ByteSize, Image, Model, Resources
 
 DEFAULT_IMAGES = {"postgres": "postgres:17.6", "mysql": "mysql:8.4.6"}
@@ -12,8 +13,8 @@ DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306}
 
 
 class DatabaseConfig(Model):
-    # in-cluster: a StatefulSet here; external: `secrets.databaseUrl`, an existing server or proxy.
-    mode: Literal["in-cluster", "external"] = "in-cluster"
+    # in-cluster: a StatefulSet here; rds: RDS behind RDS Proxy; external: `secrets.databaseUrl`.
+    mode: Literal["in-cluster", "rds", "external"] = "in-cluster"
     engine: Literal["postgres", "mysql", "sqlite"] = "postgres"
     image: Optional[Image] = None
     name: str = Field("appcluster", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -21,6 +22,7 @@ class DatabaseConfig(Model):
     storage_size: ByteSize = "20Gi"
     storage_class: Optional[str] = None
     resources: Resources = Resources(cpu_request="250m", memory_request="512Mi", cpu_limit="2", memory_limit="2Gi")
+    rds: RdsConfig = RdsConfig()
 
     @property
     def resolved_image(self) -> str:

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from typing_extensions import Annotated
+
+from config.aws import LoadBalancerMode, check_certificate_arn
 
 from config.base import Model, Port
 
@@ -24,6 +27,12 @@ class Weights(Model):
 
 
 class LoadBalancerConfig(Model):
+    # service: a Kubernetes Service (+ optional Ingress); nlb / alb: through the AWS Load Balancer Controller.
+    mode: LoadBalancerMode = "service"
+    # Internet-facing (nlb/alb) or internal.
+    public: bool = True
+    certificate_arn: Annotated[Optional[str], AfterValidator(check_certificate_arn)] = None
+    access_logs_bucket: Optional[str] = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
     service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
     port: Port = 80
     sticky: bool = False

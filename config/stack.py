@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, SecretStr, ValidationError, model_validator
 
 from config.app import MAX_INSTANCES, AppConfig
+from config.aws import AwsConfig
 from config.base import Model, parse_image
 from config.database import DatabaseConfig
 from config.kubernetes import KubernetesConfig
@@ -39,6 +40,8 @@ class StackConfig(Model):
     storage: StorageConfig
     load_balancer: LoadBalancerConfig = LoadBalancerConfig()
     secrets: SecretsConfig = SecretsConfig()
+    # Required when any concern uses an AWS mode (elasticache, rds, efs, nlb, alb).
+    aws: Optional[AwsConfig] = None
     # Pulumi `protect` on every stateful resource; turn off only for throw-away stacks.
     protect: bool = True
 
@@ -87,6 +90,13 @@ class StackConfig(Model):
         spec = dict(self.profile.env(self))
         spec.update(self.app.env)
         return spec
+
+    @property
+    def aws_modes(self) -> dict[str, str]:
+        """The concerns that run on AWS managed services, by config key."""
+        modes = {"redis.mode": self.redis.mode, "database.mode": self.database.mode,
+                 "storage.mode": self.storage.mode, "loadBalancer.mode": self.load_balancer.mode}
+        return {k: v for k, v in modes.items() if v in ("elasticache", "rds", "efs", "nlb", "alb")}
 
     @property
     def max_instances(self) -> int:
@@ -156,11 +166,36 @@ def _check_rules(cfg: StackConfig) -> None:
         schemes = ("postgres", "postgresql") if db.engine == "postgres" else ("mysql",)
         _check_url("secrets.databaseUrl", cfg.secrets.database_url, schemes, f"{schemes[0]}://user:password@host:{db.port}/{db.name}")
 
+    _check_aws(cfg)
+
     ingress = cfg.load_balancer.ingress
     if ingress.enabled and not ingress.host:
         _fail("loadBalancer.ingress.host", None, "an Ingress needs a host name, e.g. app.example.com")
     if ingress.tls_secret_name and not ingress.enabled:
         _fail("loadBalancer.ingress.tlsSecretName", ingress.tls_secret_name, "set loadBalancer.ingress.enabled: true to use TLS")
+
+
+def _check_aws(cfg: StackConfig) -> None:
+    modes = cfg.aws_modes
+    if modes and cfg.aws is None:
+        key, mode = next(iter(modes.items()))
+        _fail("aws", None, f"{key} {mode} runs on AWS: set appcluster:aws to {{region, vpcId, privateSubnetIds "
+                           "(two or more, one per AZ), nodeSecurityGroupId} of the EKS cluster")
+    if cfg.database.mode == "rds" and cfg.database.engine == "sqlite":
+        _fail("database.engine", "sqlite", "RDS runs postgres or mysql")
+    cache = cfg.redis.elasticache
+    if cfg.redis.mode == "elasticache" and cfg.app.profile == "nocobase":
+        version = tuple(int(x) for x in cache.engine_version.split("."))
+        if cache.engine != "valkey" or version < (8, 1):
+            _fail("redis.elasticache", f"{cache.engine} {cache.engine_version}",
+                  "NocoBase needs Bloom filters (BF.RESERVE), which ElastiCache offers with engine valkey 8.1 or "
+                  "later only: set engine: valkey, engineVersion: \"8.1\"")
+    lb = cfg.load_balancer
+    if lb.mode in ("nlb", "alb") and not lb.certificate_arn:
+        _fail("loadBalancer.certificateArn", None, f"mode {lb.mode} terminates TLS: give the ACM certificate ARN")
+    if lb.mode == "alb" and lb.ingress.enabled:
+        _fail("loadBalancer.ingress.enabled", True, "mode alb declares its own Ingress (class alb): "
+                                                    "set ingress.host only, or use mode service")
 
 
 def _require_bloom_filters(image: str) -> None:

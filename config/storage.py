@@ -5,6 +5,7 @@ from typing import Literal, Optional
 
 from pydantic import model_validator
 
+from config.aws import EfsConfig
 from config.base import ByteSize, Model
 
 
@@ -14,11 +15,13 @@ class NfsServer(Model):
 
 
 class StorageConfig(Model):
-    # storage-class: a PVC from an RWX-capable class; nfs: a PV on an NFS export, bound to the PVC.
-    mode: Literal["storage-class", "nfs"] = "storage-class"
+    # storage-class: a PVC from an RWX-capable class; nfs: a PV on an NFS export, bound to the PVC;
+    # efs: an encrypted EFS file system and access point, mounted through the EFS CSI driver.
+    mode: Literal["storage-class", "nfs", "efs"] = "storage-class"
     storage_class: Optional[str] = None
     size: ByteSize = "10Gi"
     nfs: Optional[NfsServer] = None
+    efs: EfsConfig = EfsConfig()
 
     @model_validator(mode="after")
     def _source(self) -> "StorageConfig":

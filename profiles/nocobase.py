@@ -39,6 +39,10 @@ def _env(cfg: "StackConfig") -> EnvSpec:
         "REDIS_URL": Bind("redis.workerId"),
         "APPEND_PRESET_BUILT_IN_PLUGINS": ",".join(cfg.app.plugins if cfg.app.plugins is not None else CLUSTER_PLUGINS),
     }
+    if cfg.database.mode == "rds":
+        # The RDS Proxy refuses clear text; this turns the driver's TLS on (the proxy's ACM
+        # certificate is publicly trusted, so verification stays on).
+        env["DB_DIALECT_OPTIONS_SSL_REJECT_UNAUTHORIZED"] = "true"
     # On Kubernetes one pod is one instance; PM2 processes each take one of the 32 worker IDs.
     if cfg.app.processes_per_instance > 1:
         env["CLUSTER_MODE"] = str(cfg.app.processes_per_instance)

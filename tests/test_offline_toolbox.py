@@ -37,7 +37,7 @@ def test_rendered_manifests_are_valid_kubernetes_1_31_and_hold_no_secret(stack, 
         doc = yaml.safe_load(path.read_text())
         kubernetes_validate.validate(doc, "1.31", strict=True)
         kinds.add(doc["kind"])
-    assert {"Deployment", "StatefulSet", "Service", "Secret", "PersistentVolumeClaim", "NetworkPolicy"} <= kinds
+    assert {"Deployment", "Service", "Secret", "PersistentVolumeClaim", "NetworkPolicy"} <= kinds
     text = "\n".join(f.read_text() for f in files)
     for value in secrets:
         assert value not in text

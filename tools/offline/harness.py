@@ -96,20 +96,62 @@ def mask(value: Any, placeholder: str = "[secret]") -> Any:
     return value
 
 
+MOCK_REGION = "eu-west-1"
+MOCK_ACCOUNT = "123456789012"
+# The VPC every mocked subnet lookup answers with; example stacks and tests use it.
+MOCK_VPC = "vpc-0a1b2c3d4e5f60718"
+
+
 class _Mocks(pulumi_mocks.Mocks):
-    """Resources echo their inputs, plus the outputs a provider would compute that programs read."""
+    """Resources echo their inputs, plus the outputs a provider would compute that programs read,
+    shaped as AWS would return them (ids, ARNs, endpoints)."""
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         state = dict(args.inputs)
         seed = hashlib.sha256(f"{args.typ}:{args.name}".encode()).hexdigest()
+        resource_id = f"{args.name}-id"
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = seed[: int(args.inputs.get("length", 32))]
         elif args.typ == "random:index/randomBytes:RandomBytes":
             state["hex"] = (seed * 2)[: 2 * int(args.inputs.get("length", 32))]
-        return f"{args.name}-id", state
+        elif args.typ.startswith("aws:"):
+            resource_id = self._aws(args.typ, args.inputs, seed, state)
+        return resource_id, state
+
+    @staticmethod
+    def _aws(typ: str, inputs: dict, seed: str, state: dict) -> str:
+        service = typ.split(":")[1].split("/")[0]
+        prefixes = {"aws:ec2/securityGroup:SecurityGroup": "sg-", "aws:efs/fileSystem:FileSystem": "fs-",
+                    "aws:efs/accessPoint:AccessPoint": "fsap-", "aws:efs/mountTarget:MountTarget": "fsmt-"}
+        resource_id = prefixes.get(typ, "") + seed[:17] if typ in prefixes else inputs.get("name") or seed[:12]
+        state["arn"] = f"arn:aws:{service}:{MOCK_REGION}:{MOCK_ACCOUNT}:{typ.split(':')[-1].lower()}/{resource_id}"
+        if typ == "aws:rds/instance:Instance":
+            resource_id = inputs["identifier"]
+            state["address"] = f"{resource_id}.c9akciq32.{MOCK_REGION}.rds.amazonaws.com"
+            state["endpoint"] = f"{state['address']}:{int(inputs.get('port', 5432))}"
+        elif typ == "aws:rds/proxy:Proxy":
+            state["endpoint"] = f"{inputs['name']}.proxy-c9akciq32.{MOCK_REGION}.rds.amazonaws.com"
+        elif typ == "aws:elasticache/replicationGroup:ReplicationGroup":
+            resource_id = inputs["replicationGroupId"]
+            state["primaryEndpointAddress"] = f"master.{resource_id}.x1y2z3.euw1.cache.amazonaws.com"
+        elif typ == "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup":
+            state["name"] = "default"
+        state["id"] = resource_id
+        return resource_id
 
     def call(self, args: pulumi_mocks.MockCallArgs):
-        return {}, None
+        # A plain dict: the mock monitor reads (result, failures) tuples only when failures exist.
+        if args.token == "aws:ec2/getSubnet:getSubnet":
+            subnet = args.args["id"]
+            # Subnets ending in 0, 1, 2... land in zones a, b, c...: realistic, and predictable for tests.
+            zone = "abc"[int(subnet[-1], 16) % 3]
+            return {"id": subnet, "vpcId": MOCK_VPC, "availabilityZone": f"{MOCK_REGION}{zone}",
+                    "cidrBlock": f"10.0.{int(subnet[-1], 16)}.0/24", "mapPublicIpOnLaunch": False}
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/ci", "userId": "AIDAEXAMPLE"}
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": MOCK_REGION, "region": MOCK_REGION}
+        return {}
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):

@@ -1,0 +1,58 @@
+"""AWS conventions the managed-service modes share: a security group per service that admits
+only the app's nodes on the service's port, every rule described."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass
+class Network:
+    """Where the EKS cluster runs; every managed service goes into its private subnets."""
+
+    vpc_id: str
+    subnet_ids: Sequence[str]
+    # The EKS nodes' (or app pods') security group: the only source allowed in.
+    app_security_group_id: str
+
+    @classmethod
+    def discover(cls, vpc_id: str, subnet_ids: Sequence[str], app_security_group_id: str,
+                 provider: pulumi.ProviderResource) -> "Network":
+        """Look the subnets up before anything is declared: Multi-AZ services need two zones, in our VPC."""
+        invoke = pulumi.InvokeOptions(provider=provider)
+        subnets = [aws.ec2.get_subnet(id=subnet, opts=invoke) for subnet in subnet_ids]
+        foreign = [s.id for s in subnets if s.vpc_id != vpc_id]
+        if foreign:
+            raise ValueError(f"appcluster:aws.privateSubnetIds: {foreign} are not in {vpc_id} — give the EKS "
+                             "cluster's private subnets")
+        zones = sorted({s.availability_zone for s in subnets})
+        if len(zones) < 2:
+            raise ValueError(f"appcluster:aws.privateSubnetIds: all subnets are in {zones[0]} — Multi-AZ RDS, "
+                             "ElastiCache and EFS need private subnets in two or more availability zones")
+        return cls(vpc_id, list(subnet_ids), app_security_group_id)
+
+
+def service_security_group(parent: pulumi.Resource, name: str, *, network: Network, service: str, port: int,
+                           source_security_group_id: pulumi.Input[str] | None = None) -> aws.ec2.SecurityGroup:
+    """A security group for one service, open on `port` to one source group only (the app's, by default)."""
+    group = aws.ec2.SecurityGroup(
+        f"{name}-sg",
+        description=f"appcluster {service}: reachable only from the app on port {port}",
+        vpc_id=network.vpc_id,
+        tags={"Name": f"{name}-{service}", "appcluster:service": service},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    aws.vpc.SecurityGroupIngressRule(
+        f"{name}-sg-ingress",
+        security_group_id=group.id,
+        referenced_security_group_id=source_security_group_id or network.app_security_group_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description=f"{service} clients (the app) on {port}",
+        opts=pulumi.ResourceOptions(parent=group),
+    )
+    return group

@@ -1,0 +1,87 @@
+"""The AWS side: the VPC an existing EKS cluster runs in, and the managed services' settings."""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, Optional
+
+from pydantic import AfterValidator, Field, field_validator
+
+from config.base import Model
+
+
+def _id(prefix: str):
+    pattern = re.compile(rf"^{prefix}-[0-9a-f]{{8}}([0-9a-f]{{9}})?$")
+
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"must be an AWS id like {prefix}-0123456789abcdef0")
+        return value
+
+    return AfterValidator(check)
+
+
+VpcId = Annotated[str, _id("vpc")]
+SubnetId = Annotated[str, _id("subnet")]
+SecurityGroupId = Annotated[str, _id("sg")]
+
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+
+
+class AwsConfig(Model):
+    region: str
+    vpc_id: VpcId
+    # Private subnets of the EKS cluster, in at least two availability zones.
+    private_subnet_ids: list[SubnetId]
+    # The security group of the EKS nodes (or of the app pods, with security groups for pods).
+    node_security_group_id: SecurityGroupId
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not _REGION.match(value):
+            raise ValueError("must be an AWS region such as eu-west-1")
+        return value
+
+    @field_validator("private_subnet_ids")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(value) < 2:
+            raise ValueError("needs two or more private subnets in different availability zones (Multi-AZ services)")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a subnet twice: give two or more different subnets, one per availability zone")
+        return value
+
+
+class ElastiCacheConfig(Model):
+    # valkey 8.1+ ships the Bloom filter module NocoBase's auth plugin needs; the redis engine stops at 7.x.
+    engine: Literal["valkey", "redis"] = "valkey"
+    engine_version: str = Field("8.1", pattern=r"^\d+\.\d+$")
+    node_type: str = Field("cache.r7g.large", pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+    num_cache_clusters: int = Field(2, ge=2, le=6)
+    snapshot_retention_days: int = Field(7, ge=1, le=35)
+
+
+class RdsConfig(Model):
+    engine_version: Optional[str] = Field(None, pattern=r"^\d+(\.\d+)*$")
+    instance_class: str = Field("db.r7g.large", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    allocated_storage_gb: int = Field(100, ge=20, le=65536)
+    max_allocated_storage_gb: int = Field(500, ge=20, le=65536)
+    multi_az: bool = True
+    backup_retention_days: int = Field(14, ge=7, le=35)
+
+
+class EfsConfig(Model):
+    uid: int = Field(1000, ge=0)
+    gid: int = Field(1000, ge=0)
+    root_directory: str = Field("/appcluster", pattern=r"^/[^/].*")
+    throughput_mode: Literal["elastic", "bursting"] = "elastic"
+
+
+def check_certificate_arn(value: Optional[str]) -> Optional[str]:
+    if value is not None and not _ACM_ARN.match(value):
+        raise ValueError("must be an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<uuid>")
+    return value
+
+
+LoadBalancerMode = Literal["service", "nlb", "alb"]
