@@ -46,6 +46,19 @@ def test_handwritten_cluster_done_right_passes():
     ("no-resources", "container-resources", "no cpu request"),
     ("secret-configmap", "no-secrets-in-configmaps", "'DB_PASSWORD' looks like a secret"),
     ("no-pdb", "pdb-for-clusters", "no PodDisruptionBudget"),
+    ("aws-rds-public", "rds-encrypted-private", "publicly accessible (CKV_AWS_17)"),
+    ("aws-rds-public", "rds-encrypted-private", "not encrypted (CKV_AWS_16)"),
+    ("aws-rds-no-backups", "rds-backups-and-snapshots", "backupRetentionPeriod is 1"),
+    ("aws-rds-no-backups", "rds-backups-and-snapshots", "no final snapshot"),
+    ("aws-proxy-plain", "rds-proxy-tls", "requireTls is off"),
+    ("aws-redis-plain", "elasticache-hardened", "in-transit encryption is off"),
+    ("aws-redis-plain", "elasticache-hardened", "no AUTH token"),
+    ("aws-efs-root", "efs-hardened", "root '/'"),
+    ("aws-efs-root", "efs-hardened", "not encrypted"),
+    ("aws-sg-open-db", "sg-no-open-data-ports", "open to the internet on ports 5432-5432"),
+    ("aws-sg-open-db", "sg-no-open-data-ports", "no description"),
+    ("aws-alb-loose", "lb-tls-and-headers", "does not drop invalid headers"),
+    ("aws-alb-loose", "lb-tls-and-headers", "HTTP is not redirected"),
 ])
 def test_handwritten_violation_is_caught(case, policy_name, fragment):
     violations = handwritten(case)
@@ -64,6 +77,26 @@ def test_our_components_with_a_rule_breaking_config_are_caught(run_stack):
                                                                              "shared-storage-pvc"}
     assert policy.evaluate(run_stack("dev", protect=True), {"protect-stateful": {"required": True}}) == [
         v for v in policy.evaluate(run_stack("dev", protect=True)) if v.policy != "protect-stateful"]
+
+
+def test_deletion_protection_is_required_where_the_environment_says_so():
+    run = harness.run_program(HANDWRITTEN, "x", {"handwritten:case": "aws-rds-unprotected"}, [])
+    assert "deletion-protection" not in {v.policy for v in policy.evaluate(run)}
+    required = policy.evaluate(run, {"deletion-protection": {"required": True}})
+    assert any(v.policy == "deletion-protection" and "deletion protection is off" in v.message for v in required)
+
+
+def test_prod_stacks_pass_with_their_environment_config(run_stack):
+    import json
+
+    from tests.conftest import REPO
+
+    for stack in ("prod", "prod-newapi"):
+        config = json.loads((REPO / "policies" / "config" / f"{stack}.json").read_text())
+        assert mandatory(policy.evaluate(run_stack(stack), config)) == []
+        # Production requires protection: the same stack with protect off is refused.
+        assert {"protect-stateful", "deletion-protection"} <= set(mandatory(
+            policy.evaluate(run_stack(stack, protect=False), config)))
 
 
 def test_enforcement_levels_come_from_the_environment_config():

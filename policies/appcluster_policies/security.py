@@ -17,6 +17,12 @@ from appcluster_policies.workloads import (
     DEPENDENCY_COMPONENTS, PVC_TYPE, WORKLOAD_TYPES, Workload, app_clusters, labels, meta, plain,
 )
 
+# Resources that hold data (beyond our own Redis/database StatefulSets).
+STATEFUL_TYPES = {
+    PVC_TYPE, "kubernetes:core/v1:PersistentVolume", "aws:rds/instance:Instance", "aws:rds/proxy:Proxy",
+    "aws:elasticache/replicationGroup:ReplicationGroup", "aws:efs/fileSystem:FileSystem",
+    "aws:efs/accessPoint:AccessPoint", "aws:secretsmanager/secret:Secret",
+}
 SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "APP_KEY", "PRIVATE_KEY", "DSN")
 
 
@@ -86,11 +92,12 @@ def _no_secret_configmaps(args: ResourceValidationArgs, report) -> None:
 def _protect_stateful(args: ResourceValidationArgs, report) -> None:
     if not (args.get_config() or {}).get("required"):
         return
-    stateful = args.resource_type in ("kubernetes:apps/v1:StatefulSet", PVC_TYPE, "kubernetes:core/v1:PersistentVolume") \
-        and (args.resource_type != "kubernetes:apps/v1:StatefulSet"
-             or labels(plain(args.props)).get("app.kubernetes.io/component") in DEPENDENCY_COMPONENTS)
+    stateful = args.resource_type in STATEFUL_TYPES or (
+        args.resource_type == "kubernetes:apps/v1:StatefulSet"
+        and labels(plain(args.props)).get("app.kubernetes.io/component") in DEPENDENCY_COMPONENTS)
     if stateful and not args.opts.protect:
-        report(f"{meta(plain(args.props)).get('name')} holds data but is not protected; set protect: true")
+        name = meta(plain(args.props)).get("name") or args.name
+        report(f"{name} holds data but is not protected; set protect: true")
 
 
 def _pdb(args: StackValidationArgs, report) -> None:

@@ -115,24 +115,24 @@ class _Mocks(pulumi_mocks.Mocks):
         elif args.typ == "random:index/randomBytes:RandomBytes":
             state["hex"] = (seed * 2)[: 2 * int(args.inputs.get("length", 32))]
         elif args.typ.startswith("aws:"):
-            resource_id = self._aws(args.typ, args.inputs, seed, state)
+            resource_id = self._aws(args.typ, args.inputs, seed, state, args.name)
         return resource_id, state
 
     @staticmethod
-    def _aws(typ: str, inputs: dict, seed: str, state: dict) -> str:
+    def _aws(typ: str, inputs: dict, seed: str, state: dict, name: str) -> str:
         service = typ.split(":")[1].split("/")[0]
         prefixes = {"aws:ec2/securityGroup:SecurityGroup": "sg-", "aws:efs/fileSystem:FileSystem": "fs-",
                     "aws:efs/accessPoint:AccessPoint": "fsap-", "aws:efs/mountTarget:MountTarget": "fsmt-"}
         resource_id = prefixes.get(typ, "") + seed[:17] if typ in prefixes else inputs.get("name") or seed[:12]
         state["arn"] = f"arn:aws:{service}:{MOCK_REGION}:{MOCK_ACCOUNT}:{typ.split(':')[-1].lower()}/{resource_id}"
         if typ == "aws:rds/instance:Instance":
-            resource_id = inputs["identifier"]
+            resource_id = inputs.get("identifier") or name
             state["address"] = f"{resource_id}.c9akciq32.{MOCK_REGION}.rds.amazonaws.com"
             state["endpoint"] = f"{state['address']}:{int(inputs.get('port', 5432))}"
         elif typ == "aws:rds/proxy:Proxy":
-            state["endpoint"] = f"{inputs['name']}.proxy-c9akciq32.{MOCK_REGION}.rds.amazonaws.com"
+            state["endpoint"] = f"{inputs.get('name') or name}.proxy-c9akciq32.{MOCK_REGION}.rds.amazonaws.com"
         elif typ == "aws:elasticache/replicationGroup:ReplicationGroup":
-            resource_id = inputs["replicationGroupId"]
+            resource_id = inputs.get("replicationGroupId") or name
             state["primaryEndpointAddress"] = f"master.{resource_id}.x1y2z3.euw1.cache.amazonaws.com"
         elif typ == "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup":
             state["name"] = "default"
