@@ -9,6 +9,7 @@ from components.aws import Network
 from components.app_cluster import AppCluster, AppClusterArgs
 from components.database import Database, DatabaseArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.maintenance_page import HEALTH_PATH as MAINTENANCE_HEALTH_PATH, MaintenancePage, MaintenancePageArgs
 from components.network_policy import NetworkPolicy, NetworkPolicyArgs, Protected
 from components.redis import PORT as REDIS_PORT, Redis, RedisArgs
 from components.shared_secrets import DATABASE_PASSWORD, REDIS_PASSWORD, SharedSecrets, SharedSecretsArgs
@@ -153,21 +154,28 @@ cluster = AppCluster(
         read_only_root=security.read_only_root_filesystem, capabilities=cfg.profile.capabilities,
         termination_grace_seconds=cfg.app.termination_grace_period_seconds,
         startup_timeout_seconds=cfg.app.startup_timeout_seconds, autoscaling=cfg.app.autoscaling,
-        spread_keys=kube.spread_topology_keys,
+        spread_keys=kube.spread_topology_keys, workers=cfg.app.workers, maintenance=cfg.maintenance,
     ),
     # The app starts only once what it connects to has been declared (and, against a cluster, is ready).
     opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
         depends_on=[r for r in (shared, redis, database, storage) if r is not None])),
 )
 
+# In maintenance the load balancer sends every request to the 503 page instead of the app.
+serving_selector, health_path = cluster.pod_selector, cfg.health_path
+if cfg.maintenance:
+    page = MaintenancePage("maintenance", MaintenancePageArgs(app_name=app, namespace=namespace), opts=opts)
+    serving_selector, health_path = page.pod_selector, MAINTENANCE_HEALTH_PATH
+
 lb_cfg = cfg.load_balancer
 lb = LoadBalancer(
     "load-balancer",
     LoadBalancerArgs(
-        app_name=app, namespace=namespace, pod_selector=cluster.pod_selector, health_path=cfg.health_path,
+        app_name=app, namespace=namespace, pod_selector=serving_selector, health_path=health_path,
         mode=lb_cfg.mode, service_type=lb_cfg.service_type,
         port=lb_cfg.port, sticky=lb_cfg.sticky, sticky_timeout_seconds=lb_cfg.sticky_timeout_seconds,
-        weights=lb_cfg.weights.model_dump() if cfg.app.profile == "new-api" and cfg.app.replicas > 1 else {},
+        weights=lb_cfg.weights.model_dump()
+        if cfg.app.profile == "new-api" and cfg.app.replicas > 1 and not cfg.maintenance else {},
         role_selectors=cluster.role_selectors,
         ingress_host=lb_cfg.ingress.host if lb_cfg.ingress.enabled or lb_cfg.mode != "service" else None,
         ingress_class=lb_cfg.ingress.class_name, tls_secret_name=lb_cfg.ingress.tls_secret_name,
@@ -193,7 +201,8 @@ NetworkPolicy(
 pulumi.export("profile", cfg.app.profile)
 pulumi.export("namespace", namespace)
 pulumi.export("url", lb.url)
-pulumi.export("instances", cfg.app.replicas)
+pulumi.export("instances", 0 if cfg.maintenance else cfg.app.replicas)
+pulumi.export("maintenance", cfg.maintenance)
 pulumi.export("maxInstances", cfg.max_instances)
 pulumi.export("sharedSecretName", shared.secret_name)
 pulumi.export("redisHost", redis.host)

@@ -18,11 +18,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as conv
-from config.app import Autoscaling
+from config.app import Autoscaling, WorkerConfig
 from profiles.wiring import PodName, Resolved, Sensitive, SharedSecretKey
 
 PRIMARY, REPLICAS = "primary", "replicas"
 COMPONENT = "app"
+# Task-only instances (NocoBase WORKER_MODE): a component of their own, so no Service selects them.
+WORKER_COMPONENT = "worker"
 PROBE_PERIOD = 10
 
 
@@ -47,6 +49,9 @@ class AppClusterArgs:
     startup_timeout_seconds: int = 900
     autoscaling: Autoscaling = field(default_factory=Autoscaling)
     spread_keys: Sequence[str] = ()
+    workers: Sequence[WorkerConfig] = ()
+    # Every role at zero instances (the load balancer serves the maintenance page meanwhile).
+    maintenance: bool = False
 
 
 class AppCluster(pulumi.ComponentResource):
@@ -61,8 +66,10 @@ class AppCluster(pulumi.ComponentResource):
         self.pod_selector = conv.selector(args.app_name, COMPONENT)
         self.role_selectors = {role: {**self.pod_selector, conv.ROLE_LABEL: role} for role in (PRIMARY, REPLICAS)}
         env = self._env(name, args)
+        running = 0 if args.maintenance else 1
+        autoscaled = args.autoscaling.enabled and not args.maintenance
 
-        primary = self._deployment(name, args, PRIMARY, 1, env, depends_on=[])
+        primary = self._deployment(name, args, PRIMARY, running, env, depends_on=[])
         self.primary_name = primary.metadata.name
         self.replicas_name = None
         replica_count = args.replicas - 1
@@ -70,10 +77,15 @@ class AppCluster(pulumi.ComponentResource):
             replica_count = max(replica_count, args.autoscaling.min_replicas)
         if replica_count > 0:
             replica_env = env + [{"name": k, "value": v} for k, v in args.replica_env.items()]
-            replicas = self._deployment(name, args, REPLICAS, replica_count, replica_env, depends_on=[primary])
+            replicas = self._deployment(name, args, REPLICAS, replica_count * running, replica_env,
+                                        depends_on=[primary], autoscaled=autoscaled)
             self.replicas_name = replicas.metadata.name
-            if args.autoscaling.enabled:
+            if autoscaled:
                 self._autoscaler(name, args, replicas)
+        for worker in args.workers:
+            self._deployment(name, args, f"worker-{worker.name}", worker.replicas * running,
+                             env + [{"name": "WORKER_MODE", "value": worker.mode}], depends_on=[primary],
+                             component=WORKER_COMPONENT)
 
         if args.replicas > 1 or args.autoscaling.enabled:
             k8s.policy.v1.PodDisruptionBudget(
@@ -110,8 +122,10 @@ class AppCluster(pulumi.ComponentResource):
         return [var(k, v) for k, v in args.env.items()]
 
     def _deployment(self, name: str, args: AppClusterArgs, role: str, count: int, env: list[dict],
-                    depends_on: list[pulumi.Resource]) -> k8s.apps.v1.Deployment:
-        pod_labels = conv.labels(args.app_name, COMPONENT, role)
+                    depends_on: list[pulumi.Resource], autoscaled: bool = False,
+                    component: str = COMPONENT) -> k8s.apps.v1.Deployment:
+        pod_labels = conv.labels(args.app_name, component, role)
+        selector = {**conv.selector(args.app_name, component), conv.ROLE_LABEL: role}
         http = {"path": args.health_path, "port": "http", "scheme": "HTTP"}
         if role == PRIMARY:
             # Never two primaries: the old one is gone before the new one migrates.
@@ -128,7 +142,7 @@ class AppCluster(pulumi.ComponentResource):
             "replicas": count,
             "revisionHistoryLimit": 5,
             "strategy": strategy,
-            "selector": {"matchLabels": dict(self.role_selectors[role])},
+            "selector": {"matchLabels": selector},
             "template": {
                 "metadata": {"labels": pod_labels},
                 "spec": {
@@ -137,7 +151,7 @@ class AppCluster(pulumi.ComponentResource):
                     # Graceful shutdown releases locks and worker IDs before the pod goes.
                     "terminationGracePeriodSeconds": args.termination_grace_seconds,
                     "securityContext": conv.pod_security_context(args.run_as_user),
-                    "topologySpreadConstraints": conv.spread(args.spread_keys, self.pod_selector),
+                    "topologySpreadConstraints": conv.spread(args.spread_keys, conv.selector(args.app_name, component)),
                     "containers": [{
                         "name": COMPONENT,
                         "image": args.image,
@@ -160,7 +174,7 @@ class AppCluster(pulumi.ComponentResource):
                 },
             },
         }
-        ignore = ["spec.replicas"] if role == REPLICAS and args.autoscaling.enabled else []
+        ignore = ["spec.replicas"] if autoscaled else []
         return k8s.apps.v1.Deployment(
             f"{name}-{role}",
             metadata={"name": f"{args.app_name}-{role}", "namespace": args.namespace, "labels": pod_labels},

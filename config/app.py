@@ -54,6 +54,15 @@ class Autoscaling(Model):
         return self
 
 
+class WorkerConfig(Model):
+    """NocoBase service splitting: instances that run background tasks only (WORKER_MODE), outside the
+    load balancer. mode: '*' for every task, or a list such as 'workflow:process,async-task:process'."""
+
+    name: DnsLabel
+    mode: str = Field(pattern=r"^(\*|[a-z-]+:[a-z-]+(,[a-z-]+:[a-z-]+)*)$")
+    replicas: int = Field(1, ge=1, le=MAX_INSTANCES - 1)
+
+
 class GenericSettings(Model):
     """For profile `generic`: which variables get a shared secret and which get platform values."""
 
@@ -91,3 +100,4 @@ class AppConfig(Model):
     sync_frequency_seconds: int = Field(60, ge=1, le=3600)
     batch_update_interval_seconds: int = Field(5, ge=1, le=3600)
     generic: Optional[GenericSettings] = None
+    workers: list[WorkerConfig] = []

@@ -44,6 +44,8 @@ class StackConfig(Model):
     aws: Optional[AwsConfig] = None
     # Pulumi `protect` on every stateful resource; turn off only for throw-away stacks.
     protect: bool = True
+    # Stop every instance and serve a 503 maintenance page (upgrades, restores).
+    maintenance: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -104,7 +106,8 @@ class StackConfig(Model):
         replicas = self.app.replicas - 1
         if self.app.autoscaling.enabled:
             replicas = max(replicas, self.app.autoscaling.max_replicas)
-        return (1 + replicas) * self.app.processes_per_instance
+        workers = sum(w.replicas for w in self.app.workers)
+        return (1 + replicas + workers) * self.app.processes_per_instance
 
 
 def _fail(key: str, value: Any, message: str) -> None:
@@ -135,6 +138,12 @@ def _check_rules(cfg: StackConfig) -> None:
         _fail("app.replicas", app.replicas,
               f"replicas × processesPerInstance = {app.replicas * app.processes_per_instance} exceeds "
               f"{MAX_INSTANCES}: worker IDs run 0–31, so lower replicas or processesPerInstance")
+    if app.workers and app.profile != "nocobase":
+        _fail("app.workers", [w.name for w in app.workers], "only NocoBase (v1.9+) splits services with WORKER_MODE")
+    if app.workers and cfg.max_instances > MAX_INSTANCES:
+        _fail("app.workers", [w.name for w in app.workers],
+              f"app instances plus workers can reach {cfg.max_instances}, more than {MAX_INSTANCES} worker IDs: "
+              "lower the workers' or the app's replicas")
     if app.autoscaling.enabled and cfg.max_instances > MAX_INSTANCES:
         _fail("app.autoscaling.maxReplicas", app.autoscaling.max_replicas,
               f"(1 primary + {app.autoscaling.max_replicas} replicas) × {app.processes_per_instance} processes = "

@@ -128,6 +128,8 @@ def _single_entrypoint(args: StackValidationArgs, report) -> None:
 
 def _one_primary(args: StackValidationArgs, report) -> None:
     for cluster in app_clusters(args.resources):
+        if cluster.instances == 0:
+            continue  # stopped (maintenance): no primary is the right number
         if cluster.profile == "new-api":
             masters = [w for w in cluster.workloads if (w.env().get("NODE_TYPE") or {}).get("value") != "slave"]
             count = sum(cluster.replicas_of(w) for w in masters)

@@ -1,0 +1,95 @@
+"""MaintenancePage: what the load balancer serves while the app is stopped for an upgrade.
+
+An unprivileged nginx answers every request with 503 and a static page (so clients and crawlers
+know to come back), and 200 on its own health path only, so it can be ready without pretending
+the app is up.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import k8s as conv
+
+IMAGE = "nginxinc/nginx-unprivileged:1.27.5-alpine"
+PORT = 8080
+NGINX_UID = 101  # the image's nginx user
+HEALTH_PATH = "/__maintenance_health"
+
+
+@dataclass
+class MaintenancePageArgs:
+    app_name: str
+    namespace: pulumi.Input[str]
+    message: str = "We are upgrading. This page will be back in a few minutes."
+
+
+def nginx_config() -> str:
+    return f"""server {{
+    listen {PORT};
+    location = {HEALTH_PATH} {{ access_log off; return 200 "ok\\n"; }}
+    location = /maintenance.html {{ internal; root /usr/share/nginx/html; }}
+    error_page 503 /maintenance.html;
+    location / {{ add_header Retry-After 300 always; return 503; }}
+}}
+"""
+
+
+def page(app_name: str, message: str) -> str:
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(app_name)}: maintenance</title>"
+            f"</head><body><h1>{html.escape(app_name)} is under maintenance</h1><p>{html.escape(message)}</p></body></html>\n")
+
+
+class MaintenancePage(pulumi.ComponentResource):
+    pod_selector: Mapping[str, str]
+
+    def __init__(self, name: str, args: MaintenancePageArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("appcluster:index:MaintenancePage", name, None, opts)
+        labels = conv.labels(args.app_name, "maintenance")
+        self.pod_selector = conv.selector(args.app_name, "maintenance")
+        config = k8s.core.v1.ConfigMap(
+            f"{name}-content",
+            metadata={"name": f"{args.app_name}-maintenance", "namespace": args.namespace, "labels": labels},
+            data={"default.conf": nginx_config(), "maintenance.html": page(args.app_name, args.message)},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        probe = {"httpGet": {"path": HEALTH_PATH, "port": "http"}, "periodSeconds": 5}
+        k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata={"name": f"{args.app_name}-maintenance", "namespace": args.namespace, "labels": labels},
+            spec={
+                "replicas": 2,
+                "selector": {"matchLabels": dict(self.pod_selector)},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "automountServiceAccountToken": False,
+                        "securityContext": conv.pod_security_context(NGINX_UID),
+                        "containers": [{
+                            "name": "nginx",
+                            "image": IMAGE,
+                            "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+                            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
+                                          "limits": {"cpu": "200m", "memory": "64Mi"}},
+                            "securityContext": conv.container_security_context(NGINX_UID, read_only_root=True),
+                            "readinessProbe": probe,
+                            "livenessProbe": probe,
+                            "volumeMounts": [
+                                {"name": "content", "mountPath": "/etc/nginx/conf.d/default.conf", "subPath": "default.conf"},
+                                {"name": "content", "mountPath": "/usr/share/nginx/html/maintenance.html",
+                                 "subPath": "maintenance.html"},
+                                {"name": "tmp", "mountPath": "/tmp"},
+                            ],
+                        }],
+                        "volumes": [{"name": "content", "configMap": {"name": config.metadata.name}},
+                                    {"name": "tmp", "emptyDir": {}}],
+                    },
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({})
