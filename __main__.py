@@ -7,6 +7,7 @@ import config
 from components import k8s as conv
 from components.aws import Network
 from components.app_cluster import AppCluster, AppClusterArgs
+from components.backups import Backups, BackupsArgs, DumpTarget
 from components.database import Database, DatabaseArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.maintenance_page import HEALTH_PATH as MAINTENANCE_HEALTH_PATH, MaintenancePage, MaintenancePageArgs
@@ -143,6 +144,20 @@ storage = SharedStorage(
 
 security = cfg.app.security_context
 run_as_user = security.run_as_user if security.run_as_user is not None else cfg.profile.run_as_user
+
+dump = None
+if database is not None and in_cluster_db:
+    dump = DumpTarget(engine=cfg.database.engine, image=cfg.database.resolved_image, host=database.host,
+                      name=cfg.database.name, user=cfg.database.user, secret_name=shared.secret_name,
+                      storage_claim=storage.claim_name, run_as_user=run_as_user)
+backups = Backups(
+    "backups",
+    BackupsArgs(app_name=app, namespace=namespace, config=cfg.backup, version=cfg.app_version, dump=dump,
+                rds_instance=database.instance if database is not None else None,
+                efs_file_system=storage.file_system),
+    opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+        depends_on=[r for r in (database, storage) if r is not None])),
+)
 cluster = AppCluster(
     "app",
     AppClusterArgs(
@@ -155,6 +170,8 @@ cluster = AppCluster(
         termination_grace_seconds=cfg.app.termination_grace_period_seconds,
         startup_timeout_seconds=cfg.app.startup_timeout_seconds, autoscaling=cfg.app.autoscaling,
         spread_keys=kube.spread_topology_keys, workers=cfg.app.workers, maintenance=cfg.maintenance,
+        version=cfg.app_version, before_primary=backups.before_upgrade,
+        stop_others_before_upgrade=cfg.profile.stop_all_before_upgrade,
     ),
     # The app starts only once what it connects to has been declared (and, against a cluster, is ready).
     opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(

@@ -26,6 +26,8 @@ COMPONENT = "app"
 # Task-only instances (NocoBase WORKER_MODE): a component of their own, so no Service selects them.
 WORKER_COMPONENT = "worker"
 PROBE_PERIOD = 10
+KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.31.4"
+KUBECTL_UID = 65532
 
 
 @dataclass
@@ -52,6 +54,11 @@ class AppClusterArgs:
     workers: Sequence[WorkerConfig] = ()
     # Every role at zero instances (the load balancer serves the maintenance page meanwhile).
     maintenance: bool = False
+    # Upgrades: what must be done before the primary moves to `version` (a backup), and whether
+    # every other instance must be stopped first (NocoBase: no rolling upgrade across versions).
+    version: str = ""
+    before_primary: Sequence[pulumi.Resource] = ()
+    stop_others_before_upgrade: bool = False
 
 
 class AppCluster(pulumi.ComponentResource):
@@ -69,7 +76,10 @@ class AppCluster(pulumi.ComponentResource):
         running = 0 if args.maintenance else 1
         autoscaled = args.autoscaling.enabled and not args.maintenance
 
-        primary = self._deployment(name, args, PRIMARY, running, env, depends_on=[])
+        gate = list(args.before_primary)
+        if args.stop_others_before_upgrade:
+            gate.append(self._stop_others(name, args))
+        primary = self._deployment(name, args, PRIMARY, running, env, depends_on=gate)
         self.primary_name = primary.metadata.name
         self.replicas_name = None
         replica_count = args.replicas - 1
@@ -197,4 +207,48 @@ class AppCluster(pulumi.ComponentResource):
                     "name": "cpu", "target": {"type": "Utilization", "averageUtilization": scaling.target_cpu_percent}}}],
             },
             opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _stop_others(self, name: str, args: AppClusterArgs) -> k8s.batch.v1.Job:
+        """A Job, one per target version, that scales every instance but the primary to zero and waits
+        for them to be gone; the primary moves only after it succeeds, the others only after the primary
+        is ready. On a first install there is nothing to stop and it ends at once."""
+        labels = conv.labels(args.app_name, "upgrade")
+        child = pulumi.ResourceOptions(parent=self)
+        meta = {"name": f"{args.app_name}-upgrade", "namespace": args.namespace, "labels": labels}
+        account = k8s.core.v1.ServiceAccount(f"{name}-upgrade-account", metadata=meta,
+                                             automount_service_account_token=False, opts=child)
+        role = k8s.rbac.v1.Role(f"{name}-upgrade-role", metadata=meta, rules=[
+            {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]},
+            {"apiGroups": ["apps"], "resources": ["deployments/scale"], "verbs": ["get", "patch", "update"]},
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+        ], opts=child)
+        binding = k8s.rbac.v1.RoleBinding(f"{name}-upgrade-binding", metadata=meta, role_ref={
+            "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role.metadata.name},
+            subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": args.namespace}], opts=child)
+        others = (f"app.kubernetes.io/instance={args.app_name},app.kubernetes.io/component in "
+                  f"({COMPONENT},{WORKER_COMPONENT}),{conv.ROLE_LABEL}!={PRIMARY}")
+        script = (f"set -eu; kubectl scale deployment -l '{others}' --replicas=0; "
+                  f"kubectl wait --for=delete pod -l '{others}' --timeout=15m")
+        slug = conv.version_slug(args.version)
+        return k8s.batch.v1.Job(
+            f"{name}-stop-before-{slug}",
+            metadata={**meta, "name": f"{args.app_name}-stop-before-{slug}"},
+            spec={"backoffLimit": 2, "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "restartPolicy": "OnFailure",
+                    "serviceAccountName": account.metadata.name,
+                    # The one pod that needs the API: it scales the other instances down.
+                    "automountServiceAccountToken": True,
+                    "securityContext": conv.pod_security_context(KUBECTL_UID),
+                    "containers": [{
+                        "name": "stop",
+                        "image": KUBECTL_IMAGE,
+                        "command": ["sh", "-c", script],
+                        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
+                        "securityContext": conv.container_security_context(KUBECTL_UID, read_only_root=True),
+                    }],
+                }}},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[binding]),
         )

@@ -70,6 +70,8 @@ class Database(pulumi.ComponentResource):
     user: pulumi.Output[str]
     pod_labels: Mapping[str, str]
     bindings: dict[str, Source]
+    # mode rds: what backups point at
+    instance: Optional[aws.rds.Instance] = None
 
     def __init__(self, name: str, args: DatabaseArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("appcluster:index:Database", name, None, opts)
@@ -176,7 +178,7 @@ class Database(pulumi.ComponentResource):
                 lambda p: json.dumps({"username": args.user, "password": p}))),
             opts=pulumi.ResourceOptions(parent=credentials))
 
-        instance = aws.rds.Instance(
+        instance = self.instance = aws.rds.Instance(
             f"{name}-instance",
             identifier=identifier,
             engine=engine,

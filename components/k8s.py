@@ -1,6 +1,7 @@
 """Kubernetes conventions every component follows: labels, security contexts, probes."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
@@ -9,6 +10,11 @@ import pulumi_kubernetes as k8s
 
 PART_OF = "appcluster"
 ROLE_LABEL = "appcluster.io/role"
+
+
+def version_slug(version: str) -> str:
+    """A version as it can appear in resource names (Jobs and snapshots named after the version)."""
+    return re.sub(r"[^a-z0-9-]+", "-", version.lower()).strip("-")[:24] or "unversioned"
 
 
 def labels(app: str, component: str, role: Optional[str] = None) -> dict[str, str]:

@@ -39,6 +39,8 @@ class SharedStorageArgs:
 
 class SharedStorage(pulumi.ComponentResource):
     claim_name: pulumi.Output[str]
+    # mode efs: what backups point at
+    file_system: Optional[aws.efs.FileSystem] = None
 
     def __init__(self, name: str, args: SharedStorageArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("appcluster:index:SharedStorage", name, None, opts)
@@ -90,7 +92,7 @@ class SharedStorage(pulumi.ComponentResource):
 
     def _efs(self, name: str, args: SharedStorageArgs) -> pulumi.Output[str]:
         efs, network = args.efs, args.network
-        file_system = aws.efs.FileSystem(
+        file_system = self.file_system = aws.efs.FileSystem(
             f"{name}-efs",
             encrypted=True,
             performance_mode="generalPurpose",

@@ -15,6 +15,7 @@ from pydantic import BaseModel, SecretStr, ValidationError, model_validator
 
 from config.app import MAX_INSTANCES, AppConfig
 from config.aws import AwsConfig
+from config.backup import BackupConfig
 from config.base import Model, parse_image
 from config.database import DatabaseConfig
 from config.kubernetes import KubernetesConfig
@@ -40,6 +41,7 @@ class StackConfig(Model):
     storage: StorageConfig
     load_balancer: LoadBalancerConfig = LoadBalancerConfig()
     secrets: SecretsConfig = SecretsConfig()
+    backup: BackupConfig = BackupConfig()
     # Required when any concern uses an AWS mode (elasticache, rds, efs, nlb, alb).
     aws: Optional[AwsConfig] = None
     # Pulumi `protect` on every stateful resource; turn off only for throw-away stacks.
@@ -74,6 +76,12 @@ class StackConfig(Model):
     @property
     def app_port(self) -> int:
         return self.app.port or self.profile.default_port(self.app_image)
+
+    @property
+    def app_version(self) -> str:
+        """What an upgrade moves to: the image's tag, or its digest when it has one."""
+        match = parse_image(self.app_image)
+        return (match.group("digest") or "").removeprefix("sha256:")[:12] or match.group("tag")
 
     @property
     def health_path(self) -> str:

@@ -57,3 +57,5 @@ class Profile:
     run_as_user: int | None = None
     # Capabilities a root image needs back after dropping ALL.
     capabilities: tuple[str, ...] = ()
+    # Upgrades: stop every other instance before the primary moves (no rolling across versions).
+    stop_all_before_upgrade: bool = False

@@ -59,4 +59,6 @@ NOCOBASE = Profile(
     default_port=_port,
     # The image starts nginx and node as root and chowns storage at start.
     capabilities=("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID", "NET_BIND_SERVICE"),
+    # Stop all, upgrade one and verify, then start the rest: nodes of two versions must never mix.
+    stop_all_before_upgrade=True,
 )

@@ -1,0 +1,160 @@
+"""Backups: scheduled ones, and one taken before the primary moves to a new version.
+
+in-cluster database: a CronJob and, per upgrade, a Job that dump the database (pg_dump/mysqldump,
+with the server image's own client) into the shared storage, under .appcluster-backups/.
+rds / efs: an AWS Backup plan for the instance and the file system and, per upgrade, an RDS
+snapshot named after the target version (kept when a later version supersedes it).
+An external database is its owner's to back up.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components import k8s as conv
+from components.shared_secrets import DATABASE_PASSWORD
+from config.backup import BackupConfig
+
+BACKUP_DIR = ".appcluster-backups"
+
+
+@dataclass
+class DumpTarget:
+    """An in-cluster database to dump."""
+
+    engine: str
+    image: str
+    host: pulumi.Input[str]
+    name: str
+    user: str
+    secret_name: pulumi.Input[str]
+    storage_claim: pulumi.Input[str]
+    # Write as the app does (its uid owns the shared storage); None for images that run as root.
+    run_as_user: Optional[int] = None
+
+
+@dataclass
+class BackupsArgs:
+    app_name: str
+    namespace: pulumi.Input[str]
+    config: BackupConfig
+    # The version the primary is about to run; names the pre-upgrade backup.
+    version: str
+    dump: Optional[DumpTarget] = None
+    rds_instance: Optional[aws.rds.Instance] = None
+    efs_file_system: Optional[aws.efs.FileSystem] = None
+
+
+def dump_command(engine: str, label: str, retention_days: Optional[int] = None) -> str:
+    target = f"/backups/{label}-$(date +%Y%m%dT%H%M%S)"
+    if engine == "postgres":
+        dump = f'PGPASSWORD="$DB_PASSWORD" pg_dump -h "$DB_HOST" -U "$DB_USER" -d "$DB_NAME" -Fc -f {target}.dump'
+    else:
+        dump = (f'MYSQL_PWD="$DB_PASSWORD" mysqldump -h "$DB_HOST" -u "$DB_USER" --single-transaction '
+                f'--routines "$DB_NAME" > {target}.sql')
+    prune = f" && find /backups -type f -mtime +{retention_days} -delete" if retention_days else ""
+    return f"set -eu; {dump}{prune}"
+
+
+class Backups(pulumi.ComponentResource):
+    # What must finish before the primary may move to the new version.
+    before_upgrade: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: BackupsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("appcluster:index:Backups", name, None, opts)
+        self.before_upgrade = []
+        slug = conv.version_slug(args.version)
+        if args.dump is not None:
+            self._dumps(name, args, slug)
+        if args.rds_instance is not None and args.config.before_upgrade:
+            # Kept when a later version supersedes it: Pulumi forgets it, AWS keeps it.
+            self.before_upgrade.append(aws.rds.Snapshot(
+                f"{name}-before-{slug}", db_instance_identifier=args.rds_instance.identifier,
+                db_snapshot_identifier=f"{args.app_name}-before-{slug}",
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True)))
+        aws_targets = [r.arn for r in (args.rds_instance, args.efs_file_system) if r is not None]
+        if aws_targets:
+            self._aws_plan(name, args, aws_targets)
+        self.register_outputs({})
+
+    def _dumps(self, name: str, args: BackupsArgs, slug: str) -> None:
+        dump = args.dump
+        labels = conv.labels(args.app_name, "backup")
+
+        def pod(command: str) -> dict:
+            return {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "restartPolicy": "OnFailure",
+                    "automountServiceAccountToken": False,
+                    "securityContext": conv.pod_security_context(dump.run_as_user),
+                    "containers": [{
+                        "name": "dump",
+                        "image": dump.image,
+                        "command": ["sh", "-c", command],
+                        "env": [
+                            {"name": "DB_HOST", "value": dump.host},
+                            {"name": "DB_NAME", "value": dump.name},
+                            {"name": "DB_USER", "value": dump.user},
+                            {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {
+                                "name": dump.secret_name, "key": DATABASE_PASSWORD}}},
+                        ],
+                        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
+                                      "limits": {"cpu": "1", "memory": "1Gi"}},
+                        "securityContext": conv.container_security_context(dump.run_as_user, read_only_root=True),
+                        "volumeMounts": [{"name": "backups", "mountPath": "/backups", "subPath": BACKUP_DIR}],
+                    }],
+                    "volumes": [{"name": "backups", "persistentVolumeClaim": {"claimName": dump.storage_claim}}],
+                },
+            }
+
+        k8s.batch.v1.CronJob(
+            f"{name}-scheduled",
+            metadata={"name": f"{args.app_name}-backup", "namespace": args.namespace, "labels": labels},
+            spec={
+                "schedule": args.config.schedule,
+                "concurrencyPolicy": "Forbid",
+                "successfulJobsHistoryLimit": 3,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {"spec": {"backoffLimit": 2, "template": pod(
+                    dump_command(dump.engine, "scheduled", args.config.retention_days))}},
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        if args.config.before_upgrade:
+            # A new name per version: the Job runs once when the version changes, and the provider
+            # waits for it to succeed before anything that depends on it.
+            self.before_upgrade.append(k8s.batch.v1.Job(
+                f"{name}-before-{slug}",
+                metadata={"name": f"{args.app_name}-backup-before-{slug}", "namespace": args.namespace, "labels": labels},
+                spec={"backoffLimit": 2, "template": pod(dump_command(dump.engine, f"before-{slug}"))},
+                opts=pulumi.ResourceOptions(parent=self),
+            ))
+
+    def _aws_plan(self, name: str, args: BackupsArgs, targets: list[pulumi.Output[str]]) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        vault = aws.backup.Vault(f"{name}-vault", name=f"{args.app_name}-backups", opts=child)
+        minute, hour, day, month, weekday = args.config.schedule.split()
+        # AWS Backup wants cron(min hour day month weekday year) with '?' in one of day/weekday.
+        aws_cron = f"cron({minute} {hour} {day if weekday == '*' else '?'} {month} {'?' if weekday == '*' else weekday} *)"
+        plan = aws.backup.Plan(
+            f"{name}-plan", name=f"{args.app_name}-backups",
+            rules=[{"rule_name": "scheduled", "target_vault_name": vault.name, "schedule": aws_cron,
+                    "lifecycle": {"delete_after": args.config.retention_days}}],
+            opts=child)
+        role = aws.iam.Role(
+            f"{name}-role", description=f"{args.app_name}: AWS Backup of the database and file system",
+            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+            opts=child)
+        aws.iam.RolePolicyAttachment(
+            f"{name}-role-policy", role=role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+            opts=pulumi.ResourceOptions(parent=role))
+        aws.backup.Selection(f"{name}-selection", name=f"{args.app_name}-data", plan_id=plan.id,
+                             iam_role_arn=role.arn, resources=targets, opts=child)

@@ -1,0 +1,27 @@
+"""Backups: scheduled, and one before every upgrade, named after the version being installed."""
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, field_validator
+
+from config.base import Model
+
+_CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
+
+
+class BackupConfig(Model):
+    # In-cluster: a CronJob dumping the database into the shared storage. AWS: an AWS Backup plan
+    # for RDS and EFS (cron in UTC, in AWS's 6-field form derived from this one).
+    schedule: str = "0 3 * * *"
+    retention_days: int = Field(14, ge=1, le=3650)
+    # Take a backup (dump Job / RDS snapshot) before the primary moves to a new image.
+    before_upgrade: bool = True
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        fields = value.split()
+        if len(fields) != 5 or not all(re.fullmatch(_CRON_FIELD, f) for f in fields):
+            raise ValueError("must be a 5-field cron expression such as '0 3 * * *' (minute hour day month weekday)")
+        return value
