@@ -18,6 +18,8 @@ SECRET_TYPE = "kubernetes:core/v1:Secret"
 PVC_TYPE = "kubernetes:core/v1:PersistentVolumeClaim"
 # Our own stateful servers: dependencies of an app cluster, not instances of it.
 DEPENDENCY_COMPONENTS = {"redis", "database"}
+# Workloads of ours that carry the app's instance label without being app instances.
+NOT_INSTANCES = DEPENDENCY_COMPONENTS | {"maintenance"}
 MAX_INSTANCES = 32
 
 PROFILE_SECRETS = {
@@ -140,7 +142,7 @@ def app_clusters(resources: Iterable[Any]) -> list[AppCluster]:
             continue
         props = plain(r.props)
         lab = labels(props)
-        if lab.get("app.kubernetes.io/component") in DEPENDENCY_COMPONENTS:
+        if lab.get("app.kubernetes.io/component") in NOT_INSTANCES:
             continue
         w = Workload(r.urn, r.resource_type, props)
         key = lab.get("app.kubernetes.io/instance") or w.name
