@@ -13,7 +13,9 @@ from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.maintenance_page import HEALTH_PATH as MAINTENANCE_HEALTH_PATH, MaintenancePage, MaintenancePageArgs
 from components.network_policy import NetworkPolicy, NetworkPolicyArgs, Protected
 from components.redis import PORT as REDIS_PORT, Redis, RedisArgs
-from components.shared_secrets import DATABASE_PASSWORD, REDIS_PASSWORD, SharedSecrets, SharedSecretsArgs
+from components.shared_secrets import (
+    DATABASE_PASSWORD, LOG_DATABASE_PASSWORD, REDIS_PASSWORD, SharedSecrets, SharedSecretsArgs,
+)
 from components.shared_storage import SharedStorage, SharedStorageArgs
 from profiles.wiring import Sensitive, resolve
 
@@ -66,8 +68,11 @@ secrets_cfg = cfg.secrets
 in_cluster_db = cfg.database.mode == "in-cluster" and cfg.database.engine != "sqlite"
 in_cluster_redis = cfg.redis.mode == "in-cluster"
 # Passwords we must hold: for the servers we run, and for the managed services we create.
-needs_db_password = cfg.database.mode in ("in-cluster", "rds") and cfg.database.engine != "sqlite"
-needs_redis_password = cfg.redis.mode in ("in-cluster", "elasticache")
+passwords = []
+if cfg.database.mode in ("in-cluster", "rds") and cfg.database.engine != "sqlite":
+    passwords += [DATABASE_PASSWORD] + ([LOG_DATABASE_PASSWORD] if cfg.database.log_database else [])
+if cfg.redis.mode in ("in-cluster", "elasticache"):
+    passwords.append(REDIS_PASSWORD)
 
 
 def plain(secret):
@@ -85,10 +90,10 @@ shared = SharedSecrets(
         provided={
             **{s.env: plain(secrets_cfg.app_secret(s.env)) for s in cfg.app_secrets},
             DATABASE_PASSWORD: plain(secrets_cfg.database_password),
+            LOG_DATABASE_PASSWORD: plain(secrets_cfg.log_database_password),
             REDIS_PASSWORD: plain(secrets_cfg.redis_password),
         },
-        database_password=needs_db_password,
-        redis_password=needs_redis_password,
+        passwords=passwords,
     ),
     opts=opts,
 )
@@ -97,7 +102,7 @@ shared = SharedSecrets(
 
 def in_cluster(concern, image: str, password_key: str) -> conv.ServerArgs:
     return conv.ServerArgs(
-        image=image, password=shared.values[password_key], secret_name=shared.secret_name,
+        image=image, password=shared.values[password_key], secret_name=shared.secret_name, password_key=password_key,
         storage_size=concern.storage_size, storage_class=concern.storage_class,
         resources=concern.resources.to_k8s(), protect=cfg.protect,
     )
@@ -115,20 +120,30 @@ redis = Redis(
 )
 sources = {f"redis.{use}": Sensitive(url) for use, url in redis.urls.items()}
 
-database = None
-if cfg.database.engine != "sqlite":
+
+
+def make_database(name: str, app_name: str, password_key: str, url) -> Database:
     db = cfg.database
-    database = Database(
-        "database",
+    return Database(
+        name,
         DatabaseArgs(
-            app_name=app, namespace=namespace, mode=db.mode, engine=db.engine, port=db.port, name=db.name,
-            user=db.user, url=plain(secrets_cfg.database_url),
-            in_cluster=in_cluster(db, db.resolved_image, DATABASE_PASSWORD) if in_cluster_db else None,
-            rds=db.rds, network=network, password=shared.values.get(DATABASE_PASSWORD), protect=cfg.protect,
+            app_name=app_name, namespace=namespace, mode=db.mode, engine=db.engine, port=db.port, name=db.name,
+            user=db.user, url=plain(url),
+            in_cluster=in_cluster(db, db.resolved_image, password_key) if in_cluster_db else None,
+            rds=db.rds, network=network, password=shared.values.get(password_key), protect=cfg.protect,
         ),
         opts=opts,
     )
+
+
+database = log_database = None
+if cfg.database.engine != "sqlite":
+    database = make_database("database", app, DATABASE_PASSWORD, secrets_cfg.database_url)
     sources.update(database.bindings)
+if cfg.database.log_database:
+    # A server of its own (names and labels carry "<app>-log"), bound only to LOG_SQL_DSN.
+    log_database = make_database("log-database", f"{app}-log", LOG_DATABASE_PASSWORD, secrets_cfg.log_database_url)
+    sources["logDatabase.dsn"] = log_database.bindings["database.dsn"]
 
 storage = SharedStorage(
     "shared-storage",
@@ -149,7 +164,7 @@ dump = None
 if database is not None and in_cluster_db:
     dump = DumpTarget(engine=cfg.database.engine, image=cfg.database.resolved_image, host=database.host,
                       name=cfg.database.name, user=cfg.database.user, secret_name=shared.secret_name,
-                      storage_claim=storage.claim_name, run_as_user=run_as_user)
+                      password_key=DATABASE_PASSWORD, storage_claim=storage.claim_name, run_as_user=run_as_user)
 backups = Backups(
     "backups",
     BackupsArgs(app_name=app, namespace=namespace, config=cfg.backup, version=cfg.app_version, dump=dump,
@@ -175,7 +190,7 @@ cluster = AppCluster(
     ),
     # The app starts only once what it connects to has been declared (and, against a cluster, is ready).
     opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-        depends_on=[r for r in (shared, redis, database, storage) if r is not None])),
+        depends_on=[r for r in (shared, redis, database, log_database, storage) if r is not None])),
 )
 
 # In maintenance the load balancer sends every request to the 503 page instead of the app.
@@ -206,8 +221,9 @@ lb = LoadBalancer(
 protected = []
 if in_cluster_redis:
     protected.append(Protected("redis", redis.pod_labels, REDIS_PORT))
-if database is not None and in_cluster_db:
-    protected.append(Protected("database", database.pod_labels, cfg.database.port))
+if in_cluster_db:
+    protected += [Protected(component, d.pod_labels, cfg.database.port)
+                  for component, d in (("database", database), ("log-database", log_database)) if d is not None]
 NetworkPolicy(
     "network-policy",
     NetworkPolicyArgs(app_name=app, namespace=namespace, app_selector=cluster.pod_selector,

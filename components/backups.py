@@ -17,7 +17,6 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import k8s as conv
-from components.shared_secrets import DATABASE_PASSWORD
 from config.backup import BackupConfig
 
 BACKUP_DIR = ".appcluster-backups"
@@ -33,6 +32,7 @@ class DumpTarget:
     name: str
     user: str
     secret_name: pulumi.Input[str]
+    password_key: str
     storage_claim: pulumi.Input[str]
     # Write as the app does (its uid owns the shared storage); None for images that run as root.
     run_as_user: Optional[int] = None
@@ -102,7 +102,7 @@ class Backups(pulumi.ComponentResource):
                             {"name": "DB_NAME", "value": dump.name},
                             {"name": "DB_USER", "value": dump.user},
                             {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {
-                                "name": dump.secret_name, "key": DATABASE_PASSWORD}}},
+                                "name": dump.secret_name, "key": dump.password_key}}},
                         ],
                         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
                                       "limits": {"cpu": "1", "memory": "1Gi"}},

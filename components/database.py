@@ -22,7 +22,6 @@ import pulumi_aws as aws
 from components import k8s as conv
 from components.aws import Network, service_security_group
 from config.aws import RdsConfig
-from components.shared_secrets import DATABASE_PASSWORD
 from profiles.wiring import Plain, Sensitive, Source
 
 DB_UID = 999  # the postgres and mysql images' own users
@@ -110,7 +109,7 @@ class Database(pulumi.ComponentResource):
 
     def _in_cluster(self, name: str, args: DatabaseArgs) -> pulumi.Output[str]:
         server = args.in_cluster
-        secret_ref = {"secretKeyRef": {"name": server.secret_name, "key": DATABASE_PASSWORD}}
+        secret_ref = {"secretKeyRef": {"name": server.secret_name, "key": server.password_key}}
         if args.engine == "postgres":
             data_dir = "/var/lib/postgresql/data"
             env = [

@@ -93,8 +93,9 @@ class ServerArgs:
 
     image: str
     password: pulumi.Input[str]
-    # The Secret (and its key, by convention the env name) the server reads its password from.
+    # The Secret, and the key in it, the server reads its password from.
     secret_name: pulumi.Input[str]
+    password_key: str
     storage_size: str
     storage_class: Optional[str] = None
     resources: Mapping = field(default_factory=dict)

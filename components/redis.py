@@ -17,7 +17,6 @@ import pulumi_aws as aws
 from components import k8s as conv
 from components.aws import Network, service_security_group
 from config.aws import ElastiCacheConfig
-from components.shared_secrets import REDIS_PASSWORD
 from profiles import REDIS_DB_INDEX
 
 PORT = 6379
@@ -74,10 +73,10 @@ class Redis(pulumi.ComponentResource):
             server=server, uid=REDIS_UID, data_path="/data", grace_seconds=30,
             container={
                 "name": "redis",
-                "args": ["--requirepass", f"$({REDIS_PASSWORD})", "--appendonly", "yes", "--dir", "/data"],
+                "args": ["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--dir", "/data"],
                 "env": [{
-                    "name": REDIS_PASSWORD,
-                    "valueFrom": {"secretKeyRef": {"name": server.secret_name, "key": REDIS_PASSWORD}},
+                    "name": "REDIS_PASSWORD",
+                    "valueFrom": {"secretKeyRef": {"name": server.secret_name, "key": server.password_key}},
                 }],
                 "readinessProbe": conv.exec_probe(ping, period=5),
                 "livenessProbe": conv.exec_probe(ping, period=15, failures=4),

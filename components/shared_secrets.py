@@ -15,6 +15,7 @@ import pulumi_random as random
 from profiles import AppSecret
 
 DATABASE_PASSWORD = "DATABASE_PASSWORD"
+LOG_DATABASE_PASSWORD = "LOG_DATABASE_PASSWORD"
 REDIS_PASSWORD = "REDIS_PASSWORD"
 
 
@@ -26,8 +27,8 @@ class SharedSecretsArgs:
     app_secrets: Sequence[AppSecret]
     # Values set in stack config, by key (env name / DATABASE_PASSWORD / REDIS_PASSWORD).
     provided: Mapping[str, Optional[str]] = field(default_factory=dict)
-    database_password: bool = True
-    redis_password: bool = True
+    # Server passwords to hold (for the servers and managed services the stack creates).
+    passwords: Sequence[str] = ()
 
 
 class SharedSecrets(pulumi.ComponentResource):
@@ -38,11 +39,7 @@ class SharedSecrets(pulumi.ComponentResource):
         super().__init__("appcluster:index:SharedSecrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        wanted = [(s.env, s.kind) for s in args.app_secrets]
-        if args.database_password:
-            wanted.append((DATABASE_PASSWORD, "password"))
-        if args.redis_password:
-            wanted.append((REDIS_PASSWORD, "password"))
+        wanted = [(s.env, s.kind) for s in args.app_secrets] + [(key, "password") for key in args.passwords]
 
         self.values = {}
         for key, kind in wanted:
@@ -54,7 +51,7 @@ class SharedSecrets(pulumi.ComponentResource):
                 value = random.RandomBytes(resource_name, length=32, opts=child).hex
             else:
                 # Alphanumeric only: passwords end up inside connection URLs and DSNs.
-                length = 32 if key in (DATABASE_PASSWORD, REDIS_PASSWORD) else 48
+                length = 32 if key in args.passwords else 48
                 value = random.RandomPassword(resource_name, length=length, special=False, opts=child).result
             self.values[key] = pulumi.Output.secret(value)
 

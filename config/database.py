@@ -23,6 +23,8 @@ class DatabaseConfig(Model):
     storage_class: Optional[str] = None
     resources: Resources = Resources(cpu_request="250m", memory_request="512Mi", cpu_limit="2", memory_limit="2Gi")
     rds: RdsConfig = RdsConfig()
+    # New API: a second database of the same mode and engine for logs (LOG_SQL_DSN).
+    log_database: bool = False
 
     @property
     def resolved_image(self) -> str:

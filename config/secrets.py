@@ -26,14 +26,17 @@ class SecretsConfig(Model):
     session_secret: Optional[SecretStr] = None
     crypto_secret: Optional[SecretStr] = None
     database_password: Optional[SecretStr] = None
+    log_database_password: Optional[SecretStr] = None
     redis_password: Optional[SecretStr] = None
     # For mode external: the full URL with credentials, e.g. rediss://:token@host:6379 / postgres://u:p@host:5432/db.
     redis_url: Optional[SecretStr] = None
     database_url: Optional[SecretStr] = None
+    log_database_url: Optional[SecretStr] = None
     # Generic profile: extra shared secrets by environment variable name.
     app_secrets: dict[str, SecretStr] = {}
 
-    @field_validator("app_key", "session_secret", "crypto_secret", "database_password", "redis_password")
+    @field_validator("app_key", "session_secret", "crypto_secret", "database_password", "log_database_password",
+                     "redis_password")
     @classmethod
     def _strong(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
         if value is None:

@@ -179,9 +179,14 @@ def _check_rules(cfg: StackConfig) -> None:
 
     if cfg.redis.mode == "external":
         _check_url("secrets.redisUrl", cfg.secrets.redis_url, ("redis", "rediss"), "rediss://:password@host:6379")
+    if db.log_database and (app.profile != "new-api" or db.engine == "sqlite"):
+        _fail("database.logDatabase", True, "only New API on postgres or mysql keeps logs in a second database (LOG_SQL_DSN)")
     if db.mode == "external":
         schemes = ("postgres", "postgresql") if db.engine == "postgres" else ("mysql",)
-        _check_url("secrets.databaseUrl", cfg.secrets.database_url, schemes, f"{schemes[0]}://user:password@host:{db.port}/{db.name}")
+        example = f"{schemes[0]}://user:password@host:{db.port}/{db.name}"
+        _check_url("secrets.databaseUrl", cfg.secrets.database_url, schemes, example)
+        if db.log_database:
+            _check_url("secrets.logDatabaseUrl", cfg.secrets.log_database_url, schemes, example)
 
     _check_aws(cfg)
 

@@ -20,7 +20,7 @@ DATABASE_BINDINGS = ("dialect", "host", "port", "name", "user", "password", "url
 PLATFORM_BINDINGS = frozenset(
     [f"database.{b}" for b in DATABASE_BINDINGS]
     + [f"redis.{use}" for use in REDIS_DB_INDEX]
-    + ["pod.name"]
+    + ["pod.name", "logDatabase.dsn"]
 )
 
 

@@ -24,6 +24,8 @@ def _env(cfg: "StackConfig") -> EnvSpec:
     }
     if cfg.database.engine != "sqlite":
         env["SQL_DSN"] = Bind("database.dsn")
+    if cfg.database.log_database:
+        env["LOG_SQL_DSN"] = Bind("logDatabase.dsn")
     if app.frontend_base_url:
         env["FRONTEND_BASE_URL"] = str(app.frontend_base_url).rstrip("/")
     return env

@@ -177,3 +177,16 @@ def test_mock_inputs_use_camel_case_wire_names(run_stack):
     d = k8s(run_stack("dev"), "Deployment", "nocobase-primary")
     assert "terminationGracePeriodSeconds" in spec(d)["template"]["spec"]
     assert "termination_grace_period_seconds" not in str(d.inputs)
+
+
+def test_new_api_log_database_in_cluster(run_stack):
+    run = run_stack("local", database={"logDatabase": True})
+    env = env_of(k8s(run, "Deployment", "new-api-primary"))
+    assert env["LOG_SQL_DSN"]["valueFrom"]["secretKeyRef"] == {"name": "new-api-connections", "key": "LOG_SQL_DSN"}
+    assert urlsplit(secret_data(run, "new-api-connections")["LOG_SQL_DSN"]).hostname == (
+        "new-api-log-database.appcluster-local.svc.cluster.local")
+    log_server = spec(k8s(run, "StatefulSet", "new-api-log-database"))["template"]["spec"]["containers"][0]
+    password = next(e for e in log_server["env"] if e["name"] == "POSTGRES_PASSWORD")
+    assert password["valueFrom"]["secretKeyRef"]["key"] == "LOG_DATABASE_PASSWORD"
+    policy = spec(k8s(run, "NetworkPolicy", "new-api-log-database"))
+    assert policy["ingress"][0]["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "new-api"

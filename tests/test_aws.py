@@ -199,3 +199,15 @@ def test_bad_aws_config_is_refused(run_stack, override, fragment):
     with pytest.raises(pulumi.RunError) as error:
         run_stack("prod", **override)
     assert fragment in str(error.value)
+
+
+def test_new_api_log_database_is_a_second_proxied_rds(run_stack):
+    run = run_stack("prod-newapi", database={"logDatabase": True})
+    proxies = sorted(props(p)["name"] for p in run.of_type("aws:rds/proxy:Proxy"))
+    assert proxies == ["new-api-db-proxy", "new-api-log-db-proxy"]
+    data = secret_data(run, "new-api-connections")
+    assert "@tcp(new-api-log-db-proxy.proxy-c9akciq32.eu-west-1.rds.amazonaws.com:3306)/" in data["LOG_SQL_DSN"]
+    assert "@tcp(new-api-db-proxy.proxy-" in data["SQL_DSN"]
+    shared = secret_data(run, "new-api-shared")
+    assert shared["LOG_DATABASE_PASSWORD"] != shared["DATABASE_PASSWORD"]
+    assert all(i.protect for i in run.of_type("aws:rds/instance:Instance"))
