@@ -1,4 +1,6 @@
 """appcluster: a cluster-mode web app and everything it needs, composed from the stack's config."""
+import re
+
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
@@ -67,12 +69,9 @@ if kube.create_namespace:
 secrets_cfg = cfg.secrets
 in_cluster_db = cfg.database.mode == "in-cluster" and cfg.database.engine != "sqlite"
 in_cluster_redis = cfg.redis.mode == "in-cluster"
-# Passwords we must hold: for the servers we run, and for the managed services we create.
-passwords = []
-if cfg.database.mode in ("in-cluster", "rds") and cfg.database.engine != "sqlite":
-    passwords += [DATABASE_PASSWORD] + ([LOG_DATABASE_PASSWORD] if cfg.database.log_database else [])
-if cfg.redis.mode in ("in-cluster", "elasticache"):
-    passwords.append(REDIS_PASSWORD)
+# Server passwords live in the shared Secret under their config key in upper snake case
+# (databasePassword -> DATABASE_PASSWORD).
+passwords = {re.sub(r"([A-Z])", r"_\1", key).upper(): key for key in cfg.server_passwords}
 
 
 def plain(secret):
@@ -89,11 +88,9 @@ shared = SharedSecrets(
         app_secrets=cfg.app_secrets,
         provided={
             **{s.env: plain(secrets_cfg.app_secret(s.env)) for s in cfg.app_secrets},
-            DATABASE_PASSWORD: plain(secrets_cfg.database_password),
-            LOG_DATABASE_PASSWORD: plain(secrets_cfg.log_database_password),
-            REDIS_PASSWORD: plain(secrets_cfg.redis_password),
+            **{name: plain(secrets_cfg.secret(key)) for name, key in passwords.items()},
         },
-        passwords=passwords,
+        passwords=list(passwords),
     ),
     opts=opts,
 )

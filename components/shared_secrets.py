@@ -14,6 +14,7 @@ import pulumi_random as random
 
 from profiles import AppSecret
 
+# Server passwords: the `secrets` config key in upper snake case (databasePassword -> DATABASE_PASSWORD).
 DATABASE_PASSWORD = "DATABASE_PASSWORD"
 LOG_DATABASE_PASSWORD = "LOG_DATABASE_PASSWORD"
 REDIS_PASSWORD = "REDIS_PASSWORD"

@@ -58,8 +58,12 @@ class SecretsConfig(Model):
     def app_secret(self, env: str) -> Optional[SecretStr]:
         for key, name in APP_SECRET_KEYS.items():
             if name == env:
-                return getattr(self, _snake(key))
+                return self.secret(key)
         return self.app_secrets.get(env)
+
+    def secret(self, key: str) -> Optional[SecretStr]:
+        """A value by its config key (camelCase, as in the stack file)."""
+        return getattr(self, _snake(key))
 
 
 def _snake(camel: str) -> str:

@@ -102,6 +102,16 @@ class StackConfig(Model):
         return spec
 
     @property
+    def server_passwords(self) -> list[str]:
+        """The `secrets` keys of the passwords the stack holds: for the servers it runs or creates."""
+        keys = []
+        if self.database.mode in ("in-cluster", "rds") and self.database.engine != "sqlite":
+            keys += ["databasePassword"] + (["logDatabasePassword"] if self.database.log_database else [])
+        if self.redis.mode in ("in-cluster", "elasticache"):
+            keys.append("redisPassword")
+        return keys
+
+    @property
     def aws_modes(self) -> dict[str, str]:
         """The concerns that run on AWS managed services, by config key."""
         modes = {"redis.mode": self.redis.mode, "database.mode": self.database.mode,

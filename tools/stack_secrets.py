@@ -23,10 +23,7 @@ def missing(settings: Path) -> list[str]:
     values["secrets"] = {}  # secure leaves cannot be read here; only their presence matters
     cfg = load(values)
     wanted = [key for key, env in APP_SECRET_KEYS.items() if env in {s.env for s in cfg.app_secrets}]
-    if cfg.database.mode == "in-cluster" and cfg.database.engine != "sqlite":
-        wanted.append("databasePassword")
-    if cfg.redis.mode == "in-cluster":
-        wanted.append("redisPassword")
+    wanted += cfg.server_passwords
     return [key for key in wanted if key not in given]
 
 
