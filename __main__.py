@@ -9,6 +9,7 @@ import config
 from components import k8s as conv
 from components.aws import Network
 from components.app_cluster import AppCluster, AppClusterArgs
+from components.app_image import AppImage, AppImageArgs
 from components.backups import Backups, BackupsArgs, DumpTarget
 from components.database import Database, DatabaseArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -157,6 +158,12 @@ storage = SharedStorage(
 security = cfg.app.security_context
 run_as_user = security.run_as_user if security.run_as_user is not None else cfg.profile.run_as_user
 
+image: pulumi.Input[str] = cfg.app_image
+if cfg.app.build is not None:
+    image = AppImage("app-image", AppImageArgs(
+        app_name=app, build=cfg.app.build, registry_password=plain(secrets_cfg.registry_password),
+        protect=cfg.protect), opts=opts).image
+
 dump = None
 if database is not None and in_cluster_db:
     dump = DumpTarget(engine=cfg.database.engine, image=cfg.database.resolved_image, host=database.host,
@@ -173,7 +180,7 @@ backups = Backups(
 cluster = AppCluster(
     "app",
     AppClusterArgs(
-        app_name=app, namespace=namespace, image=cfg.app_image, port=cfg.app_port,
+        app_name=app, namespace=namespace, image=image, port=cfg.app_port,
         health_path=cfg.health_path, data_path=cfg.data_path, replicas=cfg.app.replicas,
         env=resolve(cfg.env, sources), replica_env=cfg.profile.replica_env,
         shared_secret_name=shared.secret_name, storage_claim=storage.claim_name,

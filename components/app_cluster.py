@@ -34,7 +34,7 @@ KUBECTL_UID = 65532
 class AppClusterArgs:
     app_name: str
     namespace: pulumi.Input[str]
-    image: str
+    image: pulumi.Input[str]
     port: int
     health_path: str
     data_path: str

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, Field, HttpUrl, model_validator
 
 from config.base import DnsLabel, Image, Model, Port, Resources
+from config.image import BuildConfig
 from profiles import PLATFORM_BINDINGS
 
 MAX_INSTANCES = 32  # snowflake IDs carry 5 bits of worker ID: 0..31
@@ -101,3 +102,5 @@ class AppConfig(Model):
     batch_update_interval_seconds: int = Field(5, ge=1, le=3600)
     generic: Optional[GenericSettings] = None
     workers: list[WorkerConfig] = []
+    # Build the image from a Dockerfile here and run it by digest (instead of pulling `image`).
+    build: Optional[BuildConfig] = None

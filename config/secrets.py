@@ -32,6 +32,8 @@ class SecretsConfig(Model):
     redis_url: Optional[SecretStr] = None
     database_url: Optional[SecretStr] = None
     log_database_url: Optional[SecretStr] = None
+    # app.build with registry mode registry: the registry's password or token.
+    registry_password: Optional[SecretStr] = None
     # Generic profile: extra shared secrets by environment variable name.
     app_secrets: dict[str, SecretStr] = {}
 

@@ -79,7 +79,9 @@ class StackConfig(Model):
 
     @property
     def app_version(self) -> str:
-        """What an upgrade moves to: the image's tag, or its digest when it has one."""
+        """What an upgrade moves to: the built image's tag, else the image's tag, or its digest."""
+        if self.app.build is not None:
+            return self.app.build.tag
         match = parse_image(self.app_image)
         return (match.group("digest") or "").removeprefix("sha256:")[:12] or match.group("tag")
 
@@ -116,7 +118,9 @@ class StackConfig(Model):
         """The concerns that run on AWS managed services, by config key."""
         modes = {"redis.mode": self.redis.mode, "database.mode": self.database.mode,
                  "storage.mode": self.storage.mode, "loadBalancer.mode": self.load_balancer.mode}
-        return {k: v for k, v in modes.items() if v in ("elasticache", "rds", "efs", "nlb", "alb")}
+        if self.app.build is not None:
+            modes["app.build.registry.mode"] = self.app.build.registry.mode
+        return {k: v for k, v in modes.items() if v in ("elasticache", "rds", "efs", "nlb", "alb", "ecr")}
 
     @property
     def max_instances(self) -> int:
@@ -199,6 +203,17 @@ def _check_rules(cfg: StackConfig) -> None:
             _check_url("secrets.logDatabaseUrl", cfg.secrets.log_database_url, schemes, example)
 
     _check_aws(cfg)
+    build = app.build
+    if build is not None:
+        from pathlib import Path
+
+        dockerfile = Path(build.context) / build.dockerfile
+        if not dockerfile.is_file():
+            _fail("app.build.context", build.context, f"no {dockerfile} there: the context is a folder of this project "
+                                                      "holding the Dockerfile")
+        if build.registry.mode == "registry" and cfg.secrets.registry_password is None:
+            _fail("secrets.registryPassword", None, "registry mode registry needs the registry's password or token: "
+                                                    "`pulumi config set --secret --path appcluster:secrets.registryPassword …`")
 
     ingress = cfg.load_balancer.ingress
     if ingress.enabled and not ingress.host:

@@ -168,3 +168,55 @@ def test_worker_budget_and_shape_are_checked(workers, profile, fragment):
         return
     with pytest.raises(ConfigError, match=fragment.replace("*", r"\*")):
         load(raw)
+
+
+# -- images -----------------------------------------------------------------------------------------
+
+BUILD = {"context": "images/nocobase", "tag": "1.9.0-p1"}
+
+
+def test_built_image_goes_to_a_scanned_immutable_ecr_repository_and_runs_by_digest(run_stack):
+    run = run_stack("prod", app={"build": BUILD})
+    repo = reveal(next(r for r in run.resources if r.type == "aws:ecr/repository:Repository").inputs)
+    assert repo["imageTagMutability"] == "IMMUTABLE" and repo["imageScanningConfiguration"] == {"scanOnPush": True}
+    policy = next(r for r in run.resources if r.type == "aws:ecr/lifecyclePolicy:LifecyclePolicy")
+    import json
+
+    rules = json.loads(reveal(policy.inputs)["policy"])["rules"]
+    assert {r["selection"]["tagStatus"] for r in rules} == {"untagged", "any"}
+    image = next(r for r in run.resources if r.type == "docker:index/image:Image")
+    assert image.inputs["imageName"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/nocobase:1.9.0-p1"
+    assert reveal(image.inputs)["build"]["dockerfile"] == "images/nocobase/Dockerfile"
+    from tools.offline.harness import is_secret
+
+    assert is_secret(image.inputs["registry"]) and reveal(image.inputs["registry"])["username"] == "AWS"
+    container = spec(k8s(run, "Deployment", "nocobase-primary"))["template"]["spec"]["containers"][0]
+    assert container["image"].startswith("123456789012.dkr.ecr.eu-west-1.amazonaws.com/nocobase@sha256:")
+    assert k8s(run, "Job", "nocobase-stop-before-1-9-0-p1")
+
+
+def test_built_image_to_an_existing_registry_takes_the_password_from_secrets(run_stack):
+    build = {**BUILD, "registry": {"mode": "registry", "server": "ghcr.io", "repository": "acme/nocobase", "username": "ci"}}
+    run = run_stack("dev", app={"build": build}, secrets={"registryPassword": "ghp_" + "x" * 36})
+    image = next(r for r in run.resources if r.type == "docker:index/image:Image")
+    assert image.inputs["imageName"] == "ghcr.io/acme/nocobase:1.9.0-p1"
+    assert "ghp_" not in str({k: v for k, v in image.inputs.items() if k != "registry"})
+    assert reveal(image.inputs)["registry"]["password"].startswith("ghp_")
+    assert not [r for r in run.resources if r.type.startswith("aws:")]
+
+
+@pytest.mark.parametrize("app,extra,fragment", [
+    ({"build": {**BUILD, "context": "images/missing", "registry": {"mode": "registry", "server": "ghcr.io",
+                                                                    "repository": "a/b", "username": "u"}}},
+     {"secrets": {"registryPassword": "x" * 20}}, "appcluster:app.build.context: 'images/missing' — no images/missing/Dockerfile"),
+    ({"build": {**BUILD, "registry": {"mode": "registry", "server": "ghcr.io", "repository": "a/b", "username": "u"}}}, {},
+     "appcluster:secrets.registryPassword"),
+    ({"build": {**BUILD, "registry": {"mode": "registry"}}}, {}, "needs server, repository and username"),
+    ({"build": BUILD}, {"aws": None}, "app.build.registry.mode ecr runs on AWS"),
+])
+def test_bad_build_config_is_refused(run_stack, app, extra, fragment):
+    import pulumi
+
+    with pytest.raises(pulumi.RunError) as error:
+        run_stack("dev", app=app, **extra)
+    assert fragment in str(error.value)

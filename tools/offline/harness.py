@@ -116,6 +116,9 @@ class _Mocks(pulumi_mocks.Mocks):
             state["hex"] = (seed * 2)[: 2 * int(args.inputs.get("length", 32))]
         elif args.typ.startswith("aws:"):
             resource_id = self._aws(args.typ, args.inputs, seed, state, args.name)
+        elif args.typ == "docker:index/image:Image":
+            repository = str(args.inputs["imageName"]).rsplit(":", 1)[0]
+            state["repoDigest"] = f"{repository}@sha256:{(seed * 2)[:64]}"
         return resource_id, state
 
     @staticmethod
@@ -134,6 +137,9 @@ class _Mocks(pulumi_mocks.Mocks):
         elif typ == "aws:elasticache/replicationGroup:ReplicationGroup":
             resource_id = inputs.get("replicationGroupId") or name
             state["primaryEndpointAddress"] = f"master.{resource_id}.x1y2z3.euw1.cache.amazonaws.com"
+        elif typ == "aws:ecr/repository:Repository":
+            state["registryId"] = MOCK_ACCOUNT
+            state["repositoryUrl"] = f"{MOCK_ACCOUNT}.dkr.ecr.{MOCK_REGION}.amazonaws.com/{inputs.get('name') or name}"
         elif typ == "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup":
             state["name"] = "default"
         state["id"] = resource_id
@@ -149,6 +155,10 @@ class _Mocks(pulumi_mocks.Mocks):
                     "cidrBlock": f"10.0.{int(subnet[-1], 16)}.0/24", "mapPublicIpOnLaunch": False}
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/ci", "userId": "AIDAEXAMPLE"}
+        if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            endpoint = f"https://{MOCK_ACCOUNT}.dkr.ecr.{MOCK_REGION}.amazonaws.com"
+            return {"id": MOCK_REGION, "authorizationToken": "QVdTOm1vY2s=", "userName": "AWS", "password": "mock",
+                    "proxyEndpoint": endpoint, "expiresAt": "2099-01-01T00:00:00Z"}
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": MOCK_REGION, "region": MOCK_REGION}
         return {}

@@ -1,0 +1,37 @@
+"""Building the app image (e.g. NocoBase with plugins preinstalled) and pushing it to a registry."""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field, model_validator
+
+from config.base import Model
+
+
+class RegistryConfig(Model):
+    # ecr: a repository the stack creates (scan on push, immutable tags, lifecycle policy);
+    # registry: an existing one (server + username here, password in secrets.registryPassword).
+    mode: Literal["ecr", "registry"] = "ecr"
+    server: Optional[str] = Field(None, pattern=r"^[a-z0-9.-]+(:\d+)?$")
+    repository: Optional[str] = Field(None, pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$")
+    username: Optional[str] = None
+    # ecr: how many tagged images to keep.
+    keep_images: int = Field(30, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _registry(self) -> "RegistryConfig":
+        if self.mode == "registry" and not (self.server and self.repository and self.username):
+            raise ValueError("mode registry needs server, repository and username (the password goes in "
+                             "secrets.registryPassword)")
+        return self
+
+
+class BuildConfig(Model):
+    # The Docker build context, relative to the project (it holds the Dockerfile).
+    context: str = Field(pattern=r"^[^/].*")
+    dockerfile: str = "Dockerfile"
+    # Tags are immutable: every build that changes the image needs a new tag (it names the upgrade).
+    tag: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    platform: str = "linux/amd64"
+    args: dict[str, str] = {}
+    registry: RegistryConfig = RegistryConfig()
