@@ -1,0 +1,1 @@
+"""Where appcluster deploys: one composition per platform, over the same components and profiles."""

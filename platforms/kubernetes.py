@@ -1,0 +1,244 @@
+"""appcluster on Kubernetes: the app and everything it needs in (or beside) one cluster."""
+import re
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from config import StackConfig
+from components import k8s as conv
+from components.aws import Network
+from components.app_cluster import AppCluster, AppClusterArgs
+from components.app_image import AppImage, AppImageArgs
+from components.backups import Backups, BackupsArgs, DumpTarget
+from components.database import Database, DatabaseArgs
+from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.maintenance_page import HEALTH_PATH as MAINTENANCE_HEALTH_PATH, MaintenancePage, MaintenancePageArgs
+from components.network_policy import NetworkPolicy, NetworkPolicyArgs, Protected
+from components.redis import PORT as REDIS_PORT, Redis, RedisArgs
+from components.shared_secrets import (
+    DATABASE_PASSWORD, LOG_DATABASE_PASSWORD, REDIS_PASSWORD, SharedSecrets, SharedSecretsArgs,
+)
+from components.shared_storage import SharedStorage, SharedStorageArgs
+from profiles.wiring import Sensitive, resolve
+
+from platforms.common import plain
+
+
+def deploy(cfg: StackConfig) -> dict:
+    """Declare the stack on Kubernetes (with AWS managed services where the config asks) and return
+    the stack outputs."""
+    outputs: dict = {}
+    app = cfg.app_name
+    kube = cfg.kubernetes
+    provider = k8s.Provider(
+        "kubernetes",
+        # A kubeconfig's content carries credentials: keep it encrypted in state.
+        kubeconfig=pulumi.Output.secret(kube.kubeconfig) if kube.kubeconfig else None,
+        context=kube.context,
+        render_yaml_to_directory=kube.render_yaml_to_directory,
+        enable_server_side_apply=kube.render_yaml_to_directory is None,
+    )
+    providers = {"kubernetes": provider}
+    network = None
+    if cfg.aws is not None:
+        providers["aws"] = aws.Provider("aws", region=cfg.aws.region,
+                                        default_tags={"tags": {"appcluster:app": cfg.app_name, "appcluster:stack": pulumi.get_stack()}})
+        try:
+            network = Network.discover(cfg.aws.vpc_id, cfg.aws.private_subnet_ids, cfg.aws.node_security_group_id,
+                                       providers["aws"])
+        except ValueError as error:
+            raise pulumi.RunError(str(error)) from None
+    opts = pulumi.ResourceOptions(providers=providers)
+
+    namespace: pulumi.Input[str] = kube.namespace
+    if kube.create_namespace:
+        namespace = k8s.core.v1.Namespace(
+            "namespace",
+            metadata={
+                "name": kube.namespace,
+                "labels": {
+                    **conv.labels(app, "namespace"),
+                    # Root images (NocoBase, New API) need baseline; warn on anything short of restricted.
+                    "pod-security.kubernetes.io/enforce": "baseline",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                },
+            },
+            opts=pulumi.ResourceOptions(provider=provider, protect=cfg.protect),
+        ).metadata.name
+
+    secrets_cfg = cfg.secrets
+    in_cluster_db = cfg.database.mode == "in-cluster" and cfg.database.engine != "sqlite"
+    in_cluster_redis = cfg.redis.mode == "in-cluster"
+    # Server passwords live in the shared Secret under their config key in upper snake case
+    # (databasePassword -> DATABASE_PASSWORD).
+    passwords = {re.sub(r"([A-Z])", r"_\1", key).upper(): key for key in cfg.server_passwords}
+
+    shared = SharedSecrets(
+        "shared-secrets",
+        SharedSecretsArgs(
+            app_name=app,
+            namespace=namespace,
+            labels=conv.labels(app, "secrets"),
+            app_secrets=cfg.app_secrets,
+            provided={
+                **{s.env: plain(secrets_cfg.app_secret(s.env)) for s in cfg.app_secrets},
+                **{name: plain(secrets_cfg.secret(key)) for name, key in passwords.items()},
+            },
+            passwords=list(passwords),
+        ),
+        opts=opts,
+    )
+
+
+
+    def in_cluster(concern, image: str, password_key: str) -> conv.ServerArgs:
+        return conv.ServerArgs(
+            image=image, password=shared.values[password_key], secret_name=shared.secret_name, password_key=password_key,
+            storage_size=concern.storage_size, storage_class=concern.storage_class,
+            resources=concern.resources.to_k8s(), protect=cfg.protect,
+        )
+
+
+    redis = Redis(
+        "redis",
+        RedisArgs(
+            app_name=app, namespace=namespace, mode=cfg.redis.mode, url=plain(secrets_cfg.redis_url),
+            in_cluster=in_cluster(cfg.redis, cfg.redis.image, REDIS_PASSWORD) if in_cluster_redis else None,
+            elasticache=cfg.redis.elasticache, network=network, password=shared.values.get(REDIS_PASSWORD),
+            protect=cfg.protect,
+        ),
+        opts=opts,
+    )
+    sources = {f"redis.{use}": Sensitive(url) for use, url in redis.urls.items()}
+
+
+
+    def make_database(name: str, app_name: str, password_key: str, url) -> Database:
+        db = cfg.database
+        return Database(
+            name,
+            DatabaseArgs(
+                app_name=app_name, namespace=namespace, mode=db.mode, engine=db.engine, port=db.port, name=db.name,
+                user=db.user, url=plain(url),
+                in_cluster=in_cluster(db, db.resolved_image, password_key) if in_cluster_db else None,
+                rds=db.rds, network=network, password=shared.values.get(password_key), protect=cfg.protect,
+            ),
+            opts=opts,
+        )
+
+
+    database = log_database = None
+    if cfg.database.engine != "sqlite":
+        database = make_database("database", app, DATABASE_PASSWORD, secrets_cfg.database_url)
+        sources.update(database.bindings)
+    if cfg.database.log_database:
+        # A server of its own (names and labels carry "<app>-log"), bound only to LOG_SQL_DSN.
+        log_database = make_database("log-database", f"{app}-log", LOG_DATABASE_PASSWORD, secrets_cfg.log_database_url)
+        sources["logDatabase.dsn"] = log_database.bindings["database.dsn"]
+
+    storage = SharedStorage(
+        "shared-storage",
+        SharedStorageArgs(
+            app_name=app, namespace=namespace, mode=cfg.storage.mode, size=cfg.storage.size,
+            storage_class=cfg.storage.storage_class,
+            nfs_server=cfg.storage.nfs.server if cfg.storage.nfs else None,
+            nfs_path=cfg.storage.nfs.path if cfg.storage.nfs else "/",
+            efs=cfg.storage.efs, network=network, protect=cfg.protect,
+        ),
+        opts=opts,
+    )
+
+    security = cfg.app.security_context
+    run_as_user = security.run_as_user if security.run_as_user is not None else cfg.profile.run_as_user
+
+    image: pulumi.Input[str] = cfg.app_image
+    if cfg.app.build is not None:
+        image = AppImage("app-image", AppImageArgs(
+            app_name=app, build=cfg.app.build, registry_password=plain(secrets_cfg.registry_password),
+            protect=cfg.protect), opts=opts).image
+
+    dump = None
+    if database is not None and in_cluster_db:
+        dump = DumpTarget(engine=cfg.database.engine, image=cfg.database.resolved_image, host=database.host,
+                          name=cfg.database.name, user=cfg.database.user, secret_name=shared.secret_name,
+                          password_key=DATABASE_PASSWORD, storage_claim=storage.claim_name, run_as_user=run_as_user)
+    backups = Backups(
+        "backups",
+        BackupsArgs(app_name=app, namespace=namespace, config=cfg.backup, version=cfg.app_version, dump=dump,
+                    rds_instance=database.instance if database is not None else None,
+                    efs_file_system=storage.file_system),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            depends_on=[r for r in (database, storage) if r is not None])),
+    )
+    cluster = AppCluster(
+        "app",
+        AppClusterArgs(
+            app_name=app, namespace=namespace, image=image, port=cfg.app_port,
+            health_path=cfg.health_path, data_path=cfg.data_path, replicas=cfg.app.replicas,
+            env=resolve(cfg.env, sources), replica_env=cfg.profile.replica_env,
+            shared_secret_name=shared.secret_name, storage_claim=storage.claim_name,
+            resources=cfg.app.resources.to_k8s(), run_as_user=run_as_user,
+            read_only_root=security.read_only_root_filesystem, capabilities=cfg.profile.capabilities,
+            termination_grace_seconds=cfg.app.termination_grace_period_seconds,
+            startup_timeout_seconds=cfg.app.startup_timeout_seconds, autoscaling=cfg.app.autoscaling,
+            spread_keys=kube.spread_topology_keys, workers=cfg.app.workers, maintenance=cfg.maintenance,
+            version=cfg.app_version, before_primary=backups.before_upgrade,
+            stop_others_before_upgrade=cfg.profile.stop_all_before_upgrade,
+        ),
+        # The app starts only once what it connects to has been declared (and, against a cluster, is ready).
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            depends_on=[r for r in (shared, redis, database, log_database, storage) if r is not None])),
+    )
+
+    # In maintenance the load balancer sends every request to the 503 page instead of the app.
+    serving_selector, health_path = cluster.pod_selector, cfg.health_path
+    if cfg.maintenance:
+        page = MaintenancePage("maintenance", MaintenancePageArgs(app_name=app, namespace=namespace), opts=opts)
+        serving_selector, health_path = page.pod_selector, MAINTENANCE_HEALTH_PATH
+
+    lb_cfg = cfg.load_balancer
+    lb = LoadBalancer(
+        "load-balancer",
+        LoadBalancerArgs(
+            app_name=app, namespace=namespace, pod_selector=serving_selector, health_path=health_path,
+            mode=lb_cfg.mode, service_type=lb_cfg.service_type,
+            port=lb_cfg.port, sticky=lb_cfg.sticky, sticky_timeout_seconds=lb_cfg.sticky_timeout_seconds,
+            weights=lb_cfg.weights.model_dump()
+            if cfg.app.profile == "new-api" and cfg.app.replicas > 1 and not cfg.maintenance else {},
+            role_selectors=cluster.role_selectors,
+            ingress_host=lb_cfg.ingress.host if lb_cfg.ingress.enabled or lb_cfg.mode != "service" else None,
+            ingress_class=lb_cfg.ingress.class_name, tls_secret_name=lb_cfg.ingress.tls_secret_name,
+            ingress_annotations=lb_cfg.ingress.annotations,
+            certificate_arn=lb_cfg.certificate_arn, public=lb_cfg.public, access_logs_bucket=lb_cfg.access_logs_bucket,
+            deletion_protection=cfg.protect,
+        ),
+        opts=opts,
+    )
+
+    protected = []
+    if in_cluster_redis:
+        protected.append(Protected("redis", redis.pod_labels, REDIS_PORT))
+    if in_cluster_db:
+        protected += [Protected(component, d.pod_labels, cfg.database.port)
+                      for component, d in (("database", database), ("log-database", log_database)) if d is not None]
+    NetworkPolicy(
+        "network-policy",
+        NetworkPolicyArgs(app_name=app, namespace=namespace, app_selector=cluster.pod_selector,
+                          app_port=cfg.app_port, protected=protected),
+        opts=opts,
+    )
+
+    outputs["profile"] = cfg.app.profile
+    outputs["namespace"] = namespace
+    outputs["url"] = lb.url
+    outputs["instances"] = 0 if cfg.maintenance else cfg.app.replicas
+    outputs["maintenance"] = cfg.maintenance
+    outputs["maxInstances"] = cfg.max_instances
+    outputs["sharedSecretName"] = shared.secret_name
+    outputs["redisHost"] = redis.host
+    if database is not None:
+        outputs["databaseHost"] = database.host
+    outputs["storageClaim"] = storage.claim_name
+    return outputs
