@@ -62,6 +62,25 @@ def _go_dsn(engine: str, user: str, password: str, host: str, port: int, db: str
     return f"postgres://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/{db}{params}"
 
 
+def connection_bindings(engine: str, host: pulumi.Input[str], port: int, db: str, user: str,
+                        password: pulumi.Input[str], params: str = "") -> dict[str, Source]:
+    """The connection in every form a profile binds to; anything holding the password is Sensitive."""
+    def secret(fn) -> Sensitive:
+        return Sensitive(pulumi.Output.secret(pulumi.Output.all(password, host).apply(fn)))
+
+    return {
+        "database.dialect": Plain(DIALECT[engine]),
+        "database.host": Plain(host),
+        "database.port": Plain(str(port)),
+        "database.name": Plain(db),
+        "database.user": Plain(user),
+        "database.password": Sensitive(pulumi.Output.secret(password)),
+        "database.url": secret(lambda v: f"{URL_SCHEME[engine]}://{quote(user, safe='')}:{quote(v[0], safe='')}"
+                                         f"@{v[1]}:{port}/{db}{params}"),
+        "database.dsn": secret(lambda v: _go_dsn(engine, user, v[0], v[1], port, db, params)),
+    }
+
+
 class Database(pulumi.ComponentResource):
     host: pulumi.Output[str]
     port: pulumi.Output[int]
@@ -94,17 +113,7 @@ class Database(pulumi.ComponentResource):
         self.port = pulumi.Output.from_input(port)
         self.name = pulumi.Output.from_input(db)
         self.user = pulumi.Output.from_input(user)
-        secret = lambda fn: Sensitive(pulumi.Output.secret(pulumi.Output.all(password, self.host).apply(fn)))  # noqa: E731
-        self.bindings = {
-            "database.dialect": Plain(DIALECT[args.engine]),
-            "database.host": Plain(self.host),
-            "database.port": Plain(str(port)),
-            "database.name": Plain(db),
-            "database.user": Plain(user),
-            "database.password": Sensitive(password),
-            "database.url": secret(lambda v: f"{URL_SCHEME[args.engine]}://{quote(user, safe='')}:{quote(v[0], safe='')}@{v[1]}:{port}/{db}{params}"),
-            "database.dsn": secret(lambda v: _go_dsn(args.engine, user, v[0], v[1], port, db, params)),
-        }
+        self.bindings = connection_bindings(args.engine, self.host, port, db, user, password, params)
         self.register_outputs({"host": self.host, "port": self.port, "name": self.name, "user": self.user})
 
     def _in_cluster(self, name: str, args: DatabaseArgs) -> pulumi.Output[str]:

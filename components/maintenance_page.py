@@ -6,7 +6,6 @@ the app is up.
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
@@ -14,34 +13,18 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as conv
+from components.nginx import HEALTH_PATH, LISTEN_PORT as PORT, maintenance_config, maintenance_page
 
 IMAGE = "nginxinc/nginx-unprivileged:1.27.5-alpine"
-PORT = 8080
 NGINX_UID = 101  # the image's nginx user
-HEALTH_PATH = "/__maintenance_health"
+MESSAGE = "We are upgrading. This page will be back in a few minutes."
 
 
 @dataclass
 class MaintenancePageArgs:
     app_name: str
     namespace: pulumi.Input[str]
-    message: str = "We are upgrading. This page will be back in a few minutes."
-
-
-def nginx_config() -> str:
-    return f"""server {{
-    listen {PORT};
-    location = {HEALTH_PATH} {{ access_log off; return 200 "ok\\n"; }}
-    location = /maintenance.html {{ internal; root /usr/share/nginx/html; }}
-    error_page 503 /maintenance.html;
-    location / {{ add_header Retry-After 300 always; return 503; }}
-}}
-"""
-
-
-def page(app_name: str, message: str) -> str:
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(app_name)}: maintenance</title>"
-            f"</head><body><h1>{html.escape(app_name)} is under maintenance</h1><p>{html.escape(message)}</p></body></html>\n")
+    message: str = MESSAGE
 
 
 class MaintenancePage(pulumi.ComponentResource):
@@ -54,7 +37,7 @@ class MaintenancePage(pulumi.ComponentResource):
         config = k8s.core.v1.ConfigMap(
             f"{name}-content",
             metadata={"name": f"{args.app_name}-maintenance", "namespace": args.namespace, "labels": labels},
-            data={"default.conf": nginx_config(), "maintenance.html": page(args.app_name, args.message)},
+            data={"default.conf": maintenance_config(), "maintenance.html": maintenance_page(args.app_name, args.message)},
             opts=pulumi.ResourceOptions(parent=self),
         )
         probe = {"httpGet": {"path": HEALTH_PATH, "port": "http"}, "periodSeconds": 5}

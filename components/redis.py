@@ -43,6 +43,13 @@ def _with_db(base: str, index: int) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{index}", parts.query, ""))
 
 
+def urls_per_use(base: pulumi.Input[str]) -> dict[str, pulumi.Output[str]]:
+    """One URL per use (cache, pubsub, lock, queue, workerId), each on its own DB index; secret,
+    since the base carries the password."""
+    base = pulumi.Output.from_input(base)
+    return {use: pulumi.Output.secret(base.apply(lambda u, i=i: _with_db(u, i))) for use, i in REDIS_DB_INDEX.items()}
+
+
 class Redis(pulumi.ComponentResource):
     host: pulumi.Output[str]
     port: pulumi.Output[int]
@@ -61,7 +68,7 @@ class Redis(pulumi.ComponentResource):
             base = self._elasticache(name, args)
         else:
             base = self._in_cluster(name, args)
-        self.urls = {use: pulumi.Output.secret(base.apply(lambda u, i=i: _with_db(u, i))) for use, i in REDIS_DB_INDEX.items()}
+        self.urls = urls_per_use(base)
         self.register_outputs({"host": self.host, "port": self.port})
 
     def _in_cluster(self, name: str, args: RedisArgs) -> pulumi.Output[str]:

@@ -23,7 +23,8 @@ REDIS_PASSWORD = "REDIS_PASSWORD"
 @dataclass
 class SharedSecretsArgs:
     app_name: str
-    namespace: pulumi.Input[str]
+    # Where to publish the Kubernetes Secret; None keeps the values for a platform without Secrets.
+    namespace: Optional[pulumi.Input[str]]
     labels: Mapping[str, str]
     app_secrets: Sequence[AppSecret]
     # Values set in stack config, by key (env name / DATABASE_PASSWORD / REDIS_PASSWORD).
@@ -33,7 +34,7 @@ class SharedSecretsArgs:
 
 
 class SharedSecrets(pulumi.ComponentResource):
-    secret_name: pulumi.Output[str]
+    secret_name: Optional[pulumi.Output[str]]
     values: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: SharedSecretsArgs, opts: Optional[pulumi.ResourceOptions] = None):
@@ -56,6 +57,10 @@ class SharedSecrets(pulumi.ComponentResource):
                 value = random.RandomPassword(resource_name, length=length, special=False, opts=child).result
             self.values[key] = pulumi.Output.secret(value)
 
+        self.secret_name = None
+        if args.namespace is None:
+            self.register_outputs({})
+            return
         secret = k8s.core.v1.Secret(
             f"{name}-secret",
             metadata={"name": f"{args.app_name}-shared", "namespace": args.namespace, "labels": dict(args.labels)},

@@ -1,5 +1,4 @@
 """appcluster on Kubernetes: the app and everything it needs in (or beside) one cluster."""
-import re
 
 import pulumi
 import pulumi_aws as aws
@@ -17,12 +16,12 @@ from components.maintenance_page import HEALTH_PATH as MAINTENANCE_HEALTH_PATH, 
 from components.network_policy import NetworkPolicy, NetworkPolicyArgs, Protected
 from components.redis import PORT as REDIS_PORT, Redis, RedisArgs
 from components.shared_secrets import (
-    DATABASE_PASSWORD, LOG_DATABASE_PASSWORD, REDIS_PASSWORD, SharedSecrets, SharedSecretsArgs,
+    DATABASE_PASSWORD, LOG_DATABASE_PASSWORD, REDIS_PASSWORD,
 )
 from components.shared_storage import SharedStorage, SharedStorageArgs
 from profiles.wiring import Sensitive, resolve
 
-from platforms.common import plain
+from platforms.common import plain, shared_secrets
 
 
 def deploy(cfg: StackConfig) -> dict:
@@ -71,27 +70,7 @@ def deploy(cfg: StackConfig) -> dict:
     secrets_cfg = cfg.secrets
     in_cluster_db = cfg.database.mode == "in-cluster" and cfg.database.engine != "sqlite"
     in_cluster_redis = cfg.redis.mode == "in-cluster"
-    # Server passwords live in the shared Secret under their config key in upper snake case
-    # (databasePassword -> DATABASE_PASSWORD).
-    passwords = {re.sub(r"([A-Z])", r"_\1", key).upper(): key for key in cfg.server_passwords}
-
-    shared = SharedSecrets(
-        "shared-secrets",
-        SharedSecretsArgs(
-            app_name=app,
-            namespace=namespace,
-            labels=conv.labels(app, "secrets"),
-            app_secrets=cfg.app_secrets,
-            provided={
-                **{s.env: plain(secrets_cfg.app_secret(s.env)) for s in cfg.app_secrets},
-                **{name: plain(secrets_cfg.secret(key)) for name, key in passwords.items()},
-            },
-            passwords=list(passwords),
-        ),
-        opts=opts,
-    )
-
-
+    shared = shared_secrets(cfg, namespace, opts)
 
     def in_cluster(concern, image: str, password_key: str) -> conv.ServerArgs:
         return conv.ServerArgs(

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from components.maintenance_page import HEALTH_PATH, nginx_config
+from components.nginx import HEALTH_PATH, maintenance_config
 from config import ConfigError, load
 from tests.conftest import env_of, k8s
 from tools.offline.harness import reveal
@@ -52,7 +52,7 @@ def test_the_maintenance_nginx_config_is_valid(tmp_path):
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     # CI installs nginx (.ci/run); without it this fails rather than pass unchecked.
     assert shutil.which(nginx), "nginx is not installed: apt-get install nginx-light"
-    (tmp_path / "default.conf").write_text(nginx_config())
+    (tmp_path / "default.conf").write_text(maintenance_config())
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
         f"http {{ access_log off; client_body_temp_path {tmp_path}; include {tmp_path}/default.conf; }}\n")
