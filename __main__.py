@@ -2,7 +2,7 @@
 import pulumi
 
 import config
-from platforms import kubernetes
+from platforms import docker, kubernetes
 
 try:
     cfg = config.from_pulumi()
@@ -10,5 +10,6 @@ except config.ConfigError as error:
     # A clean one-line failure before any resource is declared; no traceback for a config mistake.
     raise pulumi.RunError(str(error)) from None
 
-for name, value in kubernetes.deploy(cfg).items():
+deploy = docker.deploy if cfg.platform == "docker" else kubernetes.deploy
+for name, value in deploy(cfg).items():
     pulumi.export(name, value)

@@ -62,6 +62,13 @@ def _go_dsn(engine: str, user: str, password: str, host: str, port: int, db: str
     return f"postgres://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/{db}{params}"
 
 
+def parse_url(url: str, port: int, name: str, user: str) -> tuple[str, int, str, str, str]:
+    """host, port, database, user and password of a DSN URL, with defaults for what it leaves out."""
+    parts = urlsplit(url)
+    return (parts.hostname or "", parts.port or port, parts.path.lstrip("/") or name,
+            unquote(parts.username or user), unquote(parts.password or ""))
+
+
 def connection_bindings(engine: str, host: pulumi.Input[str], port: int, db: str, user: str,
                         password: pulumi.Input[str], params: str = "") -> dict[str, Source]:
     """The connection in every form a profile binds to; anything holding the password is Sensitive."""
@@ -95,10 +102,8 @@ class Database(pulumi.ComponentResource):
         super().__init__("appcluster:index:Database", name, None, opts)
         self.pod_labels = conv.selector(args.app_name, "database")
         if args.mode == "external":
-            parts = urlsplit(args.url or "")
-            host, port = parts.hostname or "", parts.port or args.port
-            db, user = parts.path.lstrip("/") or args.name, unquote(parts.username or args.user)
-            password: pulumi.Input[str] = pulumi.Output.secret(unquote(parts.password or ""))
+            host, port, db, user, plain_password = parse_url(args.url or "", args.port, args.name, args.user)
+            password: pulumi.Input[str] = pulumi.Output.secret(plain_password)
             self.host = pulumi.Output.from_input(host)
         elif args.mode == "rds":
             db, user, port = args.name, args.user, args.port

@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from typing import Any, Mapping, Optional
+from typing import Any, Literal, Mapping, Optional
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr, ValidationError, model_validator
@@ -16,6 +16,7 @@ from pydantic import BaseModel, SecretStr, ValidationError, model_validator
 from config.app import MAX_INSTANCES, AppConfig
 from config.aws import AwsConfig
 from config.backup import BackupConfig
+from config.docker import DockerConfig
 from config.base import Model, parse_image
 from config.database import DatabaseConfig
 from config.kubernetes import KubernetesConfig
@@ -34,11 +35,15 @@ class ConfigError(ValueError):
 
 
 class StackConfig(Model):
+    # kubernetes: a cluster (and AWS managed services where chosen); docker: one Docker host.
+    platform: Literal["kubernetes", "docker"] = "kubernetes"
+    docker: DockerConfig = DockerConfig()
     app: AppConfig
     kubernetes: KubernetesConfig = KubernetesConfig()
     redis: RedisConfig = RedisConfig()
     database: DatabaseConfig = DatabaseConfig()
-    storage: StorageConfig
+    # Required on Kubernetes; the Docker target uses a named volume.
+    storage: Optional[StorageConfig] = None
     load_balancer: LoadBalancerConfig = LoadBalancerConfig()
     secrets: SecretsConfig = SecretsConfig()
     backup: BackupConfig = BackupConfig()
@@ -53,7 +58,7 @@ class StackConfig(Model):
     @classmethod
     def _storage_default(cls, data: Any) -> Any:
         # `storage` is required: shared storage has no safe default, but say so in our words.
-        if isinstance(data, dict) and "storage" not in data:
+        if isinstance(data, dict) and "storage" not in data and data.get("platform", "kubernetes") == "kubernetes":
             raise ValueError(
                 "storage is required: set appcluster:storage to {mode: storage-class, storageClass: <an RWX class>} "
                 "or {mode: nfs, nfs: {server, path}}"
@@ -117,7 +122,7 @@ class StackConfig(Model):
     def aws_modes(self) -> dict[str, str]:
         """The concerns that run on AWS managed services, by config key."""
         modes = {"redis.mode": self.redis.mode, "database.mode": self.database.mode,
-                 "storage.mode": self.storage.mode, "loadBalancer.mode": self.load_balancer.mode}
+                 "storage.mode": self.storage.mode if self.storage else "", "loadBalancer.mode": self.load_balancer.mode}
         if self.app.build is not None:
             modes["app.build.registry.mode"] = self.app.build.registry.mode
         return {k: v for k, v in modes.items() if v in ("elasticache", "rds", "efs", "nlb", "alb", "ecr")}
@@ -224,6 +229,10 @@ def _check_rules(cfg: StackConfig) -> None:
 
 def _check_aws(cfg: StackConfig) -> None:
     modes = cfg.aws_modes
+    if cfg.platform == "docker" and modes:
+        key, mode = next(iter(modes.items()))
+        _fail(key, mode, "the docker platform runs everything on one Docker host: use in-cluster or external "
+                         "(and loadBalancer.mode service), or platform kubernetes")
     if modes and cfg.aws is None:
         key, mode = next(iter(modes.items()))
         _fail("aws", None, f"{key} {mode} runs on AWS: set appcluster:aws to {{region, vpcId, privateSubnetIds "

@@ -13,6 +13,7 @@ from tools.offline import harness, stackfile
 
 REPO = Path(__file__).resolve().parents[1]
 STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in REPO.glob("Pulumi.*.yaml"))
+KUBERNETES_STACKS = [s for s in STACKS if "platform: docker" not in (REPO / f"Pulumi.{s}.yaml").read_text()]
 
 
 def merge(base: dict, override: dict) -> dict:
@@ -63,4 +64,4 @@ def secret_data(run: harness.Run, name: str) -> dict[str, str]:
     return harness.reveal(k8s(run, "Secret", name).inputs["stringData"])
 
 
-__all__ = ["REPO", "STACKS", "env_of", "k8s", "secret_data", "stack_config", "merge", "json"]
+__all__ = ["REPO", "STACKS", "KUBERNETES_STACKS", "env_of", "k8s", "secret_data", "stack_config", "merge", "json"]

@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.conftest import REPO, STACKS, secret_data
+from tests.conftest import KUBERNETES_STACKS, REPO, STACKS, secret_data
 from tools.offline import harness, render, stackfile
 from tools.offline.__main__ import main
 
@@ -23,7 +23,7 @@ def test_plan_lists_resources_with_parents_and_masks_secret_outputs(capsys):
     assert plan["outputs"]["instances"] == 2
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_rendered_manifests_are_valid_kubernetes_1_31_and_hold_no_secret(stack, tmp_path):
     config, secret_keys = stackfile.read(REPO / f"Pulumi.{stack}.yaml")
     run = harness.run_program(REPO, stack, config, secret_keys)

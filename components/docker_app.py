@@ -1,0 +1,99 @@
+"""DockerAppCluster: the app's instances as containers on one Docker host, in the same roles as on
+Kubernetes: the primary first (health-checked, waited for), then the replicas and task workers;
+every instance with the same environment (the profile's, resolved like on Kubernetes) and the same
+named volume at the data path."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_docker as docker
+
+from components.docker_common import SECURITY_OPTS, env_list, http_check, pulled
+from config.app import WorkerConfig
+from profiles.wiring import PodName, Resolved, SharedSecretKey
+
+
+@dataclass
+class DockerAppClusterArgs:
+    app_name: str
+    image: pulumi.Input[str]
+    port: int
+    health_path: str
+    data_path: str
+    replicas: int
+    network: pulumi.Input[str]
+    env: Mapping[str, Resolved]
+    shared_secrets: Mapping[str, pulumi.Input[str]]
+    replica_env: Mapping[str, str] = field(default_factory=dict)
+    workers: Sequence[WorkerConfig] = ()
+    stop_grace_seconds: int = 60
+    maintenance: bool = False
+    protect: bool = True
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A serving instance the load balancer sends traffic to."""
+
+    host: str
+    role: str
+
+
+class DockerAppCluster(pulumi.ComponentResource):
+    instances: list[Instance]
+
+    def __init__(self, name: str, args: DockerAppClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("appcluster:index:DockerAppCluster", name, None, opts)
+        self._args = args
+        self._image = pulled(self, name, args.image)
+        self._volume = docker.Volume(
+            f"{name}-storage", name=f"{args.app_name}-storage",
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect))
+        self.instances = []
+        primary = self._container(name, "primary", f"{args.app_name}-primary", {})
+        for i in range(1, args.replicas):
+            self._container(name, "replicas", f"{args.app_name}-replica-{i}", args.replica_env, after=primary)
+        for worker in args.workers:
+            for i in range(1, worker.replicas + 1):
+                self._container(name, "worker", f"{args.app_name}-worker-{worker.name}-{i}",
+                                {"WORKER_MODE": worker.mode}, after=primary, serves=False)
+        self.register_outputs({})
+
+    def _container(self, name: str, role: str, container_name: str, extra_env: Mapping[str, str],
+                   after: Optional[docker.Container] = None, serves: bool = True) -> docker.Container:
+        args = self._args
+
+        def value(resolved: Resolved) -> pulumi.Input[str]:
+            if isinstance(resolved, SharedSecretKey):
+                return args.shared_secrets[resolved.key]
+            if isinstance(resolved, PodName):
+                return container_name  # unique per instance, like the pod name on Kubernetes
+            return resolved.value
+
+        env = {key: value(v) for key, v in args.env.items()}
+        env.update(extra_env)
+        running = not args.maintenance
+        container = docker.Container(
+            f"{name}-{container_name.removeprefix(args.app_name + '-')}",
+            name=container_name,
+            image=self._image,
+            envs=env_list(env),
+            networks_advanced=[{"name": args.network, "aliases": [container_name]}],
+            volumes=[{"volume_name": self._volume.name, "container_path": args.data_path}],
+            healthcheck=http_check(args.port, args.health_path),
+            labels=[{"label": "appcluster.io/role", "value": role}],
+            restart="unless-stopped",
+            security_opts=SECURITY_OPTS,
+            destroy_grace_seconds=args.stop_grace_seconds,
+            # In maintenance every instance is created stopped; otherwise Pulumi waits for healthy.
+            start=running,
+            must_run=running,
+            wait=running,
+            wait_timeout=900,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[after] if after else []),
+        )
+        if serves:
+            self.instances.append(Instance(container_name, role))
+        return container

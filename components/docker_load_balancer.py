@@ -1,0 +1,62 @@
+"""DockerLoadBalancer: nginx in front of the app's containers, its upstream generated from the
+config (weights per role, ip_hash for stickiness, passive health checks), or the 503 page while
+the stack is in maintenance."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_docker as docker
+
+from components.docker_app import Instance
+from components.docker_common import SECURITY_OPTS, pulled
+from components.maintenance_page import IMAGE, MESSAGE
+from components.nginx import (
+    HEALTH_PATH, LB_HEALTH_PATH, LISTEN_PORT, Upstream, load_balancer_config, maintenance_config, maintenance_page,
+)
+
+
+@dataclass
+class DockerLoadBalancerArgs:
+    app_name: str
+    network: pulumi.Input[str]
+    instances: Sequence[Instance]
+    port: int
+    publish_port: int
+    weights: Mapping[str, int] = field(default_factory=dict)
+    sticky: bool = False
+    maintenance: bool = False
+
+
+class DockerLoadBalancer(pulumi.ComponentResource):
+    url: pulumi.Output[str]
+    config: str
+
+    def __init__(self, name: str, args: DockerLoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("appcluster:index:DockerLoadBalancer", name, None, opts)
+        uploads = []
+        if args.maintenance:
+            self.config, health = maintenance_config(), HEALTH_PATH
+            uploads.append({"file": "/usr/share/nginx/html/maintenance.html",
+                            "content": maintenance_page(args.app_name, MESSAGE)})
+        else:
+            servers = [Upstream(i.host, args.port, args.weights.get(i.role, 1)) for i in args.instances]
+            self.config, health = load_balancer_config(servers, args.sticky), LB_HEALTH_PATH
+        uploads.append({"file": "/etc/nginx/conf.d/default.conf", "content": self.config})
+        docker.Container(
+            f"{name}-container",
+            name=f"{args.app_name}-lb",
+            image=pulled(self, name, IMAGE),
+            networks_advanced=[{"name": args.network}],
+            ports=[{"internal": LISTEN_PORT, "external": args.publish_port}],
+            uploads=uploads,
+            healthcheck={"tests": ["CMD-SHELL", f"wget -q -O /dev/null http://127.0.0.1:{LISTEN_PORT}{health}"],
+                         "interval": "5s", "timeout": "3s", "retries": 3},
+            restart="unless-stopped",
+            security_opts=SECURITY_OPTS,
+            wait=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.url = pulumi.Output.from_input(f"http://localhost:{args.publish_port}")
+        self.register_outputs({"url": self.url})

@@ -1,0 +1,54 @@
+"""DockerServer: one stateful container (Redis or a database) on the app's network, its data on a
+named volume that outlives the container (protected and retained where the stack protects)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_docker as docker
+
+from components.docker_common import SECURITY_OPTS, env_list, pulled
+
+
+@dataclass
+class DockerServerArgs:
+    app_name: str
+    component: str  # redis | database
+    image: str
+    network: pulumi.Input[str]
+    data_path: str
+    # A shell command that succeeds once the server accepts clients.
+    health_shell: str
+    env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    command: Optional[Sequence[str]] = None
+    protect: bool = True
+
+
+class DockerServer(pulumi.ComponentResource):
+    host: pulumi.Output[str]
+
+    def __init__(self, name: str, args: DockerServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("appcluster:index:DockerServer", name, None, opts)
+        container_name = f"{args.app_name}-{args.component}"
+        volume = docker.Volume(f"{name}-data", name=f"{container_name}-data",
+                               opts=pulumi.ResourceOptions(parent=self, protect=args.protect,
+                                                           retain_on_delete=args.protect))
+        container = docker.Container(
+            f"{name}-container",
+            name=container_name,
+            image=pulled(self, name, args.image),
+            command=list(args.command) if args.command else None,
+            envs=env_list(args.env),
+            networks_advanced=[{"name": args.network, "aliases": [container_name]}],
+            volumes=[{"volume_name": volume.name, "container_path": args.data_path}],
+            healthcheck={"tests": ["CMD-SHELL", args.health_shell], "interval": "5s", "timeout": "5s", "retries": 10},
+            restart="unless-stopped",
+            security_opts=SECURITY_OPTS,
+            # Created and healthy before anything that depends on it starts.
+            wait=True,
+            wait_timeout=300,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.host = container.name
+        self.register_outputs({"host": self.host})

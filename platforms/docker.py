@@ -1,0 +1,86 @@
+"""appcluster on one Docker host: the seeds' docker-compose shape, declared with pulumi-docker.
+
+A network, Redis, PostgreSQL or MySQL, the app's primary then its replicas and workers on one
+named volume, and nginx in front. Secrets, env wiring and start order come from the same config,
+profiles and SharedSecrets as on Kubernetes; only the objects they land in differ (container
+environments, which Pulumi keeps as secrets in state).
+"""
+from urllib.parse import quote
+
+import pulumi
+import pulumi_docker as docker
+
+from components.database import connection_bindings, parse_url
+from components.docker_app import DockerAppCluster, DockerAppClusterArgs
+from components.docker_load_balancer import DockerLoadBalancer, DockerLoadBalancerArgs
+from components.docker_server import DockerServer, DockerServerArgs
+from components.redis import PORT as REDIS_PORT, urls_per_use
+from components.shared_secrets import DATABASE_PASSWORD, REDIS_PASSWORD
+from config import StackConfig
+from platforms.common import plain, shared_secrets
+from profiles.wiring import Sensitive, resolve
+
+
+def deploy(cfg: StackConfig) -> dict:
+    app = cfg.app_name
+    provider = docker.Provider("docker", host=cfg.docker.host)
+    opts = pulumi.ResourceOptions(providers={"docker": provider})
+    shared = shared_secrets(cfg, None, opts)
+    network = docker.Network("network", name=app, driver="bridge", opts=opts).name
+
+    if cfg.redis.mode == "external":
+        redis_base: pulumi.Input[str] = pulumi.Output.secret(plain(cfg.secrets.redis_url))
+    else:
+        password = shared.values[REDIS_PASSWORD]
+        redis = DockerServer("redis", DockerServerArgs(
+            app_name=app, component="redis", image=cfg.redis.image, network=network, data_path="/data",
+            env={"REDIS_PASSWORD": password},
+            command=["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD" --appendonly yes --dir /data'],
+            health_shell='REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG', protect=cfg.protect),
+            opts=opts)
+        redis_base = pulumi.Output.all(password, redis.host).apply(
+            lambda v: f"redis://:{quote(v[0], safe='')}@{v[1]}:{REDIS_PORT}")
+    sources = {f"redis.{use}": Sensitive(url) for use, url in urls_per_use(redis_base).items()}
+    dependencies: list[pulumi.Resource] = []
+
+    db = cfg.database
+    if db.engine != "sqlite" and db.mode == "in-cluster":
+        password = shared.values[DATABASE_PASSWORD]
+        if db.engine == "postgres":
+            env = {"POSTGRES_DB": db.name, "POSTGRES_USER": db.user, "POSTGRES_PASSWORD": password,
+                   "PGDATA": "/var/lib/postgresql/data/pgdata"}
+            data_path, check = "/var/lib/postgresql/data", 'pg_isready -U "$POSTGRES_USER" -d "$POSTGRES_DB"'
+        else:
+            env = {"MYSQL_DATABASE": db.name, "MYSQL_USER": db.user, "MYSQL_PASSWORD": password,
+                   "MYSQL_ROOT_PASSWORD": password}
+            data_path, check = "/var/lib/mysql", 'MYSQL_PWD="$MYSQL_PASSWORD" mysqladmin ping -u "$MYSQL_USER" --silent'
+        server = DockerServer("database", DockerServerArgs(
+            app_name=app, component="database", image=db.resolved_image, network=network, data_path=data_path,
+            env=env, health_shell=check, protect=cfg.protect), opts=opts)
+        sources.update(connection_bindings(db.engine, server.host, db.port, db.name, db.user, password))
+        dependencies.append(server)
+    elif db.engine != "sqlite":
+        host, port, name, user, secret = parse_url(plain(cfg.secrets.database_url), db.port, db.name, db.user)
+        sources.update(connection_bindings(db.engine, host, port, name, user, pulumi.Output.secret(secret)))
+
+    cluster = DockerAppCluster("app", DockerAppClusterArgs(
+        app_name=app, image=cfg.app_image, port=cfg.app_port, health_path=cfg.health_path, data_path=cfg.data_path,
+        replicas=cfg.app.replicas, network=network, env=resolve(cfg.env, sources), shared_secrets=shared.values,
+        replica_env=cfg.profile.replica_env, workers=cfg.app.workers,
+        stop_grace_seconds=cfg.app.termination_grace_period_seconds, maintenance=cfg.maintenance,
+        protect=cfg.protect), opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=dependencies)))
+    lb_cfg = cfg.load_balancer
+    lb = DockerLoadBalancer("load-balancer", DockerLoadBalancerArgs(
+        app_name=app, network=network, instances=cluster.instances, port=cfg.app_port,
+        publish_port=cfg.docker.publish_port, sticky=lb_cfg.sticky, maintenance=cfg.maintenance,
+        weights={"primary": lb_cfg.weights.primary, "replicas": lb_cfg.weights.replicas}
+        if cfg.app.profile == "new-api" else {}),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[cluster])))
+    return {
+        "profile": cfg.app.profile,
+        "platform": "docker",
+        "url": lb.url,
+        "instances": 0 if cfg.maintenance else cfg.app.replicas,
+        "maintenance": cfg.maintenance,
+        "maxInstances": cfg.max_instances,
+    }
