@@ -79,7 +79,6 @@ def deploy(cfg: StackConfig) -> dict:
             resources=concern.resources.to_k8s(), protect=cfg.protect,
         )
 
-
     redis = Redis(
         "redis",
         RedisArgs(
@@ -91,8 +90,6 @@ def deploy(cfg: StackConfig) -> dict:
         opts=opts,
     )
     sources = {f"redis.{use}": Sensitive(url) for use, url in redis.urls.items()}
-
-
 
     def make_database(name: str, app_name: str, password_key: str, url) -> Database:
         db = cfg.database
@@ -106,7 +103,6 @@ def deploy(cfg: StackConfig) -> dict:
             ),
             opts=opts,
         )
-
 
     database = log_database = None
     if cfg.database.engine != "sqlite":

@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.conftest import KUBERNETES_STACKS, REPO, STACKS, secret_data
+from tests.conftest import KUBERNETES_STACKS, REPO, STACKS
 from tools.offline import harness, render, stackfile
 from tools.offline.__main__ import main
 

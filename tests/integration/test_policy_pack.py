@@ -31,4 +31,4 @@ def test_violating_program_fails_with_the_policy_name(project, case, policy):
     project.pulumi("config", "set", "handwritten:case", case, cwd=program)
     done = preview_with_pack(project, cwd=program)
     assert done.returncode != 0
-    assert f"[mandatory]" in done.stdout and policy in done.stdout
+    assert "[mandatory]" in done.stdout and policy in done.stdout
