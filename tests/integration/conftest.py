@@ -12,8 +12,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PASSPHRASE = "integration-tests-only"
-PROJECT_FILES = ["Pulumi.yaml", "__main__.py", "components", "config", "profiles", "policies", "tools", "scripts",
-                 "tests/fixtures"]
 
 
 @pytest.fixture(scope="session")
@@ -56,14 +54,11 @@ class Project:
 @pytest.fixture
 def project(tmp_path, engine_bin) -> Project:
     root = tmp_path / "appcluster"
-    root.mkdir()
-    for name in PROJECT_FILES + [p.name for p in REPO.glob("Pulumi.*.yaml")]:
-        source = REPO / name
+    # Exactly what a checkout holds: the files git tracks (a new package can't be forgotten here).
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    for name in tracked:
         target = root / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "rendered", ".state"))
-        else:
-            shutil.copy2(source, target)
+        shutil.copy2(REPO / name, target)
     (root / ".venv").symlink_to(REPO / ".venv")
     return Project(root, engine_bin)
