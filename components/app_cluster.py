@@ -52,6 +52,8 @@ class AppClusterArgs:
     autoscaling: Autoscaling = field(default_factory=Autoscaling)
     spread_keys: Sequence[str] = ()
     workers: Sequence[WorkerConfig] = ()
+    # A registry's docker config JSON (secret) to pull the image with, for private registries.
+    pull_config: Optional[pulumi.Input[str]] = None
     # Every role at zero instances (the load balancer serves the maintenance page meanwhile).
     maintenance: bool = False
     # Upgrades: what must be done before the primary moves to `version` (a backup), and whether
@@ -73,6 +75,16 @@ class AppCluster(pulumi.ComponentResource):
         self.pod_selector = conv.selector(args.app_name, COMPONENT)
         self.role_selectors = {role: {**self.pod_selector, conv.ROLE_LABEL: role} for role in (PRIMARY, REPLICAS)}
         env = self._env(name, args)
+        self._pull_secrets: list[dict] = []
+        if args.pull_config is not None:
+            pull = k8s.core.v1.Secret(
+                f"{name}-registry",
+                metadata={"name": f"{args.app_name}-registry", "namespace": args.namespace,
+                          "labels": conv.labels(args.app_name, COMPONENT)},
+                type="kubernetes.io/dockerconfigjson",
+                string_data={".dockerconfigjson": pulumi.Output.secret(args.pull_config)},
+                opts=pulumi.ResourceOptions(parent=self))
+            self._pull_secrets = [{"name": pull.metadata.name}]
         running = 0 if args.maintenance else 1
         autoscaled = args.autoscaling.enabled and not args.maintenance
 
@@ -158,6 +170,7 @@ class AppCluster(pulumi.ComponentResource):
                 "spec": {
                     "automountServiceAccountToken": False,
                     "enableServiceLinks": False,
+                    "imagePullSecrets": self._pull_secrets,
                     # Graceful shutdown releases locks and worker IDs before the pod goes.
                     "terminationGracePeriodSeconds": args.termination_grace_seconds,
                     "securityContext": conv.pod_security_context(args.run_as_user),

@@ -7,6 +7,7 @@ password from a config secret. Credentials are Pulumi secrets throughout.
 """
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from typing import Optional
@@ -30,6 +31,8 @@ class AppImageArgs:
 class AppImage(pulumi.ComponentResource):
     # repository@sha256:…, what the Deployments run
     image: pulumi.Output[str]
+    # registry mode: a docker config JSON (secret) the cluster pulls with; ECR on EKS pulls with the nodes' role.
+    pull_config: Optional[pulumi.Output[str]] = None
 
     def __init__(self, name: str, args: AppImageArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("appcluster:index:AppImage", name, None, opts)
@@ -64,6 +67,8 @@ class AppImage(pulumi.ComponentResource):
             image_name = pulumi.Output.from_input(f"{registry.server}/{registry.repository}")
             credentials = docker.RegistryArgs(server=registry.server, username=registry.username,
                                               password=pulumi.Output.secret(args.registry_password))
+            auth = base64.b64encode(f"{registry.username}:{args.registry_password}".encode()).decode()
+            self.pull_config = pulumi.Output.secret(json.dumps({"auths": {registry.server: {"auth": auth}}}))
         built = docker.Image(
             f"{name}-image",
             image_name=pulumi.Output.concat(image_name, ":", build.tag),

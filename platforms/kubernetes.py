@@ -129,10 +129,12 @@ def deploy(cfg: StackConfig) -> dict:
     run_as_user = security.run_as_user if security.run_as_user is not None else cfg.profile.run_as_user
 
     image: pulumi.Input[str] = cfg.app_image
+    pull_config = None
     if cfg.app.build is not None:
-        image = AppImage("app-image", AppImageArgs(
+        built = AppImage("app-image", AppImageArgs(
             app_name=app, build=cfg.app.build, registry_password=plain(secrets_cfg.registry_password),
-            protect=cfg.protect), opts=opts).image
+            protect=cfg.protect), opts=opts)
+        image, pull_config = built.image, built.pull_config
 
     dump = None
     if database is not None and in_cluster_db:
@@ -159,7 +161,7 @@ def deploy(cfg: StackConfig) -> dict:
             termination_grace_seconds=cfg.app.termination_grace_period_seconds,
             startup_timeout_seconds=cfg.app.startup_timeout_seconds, autoscaling=cfg.app.autoscaling,
             spread_keys=kube.spread_topology_keys, workers=cfg.app.workers, maintenance=cfg.maintenance,
-            version=cfg.app_version, before_primary=backups.before_upgrade,
+            version=cfg.app_version, before_primary=backups.before_upgrade, pull_config=pull_config,
             stop_others_before_upgrade=cfg.profile.stop_all_before_upgrade,
         ),
         # The app starts only once what it connects to has been declared (and, against a cluster, is ready).

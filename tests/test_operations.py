@@ -196,6 +196,8 @@ def test_built_image_goes_to_a_scanned_immutable_ecr_repository_and_runs_by_dige
 
 
 def test_built_image_to_an_existing_registry_takes_the_password_from_secrets(run_stack):
+    from tools.offline.harness import is_secret
+
     build = {**BUILD, "registry": {"mode": "registry", "server": "ghcr.io", "repository": "acme/nocobase", "username": "ci"}}
     run = run_stack("dev", app={"build": build}, secrets={"registryPassword": "ghp_" + "x" * 36})
     image = next(r for r in run.resources if r.type == "docker:index/image:Image")
@@ -203,6 +205,16 @@ def test_built_image_to_an_existing_registry_takes_the_password_from_secrets(run
     assert "ghp_" not in str({k: v for k, v in image.inputs.items() if k != "registry"})
     assert reveal(image.inputs)["registry"]["password"].startswith("ghp_")
     assert not [r for r in run.resources if r.type.startswith("aws:")]
+    # The cluster pulls from the private registry with a dockerconfigjson Secret, never a literal.
+    pull = k8s(run, "Secret", "nocobase-registry")
+    assert reveal(pull.inputs)["type"] == "kubernetes.io/dockerconfigjson" and is_secret(pull.inputs["stringData"])
+    import base64
+    import json
+
+    auth = json.loads(reveal(pull.inputs)["stringData"][".dockerconfigjson"])["auths"]["ghcr.io"]["auth"]
+    assert base64.b64decode(auth).decode().startswith("ci:ghp_")
+    pod = spec(k8s(run, "Deployment", "nocobase-replicas"))["template"]["spec"]
+    assert pod["imagePullSecrets"] == [{"name": "nocobase-registry"}]
 
 
 @pytest.mark.parametrize("app,extra,fragment", [

@@ -132,3 +132,24 @@ def test_check_on_any_program_exits_1_on_a_mandatory_violation(tmp_path, capsys)
     out = capsys.readouterr().out
     assert "max-32-instances  stack  app cluster 'shop' can run 41 instances" in out
     assert main(["check", "--program", str(HANDWRITTEN), "--stack", "ok"]) == 0
+
+
+def test_unknown_values_during_preview_neither_crash_nor_fail_a_policy(run_stack):
+    """In a preview, values computed by other resources are unknown; the analyzer marks them and
+    raises if a policy reads one. Every policy must read around them."""
+    from pulumi_policy.proxy import UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE
+
+    run = run_stack("prod")
+    for r in run.resources:
+        if r.type == "kubernetes:apps/v1:Deployment":
+            spec = r.inputs["spec"]
+            spec["replicas"] = UNKNOWN_NUMBER_VALUE
+            for var in spec["template"]["spec"]["containers"][0]["env"]:
+                if "valueFrom" in var and "secretKeyRef" in var["valueFrom"]:
+                    var["valueFrom"]["secretKeyRef"]["name"] = UNKNOWN_STRING_VALUE
+                elif "value" in var:
+                    var["value"] = UNKNOWN_STRING_VALUE
+        if r.type == "aws:rds/instance:Instance":
+            r.inputs["backupRetentionPeriod"] = UNKNOWN_NUMBER_VALUE
+            r.inputs["storageEncrypted"] = UNKNOWN_STRING_VALUE
+    assert mandatory(policy.evaluate(run, {"deletion-protection": {"required": True}})) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
 from pulumi_policy.policy import PolicyConfigSchema, Severity
 
-from appcluster_policies.workloads import meta, plain
+from appcluster_policies.workloads import UNKNOWN, fails, meta, plain
 
 WEB_PORTS = {80, 443}
 OPEN = {"0.0.0.0/0", "::/0"}
@@ -20,11 +20,11 @@ def _rds_encrypted_private(args, report) -> None:
     if args.resource_type != "aws:rds/instance:Instance":
         return
     p = _props(args)
-    if p.get("storageEncrypted") is not True:
+    if fails(p.get("storageEncrypted"), True):
         report("storage is not encrypted (CKV_AWS_16)")
     if p.get("publiclyAccessible") is True:
         report("the instance is publicly accessible (CKV_AWS_17)")
-    if p.get("iamDatabaseAuthenticationEnabled") is not True:
+    if fails(p.get("iamDatabaseAuthenticationEnabled"), True):
         report("IAM database authentication is off (CKV_AWS_161)")
 
 
@@ -33,7 +33,7 @@ def _rds_backups(args, report) -> None:
         return
     p = _props(args)
     retention = p.get("backupRetentionPeriod")
-    if not isinstance(retention, (int, float)) or retention < 7:
+    if retention is not UNKNOWN and (not isinstance(retention, (int, float)) or retention < 7):
         report(f"backupRetentionPeriod is {retention!r}: set it explicitly to 7 days or more (CKV_AWS_133)")
     if p.get("skipFinalSnapshot") is True or not p.get("finalSnapshotIdentifier"):
         report("no final snapshot on delete: set skipFinalSnapshot false and a stable finalSnapshotIdentifier")
@@ -43,11 +43,11 @@ def _rds_proxy_tls(args, report) -> None:
     if args.resource_type != "aws:rds/proxy:Proxy":
         return
     p = _props(args)
-    if p.get("requireTls") is not True:
+    if fails(p.get("requireTls"), True):
         report("requireTls is off: clients could connect in clear text (SH RDS.43)")
     if p.get("debugLogging") is True:
         report("debug logging is on: it can log SQL text and credentials")
-    if any(a.get("authScheme") != "SECRETS" for a in p.get("auths") or []):
+    if any(fails(a.get("authScheme"), "SECRETS") for a in p.get("auths") or []):
         report("authentication must go through Secrets Manager")
 
 
@@ -55,21 +55,22 @@ def _elasticache(args, report) -> None:
     if args.resource_type != "aws:elasticache/replicationGroup:ReplicationGroup":
         return
     p = _props(args)
-    if p.get("transitEncryptionEnabled") is not True:
+    if fails(p.get("transitEncryptionEnabled"), True):
         report("in-transit encryption is off (CKV_AWS_30)")
-    if p.get("atRestEncryptionEnabled") is not True:
+    if fails(p.get("atRestEncryptionEnabled"), True):
         report("at-rest encryption is off (CKV_AWS_29)")
     if not p.get("authToken"):
         report("no AUTH token (CKV_AWS_31)")
-    if p.get("automaticFailoverEnabled") is not True or p.get("multiAzEnabled") is not True:
+    if fails(p.get("automaticFailoverEnabled"), True) or fails(p.get("multiAzEnabled"), True):
         report("automatic failover and Multi-AZ must both be on (CKV2_AWS_50)")
-    if not isinstance(p.get("snapshotRetentionLimit"), (int, float)) or p["snapshotRetentionLimit"] < 1:
+    limit = p.get("snapshotRetentionLimit")
+    if limit is not UNKNOWN and (not isinstance(limit, (int, float)) or limit < 1):
         report("snapshotRetentionLimit must be 1 day or more")
 
 
 def _efs(args, report) -> None:
     p = _props(args)
-    if args.resource_type == "aws:efs/fileSystem:FileSystem" and p.get("encrypted") is not True:
+    if args.resource_type == "aws:efs/fileSystem:FileSystem" and fails(p.get("encrypted"), True):
         report("the file system is not encrypted (CKV_AWS_42)")
     if args.resource_type == "aws:efs/accessPoint:AccessPoint":
         if (p.get("rootDirectory") or {}).get("path", "/") in ("/", ""):
@@ -125,9 +126,9 @@ def _deletion_protection(args, report) -> None:
         return
     p = _props(args)
     if args.resource_type == "aws:rds/instance:Instance":
-        if p.get("deletionProtection") is not True:
+        if fails(p.get("deletionProtection"), True):
             report("deletion protection is off (CKV_AWS_293)")
-        if p.get("multiAz") is not True:
+        if fails(p.get("multiAz"), True):
             report("the instance is not Multi-AZ (CKV_AWS_157)")
     annotations = meta(p).get("annotations") or {}
     attributes = str(annotations.get("alb.ingress.kubernetes.io/load-balancer-attributes",

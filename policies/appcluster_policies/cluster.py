@@ -7,7 +7,9 @@ from pulumi_policy import EnforcementLevel, StackValidationArgs, StackValidation
 from pulumi_policy.policy import Severity
 
 from appcluster_policies.workloads import (
-    DATA_PATHS, MAX_INSTANCES, PROFILE_SECRETS, PVC_TYPE, app_clusters, env_value, meta, plain, redis_db, secrets,
+    DATA_PATHS, MAX_INSTANCES, PROFILE_SECRETS, PVC_TYPE, UNKNOWN, app_clusters, env_value, fails, meta, plain,
+    redis_db,
+    secrets,
 )
 
 NOCOBASE_REDIS = {
@@ -41,6 +43,8 @@ def _shared_secrets(args: StackValidationArgs, report) -> None:
                     report(f"{w.name} sets {key} as a literal value; read it with secretKeyRef from one Secret", w.urn)
                     continue
                 ref = (var.get("valueFrom") or {}).get("secretKeyRef") or {}
+                if UNKNOWN in (ref.get("name"), ref.get("key")):
+                    continue  # a Secret created in this same update: its name is known only after
                 refs.add((ref.get("name"), ref.get("key")))
                 if ref.get("name") not in declared:
                     report(f"{w.name} reads {key} from Secret '{ref.get('name')}', which this stack does not declare", w.urn)
@@ -61,7 +65,7 @@ def _needs_redis(args: StackValidationArgs, report) -> None:
             if cluster.profile != "nocobase":
                 continue
             for name, wanted in NOCOBASE_FLAGS.items():
-                if (env.get(name) or {}).get("value") != wanted:
+                if fails((env.get(name) or {}).get("value"), wanted):
                     report(f"{w.name}: NocoBase in cluster mode needs {name}={wanted}", w.urn)
             indexes: dict[int, str] = {}
             for name, use in NOCOBASE_REDIS.items():

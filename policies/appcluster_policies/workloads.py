@@ -39,6 +39,11 @@ class Unknown:
 UNKNOWN = Unknown()
 
 
+def fails(value: Any, wanted: Any) -> bool:
+    """The value is known and is not what the rule wants (an unknown value fails nothing yet)."""
+    return value is not UNKNOWN and value != wanted
+
+
 def plain(value: Any) -> Any:
     """The analyzer hands policies read-only proxies that raise on unknown values; turn them into
     plain dicts and lists with unknowns as UNKNOWN, so a rule can skip what it cannot know yet
