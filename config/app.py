@@ -21,6 +21,15 @@ def _env_name(value: str) -> str:
     return value
 
 
+def _instances(value: int) -> int:
+    if not 1 <= value <= MAX_INSTANCES:
+        raise ValueError(f"must be between 1 and {MAX_INSTANCES}: snowflake worker IDs run 0–31, one per instance")
+    return value
+
+
+Instances = Annotated[int, AfterValidator(_instances)]
+
+
 def _binding(value: str) -> str:
     if value not in PLATFORM_BINDINGS:
         raise ValueError(f"must be one of {', '.join(sorted(PLATFORM_BINDINGS))}")
@@ -86,7 +95,7 @@ class AppConfig(Model):
     health_path: Optional[AbsPath] = None
     data_path: Optional[AbsPath] = None
     # Total instances: one primary plus (replicas - 1) on the replica role.
-    replicas: int = Field(3, ge=1, le=MAX_INSTANCES)
+    replicas: Instances = 3
     processes_per_instance: int = Field(1, ge=1, le=MAX_INSTANCES)
     autoscaling: Autoscaling = Autoscaling()
     resources: Resources = Resources()

@@ -17,8 +17,8 @@ def cfg(**concerns):
 
 BAD = [
     # (raw config, fragments the one message must contain)
-    (cfg(app={"profile": "nocobase", "replicas": 40}), ["appcluster:app.replicas", "40", "less than or equal to 32"]),
-    (cfg(app={"profile": "nocobase", "replicas": 0}), ["appcluster:app.replicas", "0", "greater than or equal to 1"]),
+    (cfg(app={"profile": "nocobase", "replicas": 40}), ["appcluster:app.replicas", "40", "must be between 1 and 32: snowflake worker IDs run 0–31"]),
+    (cfg(app={"profile": "nocobase", "replicas": 0}), ["appcluster:app.replicas", "0", "must be between 1 and 32"]),
     (cfg(app={"profile": "nocobase", "replicas": 8, "processesPerInstance": 5}),
      ["appcluster:app.replicas", "8", "= 40 exceeds 32"]),
     (cfg(app={"profile": "new-api", "processesPerInstance": 2}),

@@ -66,7 +66,7 @@ def test_invalid_config_exits_2_with_the_one_line_message(tmp_path):
                               cwd=REPO, capture_output=True, text=True)
         assert done.returncode == 2
         assert done.stderr.strip().splitlines()[0] == (
-            "appcluster:app.replicas: 99 — Input should be less than or equal to 32")
+            "appcluster:app.replicas: 99 — must be between 1 and 32: snowflake worker IDs run 0–31, one per instance")
         assert "Traceback" not in done.stderr
 
 
@@ -78,3 +78,13 @@ def test_check_passes_the_example_stacks(capsys):
 def test_render_writes_files_a_user_can_apply(tmp_path):
     assert main(["render", "--stack", "dev", "--out", str(tmp_path)]) == 0
     assert len(list(tmp_path.glob("*deployment-nocobase-dev-nocobase-primary.yaml"))) == 1
+
+
+def test_make_up_without_an_engine_explains_and_shows_the_offline_plan(tmp_path):
+    # A machine with neither the Pulumi CLI nor Go, and no engine built yet.
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "APPCLUSTER_ENGINE_CACHE": str(tmp_path / "none")}
+    done = subprocess.run(["bash", "scripts/up.sh"], cwd=REPO, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "The Pulumi CLI is not installed and Go is not available" in done.stderr
+    assert "https://go.dev/dl/, then `make engine`" in done.stderr
+    assert "kubernetes:apps/v1:Deployment" in done.stdout and "app-primary" in done.stdout

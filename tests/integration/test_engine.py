@@ -95,7 +95,7 @@ def test_invalid_config_stops_the_engine_before_any_resource(project):
     done = project.pulumi("preview", check=False)
     assert done.returncode != 0
     output = done.stdout + done.stderr
-    assert "appcluster:app.replicas: 40" in output and "less than or equal to 32" in output
+    assert "appcluster:app.replicas: 40 — must be between 1 and 32" in output
     assert "Traceback" not in output
     # Only the stack itself is in the plan: no provider, component or Kubernetes object was declared.
     assert "pulumi:providers:kubernetes" not in output and "appcluster:index:" not in output
