@@ -1,7 +1,8 @@
 """Backups: scheduled ones, and one taken before the primary moves to a new version.
 
 in-cluster database: a CronJob and, per upgrade, a Job that dump the database (pg_dump/mysqldump,
-with the server image's own client) into the shared storage, under .appcluster-backups/.
+with the server image's own client) into the shared storage, under .appcluster-backups/, or into
+an S3 bucket when configured.
 rds / efs: an AWS Backup plan for the instance and the file system and, per upgrade, an RDS
 snapshot named after the target version (kept when a later version supersedes it).
 An external database is its owner's to back up.
@@ -20,6 +21,7 @@ from components import k8s as conv
 from config.backup import BackupConfig
 
 BACKUP_DIR = ".appcluster-backups"
+AWS_CLI_IMAGE = "amazon/aws-cli:2.22.35"
 
 
 @dataclass
@@ -83,35 +85,58 @@ class Backups(pulumi.ComponentResource):
         self.register_outputs({})
 
     def _dumps(self, name: str, args: BackupsArgs, slug: str) -> None:
-        dump = args.dump
+        dump, s3 = args.dump, args.config.s3
         labels = conv.labels(args.app_name, "backup")
+        account = None
+        if s3 is not None:
+            account = k8s.core.v1.ServiceAccount(
+                f"{name}-account",
+                metadata={"name": f"{args.app_name}-backup", "namespace": args.namespace, "labels": labels,
+                          "annotations": {"eks.amazonaws.com/role-arn": s3.role_arn}},
+                automount_service_account_token=False, opts=pulumi.ResourceOptions(parent=self)).metadata.name
 
         def pod(command: str) -> dict:
-            return {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "restartPolicy": "OnFailure",
-                    "automountServiceAccountToken": False,
-                    "securityContext": conv.pod_security_context(dump.run_as_user),
-                    "containers": [{
-                        "name": "dump",
-                        "image": dump.image,
-                        "command": ["sh", "-c", command],
-                        "env": [
-                            {"name": "DB_HOST", "value": dump.host},
-                            {"name": "DB_NAME", "value": dump.name},
-                            {"name": "DB_USER", "value": dump.user},
-                            {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {
-                                "name": dump.secret_name, "key": dump.password_key}}},
-                        ],
-                        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
-                                      "limits": {"cpu": "1", "memory": "1Gi"}},
-                        "securityContext": conv.container_security_context(dump.run_as_user, read_only_root=True),
-                        "volumeMounts": [{"name": "backups", "mountPath": "/backups", "subPath": BACKUP_DIR}],
-                    }],
-                    "volumes": [{"name": "backups", "persistentVolumeClaim": {"claimName": dump.storage_claim}}],
-                },
+            dumper = {
+                "name": "dump",
+                "image": dump.image,
+                "command": ["sh", "-c", command],
+                "env": [
+                    {"name": "DB_HOST", "value": dump.host},
+                    {"name": "DB_NAME", "value": dump.name},
+                    {"name": "DB_USER", "value": dump.user},
+                    {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {
+                        "name": dump.secret_name, "key": dump.password_key}}},
+                ],
+                "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+                "securityContext": conv.container_security_context(dump.run_as_user, read_only_root=True),
+                "volumeMounts": [{"name": "backups", "mountPath": "/backups",
+                                  **({} if s3 else {"subPath": BACKUP_DIR})}],
             }
+            spec: dict = {
+                "restartPolicy": "OnFailure",
+                "automountServiceAccountToken": False,
+                "securityContext": conv.pod_security_context(dump.run_as_user),
+                "containers": [dumper],
+                "volumes": [{"name": "backups", "persistentVolumeClaim": {"claimName": dump.storage_claim}}],
+            }
+            if s3 is not None:
+                # Dump to scratch space first, then upload it: the bucket keeps it, nothing stays in the pod.
+                spec.update(
+                    serviceAccountName=account,
+                    initContainers=[dumper],
+                    volumes=[{"name": "backups", "emptyDir": {}}, {"name": "home", "emptyDir": {}}],
+                    containers=[{
+                        "name": "upload",
+                        "image": AWS_CLI_IMAGE,
+                        "command": ["aws", "s3", "cp", "/backups/", f"s3://{s3.bucket}/{s3.prefix}/{args.app_name}/",
+                                    "--recursive", "--sse", "AES256"],
+                        "env": [{"name": "HOME", "value": "/home/aws"}],
+                        "resources": dumper["resources"],
+                        "securityContext": conv.container_security_context(dump.run_as_user, read_only_root=True),
+                        "volumeMounts": [{"name": "backups", "mountPath": "/backups", "readOnly": True},
+                                         {"name": "home", "mountPath": "/home/aws"}],
+                    }])
+            return {"metadata": {"labels": labels}, "spec": spec}
 
         k8s.batch.v1.CronJob(
             f"{name}-scheduled",
@@ -122,7 +147,7 @@ class Backups(pulumi.ComponentResource):
                 "successfulJobsHistoryLimit": 3,
                 "failedJobsHistoryLimit": 3,
                 "jobTemplate": {"spec": {"backoffLimit": 2, "template": pod(
-                    dump_command(dump.engine, "scheduled", args.config.retention_days))}},
+                    dump_command(dump.engine, "scheduled", None if s3 else args.config.retention_days))}},
             },
             opts=pulumi.ResourceOptions(parent=self),
         )

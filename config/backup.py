@@ -3,11 +3,22 @@ from __future__ import annotations
 
 import re
 
+from typing import Optional
+
 from pydantic import Field, field_validator
 
 from config.base import Model
 
 _CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
+
+
+class S3Target(Model):
+    """Send in-cluster dumps to S3 instead of the shared storage. The Job's ServiceAccount assumes
+    `roleArn` through IRSA (it needs s3:PutObject on the bucket); the bucket's lifecycle keeps them."""
+
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    prefix: str = Field("appcluster", pattern=r"^[A-Za-z0-9!_.*'()/-]*$")
+    role_arn: str = Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
 
 class BackupConfig(Model):
@@ -17,6 +28,7 @@ class BackupConfig(Model):
     retention_days: int = Field(14, ge=1, le=3650)
     # Take a backup (dump Job / RDS snapshot) before the primary moves to a new image.
     before_upgrade: bool = True
+    s3: Optional[S3Target] = None
 
     @field_validator("schedule")
     @classmethod

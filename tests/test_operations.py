@@ -232,3 +232,22 @@ def test_bad_build_config_is_refused(run_stack, app, extra, fragment):
     with pytest.raises(pulumi.RunError) as error:
         run_stack("dev", app=app, **extra)
     assert fragment in str(error.value)
+
+
+def test_dumps_go_to_s3_when_configured(run_stack):
+    role = "arn:aws:iam::123456789012:role/nocobase-backup"
+    run = run_stack("dev", backup={"s3": {"bucket": "acme-backups", "prefix": "nocobase", "roleArn": role}})
+    for job in (spec(k8s(run, "CronJob", "nocobase-backup"))["jobTemplate"]["spec"],
+                spec(k8s(run, "Job", "nocobase-backup-before-1-9-0"))):
+        pod = job["template"]["spec"]
+        assert pod["serviceAccountName"] == "nocobase-backup"
+        assert [c["name"] for c in pod["initContainers"]] == ["dump"]
+        upload = pod["containers"][0]
+        assert upload["command"][:5] == ["aws", "s3", "cp", "/backups/", "s3://acme-backups/nocobase/nocobase/"]
+        assert "--sse" in upload["command"]
+        assert {"name": "backups", "emptyDir": {}} in pod["volumes"]
+        assert not any("persistentVolumeClaim" in v for v in pod["volumes"])
+    account = reveal(k8s(run, "ServiceAccount", "nocobase-backup").inputs)
+    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": role}
+    assert "-mtime" not in spec(k8s(run, "CronJob", "nocobase-backup"))["jobTemplate"]["spec"]["template"]["spec"][
+        "initContainers"][0]["command"][-1]
