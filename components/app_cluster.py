@@ -75,16 +75,7 @@ class AppCluster(pulumi.ComponentResource):
         self.pod_selector = conv.selector(args.app_name, COMPONENT)
         self.role_selectors = {role: {**self.pod_selector, conv.ROLE_LABEL: role} for role in (PRIMARY, REPLICAS)}
         env = self._env(name, args)
-        self._pull_secrets: list[dict] = []
-        if args.pull_config is not None:
-            pull = k8s.core.v1.Secret(
-                f"{name}-registry",
-                metadata={"name": f"{args.app_name}-registry", "namespace": args.namespace,
-                          "labels": conv.labels(args.app_name, COMPONENT)},
-                type="kubernetes.io/dockerconfigjson",
-                string_data={".dockerconfigjson": pulumi.Output.secret(args.pull_config)},
-                opts=pulumi.ResourceOptions(parent=self))
-            self._pull_secrets = [{"name": pull.metadata.name}]
+        self._pull_secrets = self._registry_secret(name, args)
         running = 0 if args.maintenance else 1
         autoscaled = args.autoscaling.enabled and not args.maintenance
 
@@ -118,6 +109,19 @@ class AppCluster(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.register_outputs({"primary_name": self.primary_name, "replicas_name": self.replicas_name})
+
+    def _registry_secret(self, name: str, args: AppClusterArgs) -> list[dict]:
+        """imagePullSecrets for a private registry (none needed for public images or ECR on EKS)."""
+        if args.pull_config is None:
+            return []
+        pull = k8s.core.v1.Secret(
+            f"{name}-registry",
+            metadata={"name": f"{args.app_name}-registry", "namespace": args.namespace,
+                      "labels": conv.labels(args.app_name, COMPONENT)},
+            type="kubernetes.io/dockerconfigjson",
+            string_data={".dockerconfigjson": pulumi.Output.secret(args.pull_config)},
+            opts=pulumi.ResourceOptions(parent=self))
+        return [{"name": pull.metadata.name}]
 
     def _env(self, name: str, args: AppClusterArgs) -> list[dict]:
         sensitive = {k: v.value for k, v in args.env.items() if isinstance(v, Sensitive)}
