@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import pulumi
 
-from config import ConfigError, load
+from config import ConfigError, from_settings, load
 from tests.conftest import STACKS, stack_config
 
 STORAGE = {"storage": {"storageClass": "nfs-client"}}
@@ -119,11 +119,7 @@ def test_limits_at_the_edge_are_accepted():
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_example_stack_is_valid(stack, tmp_path):
     config, _ = stack_config(stack, tmp=tmp_path)
-    import json
-
-    raw = {k.split(":", 1)[1]: json.loads(v) if v[:1] in "{[" or v in ("true", "false") else v
-           for k, v in config.items() if k.startswith("appcluster:")}
-    assert load(raw).app.profile in ("nocobase", "new-api", "generic")
+    assert load(from_settings(config)).app.profile in ("nocobase", "new-api", "generic")
 
 
 def test_program_refuses_bad_config_before_declaring_anything(run_stack):

@@ -5,22 +5,18 @@ pulumi_random (the local stack, whose engine has only the Kubernetes provider).
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
-import yaml
-
-from config import NAMESPACE, load
+from config import from_settings, load
 from config.secrets import APP_SECRET_KEYS
+from tools.offline import stackfile
 
 
 def missing(settings: Path) -> list[str]:
-    raw = (yaml.safe_load(settings.read_text()) or {}).get("config") or {}
-    values = {k.split(":", 1)[1]: (json.loads(v) if isinstance(v, str) and v[:1] in "{[" else v)
-              for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
+    values = from_settings(stackfile.read(settings)[0])
     given = set((values.get("secrets") or {}).keys())
-    values["secrets"] = {}  # secure leaves cannot be read here; only their presence matters
+    values["secrets"] = {}  # secure leaves are placeholders here; only their presence matters
     cfg = load(values)
     wanted = [key for key, env in APP_SECRET_KEYS.items() if env in {s.env for s in cfg.app_secrets}]
     wanted += cfg.server_passwords
