@@ -62,6 +62,40 @@ def _go_dsn(engine: str, user: str, password: str, host: str, port: int, db: str
     return f"postgres://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/{db}{params}"
 
 
+@dataclass(frozen=True)
+class ServerImage:
+    """How the official postgres / mysql images are run, whichever platform runs them."""
+
+    data_dir: str
+    settings: dict[str, str]
+    # The variables that receive the password (from a Secret, or the container's environment).
+    password_env: tuple[str, ...]
+    # Succeeds once the server accepts clients.
+    ready_shell: str
+    # Writable paths a read-only root filesystem must still provide.
+    scratch: tuple[str, ...]
+
+
+def server_image(engine: str, name: str, user: str) -> ServerImage:
+    if engine == "postgres":
+        data_dir = "/var/lib/postgresql/data"
+        return ServerImage(
+            data_dir=data_dir,
+            # A subdirectory: the volume's root may hold lost+found, which initdb refuses.
+            settings={"POSTGRES_DB": name, "POSTGRES_USER": user, "PGDATA": f"{data_dir}/pgdata"},
+            password_env=("POSTGRES_PASSWORD",),
+            ready_shell='pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"',
+            scratch=("/var/run/postgresql", "/tmp"),
+        )
+    return ServerImage(
+        data_dir="/var/lib/mysql",
+        settings={"MYSQL_DATABASE": name, "MYSQL_USER": user},
+        password_env=("MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD"),
+        ready_shell='MYSQL_PWD="$MYSQL_PASSWORD" mysqladmin ping -h 127.0.0.1 -u "$MYSQL_USER" --silent',
+        scratch=("/var/run/mysqld", "/tmp"),
+    )
+
+
 def parse_url(url: str, port: int, name: str, user: str) -> tuple[str, int, str, str, str]:
     """host, port, database, user and password of a DSN URL, with defaults for what it leaves out."""
     parts = urlsplit(url)
@@ -123,28 +157,12 @@ class Database(pulumi.ComponentResource):
 
     def _in_cluster(self, name: str, args: DatabaseArgs) -> pulumi.Output[str]:
         server = args.in_cluster
+        image = server_image(args.engine, args.name, args.user)
         secret_ref = {"secretKeyRef": {"name": server.secret_name, "key": server.password_key}}
-        if args.engine == "postgres":
-            data_dir = "/var/lib/postgresql/data"
-            env = [
-                {"name": "POSTGRES_DB", "value": args.name},
-                {"name": "POSTGRES_USER", "value": args.user},
-                {"name": "POSTGRES_PASSWORD", "valueFrom": secret_ref},
-                # A subdirectory: the volume's root may hold lost+found, which initdb refuses.
-                {"name": "PGDATA", "value": f"{data_dir}/pgdata"},
-            ]
-            ready = ["pg_isready", "-h", "127.0.0.1", "-U", args.user, "-d", args.name]
-            scratch = ["/var/run/postgresql", "/tmp"]
-        else:
-            data_dir = "/var/lib/mysql"
-            env = [
-                {"name": "MYSQL_DATABASE", "value": args.name},
-                {"name": "MYSQL_USER", "value": args.user},
-                {"name": "MYSQL_PASSWORD", "valueFrom": secret_ref},
-                {"name": "MYSQL_ROOT_PASSWORD", "valueFrom": secret_ref},
-            ]
-            ready = ["sh", "-c", 'MYSQL_PWD="$MYSQL_PASSWORD" mysqladmin ping -h 127.0.0.1 -u "$MYSQL_USER" --silent']
-            scratch = ["/var/run/mysqld", "/tmp"]
+        env = [{"name": k, "value": v} for k, v in image.settings.items()]
+        env += [{"name": k, "valueFrom": secret_ref} for k in image.password_env]
+        ready = ["sh", "-c", image.ready_shell]
+        data_dir, scratch = image.data_dir, image.scratch
 
         return conv.single_stateful_server(
             self, name, app=args.app_name, component="database", namespace=args.namespace, port=args.port,

@@ -21,6 +21,12 @@ from profiles import REDIS_DB_INDEX
 
 PORT = 6379
 REDIS_UID = 999  # the official image's redis user
+DATA_DIR = "/data"
+# The password reaches redis-server through this variable, never the command line of a manifest.
+PASSWORD_ENV = "REDIS_PASSWORD"
+# An append-only file on the data volume: locks, queues and worker IDs survive a restart.
+PERSISTENCE_FLAGS = ["--appendonly", "yes", "--dir", DATA_DIR]
+PING_SHELL = f'REDISCLI_AUTH="${PASSWORD_ENV}" redis-cli -h 127.0.0.1 ping | grep -q PONG'
 
 
 @dataclass
@@ -41,6 +47,11 @@ class RedisArgs:
 def _with_db(base: str, index: int) -> str:
     parts = urlsplit(base)
     return urlunsplit((parts.scheme, parts.netloc, f"/{index}", parts.query, ""))
+
+
+def server_url(password: pulumi.Input[str], host: pulumi.Input[str], scheme: str = "redis") -> pulumi.Output[str]:
+    """The server's URL with its password and no DB index (urls_per_use adds one per use)."""
+    return pulumi.Output.all(password, host).apply(lambda v: f"{scheme}://:{quote(v[0], safe='')}@{v[1]}:{PORT}")
 
 
 def urls_per_use(base: pulumi.Input[str]) -> dict[str, pulumi.Output[str]]:
@@ -73,16 +84,15 @@ class Redis(pulumi.ComponentResource):
 
     def _in_cluster(self, name: str, args: RedisArgs) -> pulumi.Output[str]:
         server = args.in_cluster
-        # The password reaches redis-server through the environment, never the manifest.
-        ping = ["sh", "-c", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 ping | grep -q PONG']
+        ping = ["sh", "-c", PING_SHELL]
         self.host = conv.single_stateful_server(
             self, name, app=args.app_name, component="redis", namespace=args.namespace, port=PORT,
-            server=server, uid=REDIS_UID, data_path="/data", grace_seconds=30,
+            server=server, uid=REDIS_UID, data_path=DATA_DIR, grace_seconds=30,
             container={
                 "name": "redis",
-                "args": ["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--dir", "/data"],
+                "args": ["--requirepass", f"$({PASSWORD_ENV})", *PERSISTENCE_FLAGS],
                 "env": [{
-                    "name": "REDIS_PASSWORD",
+                    "name": PASSWORD_ENV,
                     "valueFrom": {"secretKeyRef": {"name": server.secret_name, "key": server.password_key}},
                 }],
                 "readinessProbe": conv.exec_probe(ping, period=5),
@@ -90,9 +100,7 @@ class Redis(pulumi.ComponentResource):
             },
         )
         self.port = pulumi.Output.from_input(PORT)
-        return pulumi.Output.all(server.password, self.host).apply(
-            lambda v: f"redis://:{quote(v[0], safe='')}@{v[1]}:{PORT}"
-        )
+        return server_url(server.password, self.host)
 
     def _elasticache(self, name: str, args: RedisArgs) -> pulumi.Output[str]:
         cache, network = args.elasticache, args.network
@@ -132,6 +140,4 @@ class Redis(pulumi.ComponentResource):
         )
         self.host = group.primary_endpoint_address
         self.port = pulumi.Output.from_input(PORT)
-        return pulumi.Output.all(args.password, self.host).apply(
-            lambda v: f"rediss://:{quote(v[0], safe='')}@{v[1]}:{PORT}"
-        )
+        return server_url(args.password, self.host, scheme="rediss")

@@ -5,16 +5,14 @@ named volume, and nginx in front. Secrets, env wiring and start order come from 
 profiles and SharedSecrets as on Kubernetes; only the objects they land in differ (container
 environments, which Pulumi keeps as secrets in state).
 """
-from urllib.parse import quote
-
 import pulumi
 import pulumi_docker as docker
 
-from components.database import connection_bindings, parse_url
+from components import redis as redis_server
+from components.database import connection_bindings, parse_url, server_image
 from components.docker_app import DockerAppCluster, DockerAppClusterArgs
 from components.docker_load_balancer import DockerLoadBalancer, DockerLoadBalancerArgs
 from components.docker_server import DockerServer, DockerServerArgs
-from components.redis import PORT as REDIS_PORT, urls_per_use
 from components.shared_secrets import DATABASE_PASSWORD, REDIS_PASSWORD
 from config import StackConfig
 from platforms.common import plain, shared_secrets
@@ -33,30 +31,24 @@ def deploy(cfg: StackConfig) -> dict:
     else:
         password = shared.values[REDIS_PASSWORD]
         redis = DockerServer("redis", DockerServerArgs(
-            app_name=app, component="redis", image=cfg.redis.image, network=network, data_path="/data",
-            env={"REDIS_PASSWORD": password},
-            command=["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD" --appendonly yes --dir /data'],
-            health_shell='REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG', protect=cfg.protect),
+            app_name=app, component="redis", image=cfg.redis.image, network=network, data_path=redis_server.DATA_DIR,
+            env={redis_server.PASSWORD_ENV: password},
+            command=["sh", "-c", f'exec redis-server --requirepass "${redis_server.PASSWORD_ENV}" '
+                                 + " ".join(redis_server.PERSISTENCE_FLAGS)],
+            health_shell=redis_server.PING_SHELL, protect=cfg.protect),
             opts=opts)
-        redis_base = pulumi.Output.all(password, redis.host).apply(
-            lambda v: f"redis://:{quote(v[0], safe='')}@{v[1]}:{REDIS_PORT}")
-    sources = {f"redis.{use}": Sensitive(url) for use, url in urls_per_use(redis_base).items()}
+        redis_base = redis_server.server_url(password, redis.host)
+    sources = {f"redis.{use}": Sensitive(url) for use, url in redis_server.urls_per_use(redis_base).items()}
     dependencies: list[pulumi.Resource] = []
 
     db = cfg.database
     if db.engine != "sqlite" and db.mode == "in-cluster":
         password = shared.values[DATABASE_PASSWORD]
-        if db.engine == "postgres":
-            env = {"POSTGRES_DB": db.name, "POSTGRES_USER": db.user, "POSTGRES_PASSWORD": password,
-                   "PGDATA": "/var/lib/postgresql/data/pgdata"}
-            data_path, check = "/var/lib/postgresql/data", 'pg_isready -U "$POSTGRES_USER" -d "$POSTGRES_DB"'
-        else:
-            env = {"MYSQL_DATABASE": db.name, "MYSQL_USER": db.user, "MYSQL_PASSWORD": password,
-                   "MYSQL_ROOT_PASSWORD": password}
-            data_path, check = "/var/lib/mysql", 'MYSQL_PWD="$MYSQL_PASSWORD" mysqladmin ping -u "$MYSQL_USER" --silent'
+        image = server_image(db.engine, db.name, db.user)
         server = DockerServer("database", DockerServerArgs(
-            app_name=app, component="database", image=db.resolved_image, network=network, data_path=data_path,
-            env=env, health_shell=check, protect=cfg.protect), opts=opts)
+            app_name=app, component="database", image=db.resolved_image, network=network, data_path=image.data_dir,
+            env={**image.settings, **{name: password for name in image.password_env}},
+            health_shell=image.ready_shell, protect=cfg.protect), opts=opts)
         sources.update(connection_bindings(db.engine, server.host, db.port, db.name, db.user, password))
         dependencies.append(server)
     elif db.engine != "sqlite":
