@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from pathlib import Path
 from typing import Any, Literal, Mapping, Optional
 from urllib.parse import urlsplit
 
@@ -210,8 +211,6 @@ def _check_rules(cfg: StackConfig) -> None:
     _check_aws(cfg)
     build = app.build
     if build is not None:
-        from pathlib import Path
-
         dockerfile = Path(build.context) / build.dockerfile
         if not dockerfile.is_file():
             _fail("app.build.context", build.context, f"no {dockerfile} there: the context is a folder of this project "
