@@ -18,6 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as conv
+from components import upgrade
 from config.app import Autoscaling, WorkerConfig
 from profiles.wiring import PodName, Resolved, Sensitive, SharedSecretKey
 
@@ -26,8 +27,8 @@ COMPONENT = "app"
 # Task-only instances (NocoBase WORKER_MODE): a component of their own, so no Service selects them.
 WORKER_COMPONENT = "worker"
 PROBE_PERIOD = 10
-KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.31.4"
-KUBECTL_UID = 65532
+# How long Pulumi may wait for a rollout beyond the startup window: scheduling, image pulls, readiness.
+ROLLOUT_MARGIN_SECONDS = 600
 
 
 @dataclass
@@ -80,25 +81,34 @@ class AppCluster(pulumi.ComponentResource):
         autoscaled = args.autoscaling.enabled and not args.maintenance
 
         gate = list(args.before_primary)
+        stop_job_account = None
         if args.stop_others_before_upgrade:
-            gate.append(self._stop_others(name, args))
+            stop_job_account = upgrade.job_account(self, name, args.app_name, args.namespace)
+            gate.append(self._stop_others(name, args, stop_job_account))
         primary = self._deployment(name, args, PRIMARY, running, env, depends_on=gate)
         self.primary_name = primary.metadata.name
         self.replicas_name = None
         replica_count = args.replicas - 1
         if args.autoscaling.enabled:
             replica_count = max(replica_count, args.autoscaling.min_replicas)
+        others: dict[str, tuple[k8s.apps.v1.Deployment, int]] = {}
         if replica_count > 0:
             replica_env = env + [{"name": k, "value": v} for k, v in args.replica_env.items()]
             replicas = self._deployment(name, args, REPLICAS, replica_count * running, replica_env,
                                         depends_on=[primary], autoscaled=autoscaled)
             self.replicas_name = replicas.metadata.name
+            others[f"{args.app_name}-{REPLICAS}"] = (replicas, replica_count)
             if autoscaled:
                 self._autoscaler(name, args, replicas)
         for worker in args.workers:
-            self._deployment(name, args, f"worker-{worker.name}", worker.replicas * running,
-                             env + [{"name": "WORKER_MODE", "value": worker.mode}], depends_on=[primary],
-                             component=WORKER_COMPONENT)
+            role = f"worker-{worker.name}"
+            deployment = self._deployment(name, args, role, worker.replicas * running,
+                                          env + [{"name": "WORKER_MODE", "value": worker.mode}], depends_on=[primary],
+                                          component=WORKER_COMPONENT)
+            others[f"{args.app_name}-{role}"] = (deployment, worker.replicas)
+        # In maintenance every role stays at zero: nothing to bring back.
+        if stop_job_account is not None and others and not args.maintenance:
+            self._resume_others(name, args, stop_job_account, others)
 
         if args.replicas > 1 or args.autoscaling.enabled:
             k8s.policy.v1.PodDisruptionBudget(
@@ -193,7 +203,10 @@ class AppCluster(pulumi.ComponentResource):
                                          "failureThreshold": math.ceil(args.startup_timeout_seconds / PROBE_PERIOD)},
                         "readinessProbe": {"httpGet": http, "periodSeconds": PROBE_PERIOD, "timeoutSeconds": 5,
                                            "failureThreshold": 3},
-                        "livenessProbe": {"httpGet": http, "periodSeconds": 20, "timeoutSeconds": 5,
+                        # Liveness asks only whether the server accepts connections: the health path
+                        # answers 503 while a plugin install restarts the app in-process, and that
+                        # must not get the pod killed (readiness takes it out of the Service meanwhile).
+                        "livenessProbe": {"tcpSocket": {"port": "http"}, "periodSeconds": 20, "timeoutSeconds": 5,
                                           "failureThreshold": 3},
                         "volumeMounts": mounts,
                     }],
@@ -207,7 +220,8 @@ class AppCluster(pulumi.ComponentResource):
             metadata={"name": f"{args.app_name}-{role}", "namespace": args.namespace, "labels": pod_labels},
             spec=spec,
             # ignore_changes: once the HPA owns the replica count, an update must not reset it.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, ignore_changes=ignore),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, ignore_changes=ignore,
+                                        custom_timeouts=rollout_timeouts(args.startup_timeout_seconds)),
         )
 
     def _autoscaler(self, name: str, args: AppClusterArgs, target: k8s.apps.v1.Deployment) -> None:
@@ -226,46 +240,34 @@ class AppCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _stop_others(self, name: str, args: AppClusterArgs) -> k8s.batch.v1.Job:
-        """A Job, one per target version, that scales every instance but the primary to zero and waits
-        for them to be gone; the primary moves only after it succeeds, the others only after the primary
-        is ready. On a first install there is nothing to stop and it ends at once."""
-        labels = conv.labels(args.app_name, "upgrade")
-        child = pulumi.ResourceOptions(parent=self)
-        meta = {"name": f"{args.app_name}-upgrade", "namespace": args.namespace, "labels": labels}
-        account = k8s.core.v1.ServiceAccount(f"{name}-upgrade-account", metadata=meta,
-                                             automount_service_account_token=False, opts=child)
-        role = k8s.rbac.v1.Role(f"{name}-upgrade-role", metadata=meta, rules=[
-            {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]},
-            {"apiGroups": ["apps"], "resources": ["deployments/scale"], "verbs": ["get", "patch", "update"]},
-            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
-        ], opts=child)
-        binding = k8s.rbac.v1.RoleBinding(f"{name}-upgrade-binding", metadata=meta, role_ref={
-            "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role.metadata.name},
-            subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": args.namespace}], opts=child)
+    def _stop_others(self, name: str, args: AppClusterArgs, account) -> k8s.batch.v1.Job:
+        """A Job, one per target version, that stops every instance but the primary; the primary moves
+        only after it succeeds. On a first install there is nothing to stop and it ends at once."""
         others = (f"app.kubernetes.io/instance={args.app_name},app.kubernetes.io/component in "
                   f"({COMPONENT},{WORKER_COMPONENT}),{conv.ROLE_LABEL}!={PRIMARY}")
-        script = (f"set -eu; kubectl scale deployment -l '{others}' --replicas=0; "
-                  f"kubectl wait --for=delete pod -l '{others}' --timeout=15m")
+        # Pods get their grace period to release locks and worker IDs, plus time to be rescheduled away.
+        wait = args.termination_grace_seconds + 120
         slug = conv.version_slug(args.version)
-        return k8s.batch.v1.Job(
-            f"{name}-stop-before-{slug}",
-            metadata={**meta, "name": f"{args.app_name}-stop-before-{slug}"},
-            spec={"backoffLimit": 2, "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "restartPolicy": "OnFailure",
-                    "serviceAccountName": account.metadata.name,
-                    # The one pod that needs the API: it scales the other instances down.
-                    "automountServiceAccountToken": True,
-                    "securityContext": conv.pod_security_context(KUBECTL_UID),
-                    "containers": [{
-                        "name": "stop",
-                        "image": KUBECTL_IMAGE,
-                        "command": ["sh", "-c", script],
-                        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
-                        "securityContext": conv.container_security_context(KUBECTL_UID, read_only_root=True),
-                    }],
-                }}},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[binding]),
-        )
+        service_account, binding = account
+        return upgrade.kubectl_job(
+            self, f"{name}-stop-before-{slug}", app_name=args.app_name, namespace=args.namespace,
+            job_name=f"{args.app_name}-stop-before-{slug}", account=service_account,
+            script=upgrade.stop_script(others, wait), deadline_seconds=wait + 120, depends_on=[binding])
+
+    def _resume_others(self, name: str, args: AppClusterArgs, account,
+                       others: Mapping[str, tuple[k8s.apps.v1.Deployment, int]]) -> k8s.batch.v1.Job:
+        """After the others were declared at the new version, bring back any role the stop Job left at zero."""
+        slug = conv.version_slug(args.version)
+        service_account, binding = account
+        return upgrade.kubectl_job(
+            self, f"{name}-resume-after-{slug}", app_name=args.app_name, namespace=args.namespace,
+            job_name=f"{args.app_name}-resume-after-{slug}", account=service_account,
+            script=upgrade.resume_script({n: count for n, (_, count) in others.items()}), deadline_seconds=300,
+            depends_on=[binding, *(d for d, _ in others.values())])
+
+
+def rollout_timeouts(startup_seconds: int) -> pulumi.CustomTimeouts:
+    """Pulumi's wait for a rollout covers the startup window the probes allow (the provider's default
+    of 10 minutes would give up on a first start or migration that is still within it)."""
+    window = f"{startup_seconds + ROLLOUT_MARGIN_SECONDS}s"
+    return pulumi.CustomTimeouts(create=window, update=window)

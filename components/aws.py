@@ -17,6 +17,8 @@ class Network:
     subnet_ids: Sequence[str]
     # The EKS nodes' (or app pods') security group: the only source allowed in.
     app_security_group_id: str
+    # One subnet per availability zone, the first given in each: EFS allows one mount target per zone.
+    subnet_per_zone: Sequence[str] = ()
 
     @classmethod
     def discover(cls, vpc_id: str, subnet_ids: Sequence[str], app_security_group_id: str,
@@ -32,7 +34,10 @@ class Network:
         if len(zones) < 2:
             raise ValueError(f"appcluster:aws.privateSubnetIds: all subnets are in {zones[0]} — Multi-AZ RDS, "
                              "ElastiCache and EFS need private subnets in two or more availability zones")
-        return cls(vpc_id, list(subnet_ids), app_security_group_id)
+        per_zone = {}
+        for s in subnets:
+            per_zone.setdefault(s.availability_zone, s.id)
+        return cls(vpc_id, list(subnet_ids), app_security_group_id, list(per_zone.values()))
 
 
 def service_security_group(parent: pulumi.Resource, name: str, *, network: Network, service: str, port: int,

@@ -21,7 +21,11 @@ from components import k8s as conv
 from config.backup import BackupConfig
 
 BACKUP_DIR = ".appcluster-backups"
+# The component label of the dump pods (the database's NetworkPolicy admits it).
+COMPONENT = "backup"
 AWS_CLI_IMAGE = "amazon/aws-cli:2.22.35"
+# How long a pre-upgrade dump may run; Pulumi waits that long (its own default is 10 minutes).
+DUMP_DEADLINE_SECONDS = 3600
 
 
 @dataclass
@@ -86,7 +90,7 @@ class Backups(pulumi.ComponentResource):
 
     def _dumps(self, name: str, args: BackupsArgs, slug: str) -> None:
         dump, s3 = args.dump, args.config.s3
-        labels = conv.labels(args.app_name, "backup")
+        labels = conv.labels(args.app_name, COMPONENT)
         account = None
         if s3 is not None:
             account = k8s.core.v1.ServiceAccount(
@@ -157,8 +161,10 @@ class Backups(pulumi.ComponentResource):
             self.before_upgrade.append(k8s.batch.v1.Job(
                 f"{name}-before-{slug}",
                 metadata={"name": f"{args.app_name}-backup-before-{slug}", "namespace": args.namespace, "labels": labels},
-                spec={"backoffLimit": 2, "template": pod(dump_command(dump.engine, f"before-{slug}"))},
-                opts=pulumi.ResourceOptions(parent=self),
+                spec={"backoffLimit": 2, "activeDeadlineSeconds": DUMP_DEADLINE_SECONDS,
+                      "template": pod(dump_command(dump.engine, f"before-{slug}"))},
+                opts=pulumi.ResourceOptions(parent=self, custom_timeouts=pulumi.CustomTimeouts(
+                    create=f"{DUMP_DEADLINE_SECONDS + 60}s", update=f"{DUMP_DEADLINE_SECONDS + 60}s")),
             ))
 
     def _aws_plan(self, name: str, args: BackupsArgs, targets: list[pulumi.Output[str]]) -> None:

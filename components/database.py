@@ -190,6 +190,13 @@ class Database(pulumi.ComponentResource):
         proxy_sg = service_security_group(self, f"{name}-proxy", network=network, service="database-proxy", port=args.port)
         instance_sg = service_security_group(self, f"{name}-instance", network=network, service="database",
                                              port=args.port, source_security_group_id=proxy_sg.id)
+        # pulumi-aws strips AWS's default allow-all egress: the proxy needs its one way out, to the
+        # instance (the other groups only answer, and security groups let answers out on their own).
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-proxy-sg-egress", security_group_id=proxy_sg.id, referenced_security_group_id=instance_sg.id,
+            ip_protocol="tcp", from_port=args.port, to_port=args.port,
+            description=f"database-proxy to the database instance on {args.port}",
+            opts=pulumi.ResourceOptions(parent=proxy_sg))
         subnets = aws.rds.SubnetGroup(f"{name}-subnets", name=identifier, subnet_ids=list(network.subnet_ids),
                                       description=f"{args.app_name} database: private subnets", opts=child)
         # Parameter group families: postgres17, mysql8.4.

@@ -24,9 +24,16 @@ def env_list(env: Mapping[str, pulumi.Input[str]]) -> pulumi.Output[list[str]]:
         lambda values: [f"{n}={v}" for n, v in zip(names, values)]))
 
 
-def http_check(port: int, path: str) -> docker.ContainerHealthcheckArgs:
+def http_check_shell(port: int, path: str) -> str:
+    """Succeeds only on a 200 from the app's health path, with whichever client the image has: node
+    (the NocoBase image has neither wget nor curl), busybox wget (Alpine: New API), or curl."""
     url = f"http://127.0.0.1:{port}{path}"
-    # wget in Alpine-based images, curl in Debian-based ones; either fails on an HTTP error.
-    return docker.ContainerHealthcheckArgs(
-        tests=["CMD-SHELL", f"wget -q -O /dev/null {url} || curl -fsS -o /dev/null {url}"],
-        interval="10s", timeout="5s", retries=3, start_period="15m")
+    node = (f"node -e \"require('http').get('{url}', r => process.exit(r.statusCode === 200 ? 0 : 1))"
+            f".on('error', () => process.exit(1))\"")
+    return (f"if command -v node >/dev/null; then {node}; elif command -v wget >/dev/null; then "
+            f"wget -q -O /dev/null {url}; else curl -fsS -o /dev/null {url}; fi")
+
+
+def http_check(port: int, path: str) -> docker.ContainerHealthcheckArgs:
+    return docker.ContainerHealthcheckArgs(tests=["CMD-SHELL", http_check_shell(port, path)],
+                                           interval="10s", timeout="5s", retries=3, start_period="15m")

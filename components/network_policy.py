@@ -1,5 +1,5 @@
-"""NetworkPolicy: Redis and the database accept connections only from the app's own pods, and the
-app pods only on their HTTP port."""
+"""NetworkPolicy: Redis and the database accept connections only from the pods of ours that use them
+(the app's instances, its task-only workers, the backup Jobs), and the app pods only on their HTTP port."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,11 +13,13 @@ from components import k8s as conv
 
 @dataclass(frozen=True)
 class Protected:
-    """Pods (by selector) that only the app may reach, on one port."""
+    """Pods (by selector) that only our own clients may reach, on one port. `clients` are the
+    app.kubernetes.io/component values of the pods that connect (app, worker, backup)."""
 
     component: str
     pod_selector: Mapping[str, str]
     port: int
+    clients: Sequence[str] = ("app",)
 
 
 @dataclass
@@ -32,13 +34,16 @@ class NetworkPolicyArgs:
 class NetworkPolicy(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkPolicyArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("appcluster:index:NetworkPolicy", name, None, opts)
-        rules = [Protected("app", args.app_selector, args.app_port)] + list(args.protected)
+        rules = [Protected("app", args.app_selector, args.app_port, clients=())] + list(args.protected)
         for target in rules:
-            # The app itself is reached by the load balancer / ingress controller, from anywhere.
-            sources = [] if target.component == "app" else [{"podSelector": {"matchLabels": dict(args.app_selector)}}]
             rule: dict = {"ports": [{"protocol": "TCP", "port": target.port}]}
-            if sources:
-                rule["from"] = sources
+            # The app itself is reached by the load balancer / ingress controller, from anywhere.
+            if target.clients:
+                rule["from"] = [{"podSelector": {
+                    "matchLabels": {"app.kubernetes.io/instance": args.app_name},
+                    "matchExpressions": [{"key": "app.kubernetes.io/component", "operator": "In",
+                                          "values": sorted(target.clients)}],
+                }}]
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{target.component}",
                 metadata={"name": f"{args.app_name}-{target.component}", "namespace": args.namespace,

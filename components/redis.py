@@ -24,8 +24,9 @@ REDIS_UID = 999  # the official image's redis user
 DATA_DIR = "/data"
 # The password reaches redis-server through this variable, never the command line of a manifest.
 PASSWORD_ENV = "REDIS_PASSWORD"
-# An append-only file on the data volume: locks, queues and worker IDs survive a restart.
-PERSISTENCE_FLAGS = ["--appendonly", "yes", "--dir", DATA_DIR]
+# An append-only file on the data volume: locks, queues and worker IDs survive a restart. The cache
+# shares the server with them, so a full memory must refuse writes, never evict a lock or a worker ID.
+PERSISTENCE_FLAGS = ["--appendonly", "yes", "--dir", DATA_DIR, "--maxmemory-policy", "noeviction"]
 PING_SHELL = f'REDISCLI_AUTH="${PASSWORD_ENV}" redis-cli -h 127.0.0.1 ping | grep -q PONG'
 
 

@@ -49,8 +49,12 @@ class SharedSecrets(pulumi.ComponentResource):
             resource_name = f"{name}-{key.lower().replace('_', '-')}"
             if given is not None:
                 value: pulumi.Input[str] = given
+            elif kind == "provided":
+                raise ValueError(f"{key} is never generated: the stack config must set it")
             elif kind == "hex32":
                 value = random.RandomBytes(resource_name, length=32, opts=child).hex
+            elif kind == "chars32":
+                value = random.RandomPassword(resource_name, length=32, special=False, opts=child).result
             else:
                 # Alphanumeric only: passwords end up inside connection URLs and DSNs.
                 length = 32 if key in args.passwords else 48

@@ -2,7 +2,7 @@
 
 mode storage-class: a claim on an RWX-capable class (dynamic provisioning).
 mode nfs: a PersistentVolume on an NFS export, reserved for and bound to the claim.
-mode efs: an encrypted EFS file system with backups, a mount target per subnet and an access
+mode efs: an encrypted EFS file system with backups, a mount target per availability zone and an access
 point (POSIX user, its own root directory), bound the same way through the EFS CSI driver.
 Never an inline `nfs:` pod volume, which the restricted profile forbids. The data outlives the
 stack: Retain on the PV, and Pulumi `protect` plus `retain_on_delete` where the stack protects.
@@ -107,7 +107,7 @@ class SharedStorage(pulumi.ComponentResource):
         mounts = [
             aws.efs.MountTarget(f"{name}-efs-mount-{i}", file_system_id=file_system.id, subnet_id=subnet,
                                 security_groups=[security_group.id], opts=pulumi.ResourceOptions(parent=file_system))
-            for i, subnet in enumerate(network.subnet_ids)
+            for i, subnet in enumerate(network.subnet_per_zone)
         ]
         access_point = aws.efs.AccessPoint(
             f"{name}-efs-access-point",

@@ -106,6 +106,8 @@ class AppConfig(Model):
     timezone: str = "UTC"
     env: dict[EnvName, str] = {}
     plugins: Optional[list[str]] = None
+    # NocoBase: the image already holds the commercial cluster plugins (no download credentials needed).
+    cluster_plugins_in_image: bool = False
     frontend_base_url: Optional[HttpUrl] = None
     sync_frequency_seconds: int = Field(60, ge=1, le=3600)
     batch_update_interval_seconds: int = Field(5, ge=1, le=3600)

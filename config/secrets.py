@@ -17,6 +17,8 @@ APP_SECRET_KEYS = {
     "appAesSecretKey": "APP_AES_SECRET_KEY",
     "sessionSecret": "SESSION_SECRET",
     "cryptoSecret": "CRYPTO_SECRET",
+    "nocobasePkgUsername": "NOCOBASE_PKG_USERNAME",
+    "nocobasePkgPassword": "NOCOBASE_PKG_PASSWORD",
 }
 
 
@@ -25,6 +27,9 @@ class SecretsConfig(Model):
     app_aes_secret_key: Optional[SecretStr] = None
     session_secret: Optional[SecretStr] = None
     crypto_secret: Optional[SecretStr] = None
+    # NocoBase's commercial plugin platform: the image downloads the cluster adapter plugins with these.
+    nocobase_pkg_username: Optional[SecretStr] = None
+    nocobase_pkg_password: Optional[SecretStr] = None
     database_password: Optional[SecretStr] = None
     log_database_password: Optional[SecretStr] = None
     redis_password: Optional[SecretStr] = None
@@ -48,13 +53,6 @@ class SecretsConfig(Model):
             raise ValueError("must not be the placeholder 'random_string' (New API refuses it): generate a real secret")
         if len(plain) < 16:
             raise ValueError("must be at least 16 characters: use `openssl rand -hex 32` or leave it unset to generate one")
-        return value
-
-    @field_validator("app_aes_secret_key")
-    @classmethod
-    def _hex32(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
-        if value is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", value.get_secret_value()):
-            raise ValueError("must be 32 bytes written as 64 hex characters (`openssl rand -hex 32`)")
         return value
 
     def app_secret(self, env: str) -> Optional[SecretStr]:

@@ -23,10 +23,12 @@ from config.database import DatabaseConfig
 from config.kubernetes import KubernetesConfig
 from config.load_balancer import LoadBalancerConfig
 from config.redis import RedisConfig
-from config.secrets import SecretsConfig
+from config.secrets import APP_SECRET_KEYS, SecretsConfig
 from config.storage import StorageConfig
 from profiles import PROFILES, AppSecret, EnvSpec, Profile
+from profiles.base import Release, Version, parse_version
 from profiles.generic import generic_secrets
+from profiles.nocobase import has_cluster_plugins
 
 NAMESPACE = "appcluster"
 
@@ -100,8 +102,25 @@ class StackConfig(Model):
         return self.app.data_path or self.profile.data_path
 
     @property
+    def version(self) -> Optional[Version]:
+        """The app's release, read from the image tag (or the built image's tag)."""
+        tag = self.app.build.tag if self.app.build is not None else parse_image(self.app_image).group("tag")
+        return parse_version(tag or "")
+
+    @property
+    def release(self) -> Optional[Release]:
+        return self.profile.release(self.version)
+
+    @property
     def app_secrets(self) -> tuple[AppSecret, ...]:
-        return generic_secrets(self) if self.app.profile == "generic" else self.profile.secrets
+        if self.app.profile == "generic":
+            return generic_secrets(self)
+        optional = tuple(s for s in self.profile.optional_secrets if self.secrets.app_secret(s.env) is not None)
+        return self.release.secrets + optional
+
+    @property
+    def replica_env(self) -> Mapping[str, str]:
+        return self.profile.replica_env(self)
 
     @property
     def env(self) -> EnvSpec:
@@ -148,6 +167,31 @@ def _show(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, str) else repr(value)
 
 
+def _check_release(cfg: StackConfig) -> None:
+    """The image must be a version whose facts the profile knows, and secrets in the form it reads."""
+    app = cfg.app
+    if app.profile == "generic":
+        return
+    key, value = ("app.build.tag", app.build.tag) if app.build is not None else ("app.image", cfg.app_image)
+    if cfg.release is None:
+        _fail(key, value, f"appcluster knows {app.profile}'s facts (secret formats, env names) for versions "
+                          f"{cfg.profile.known_versions()} only; use a tag that names one of those versions, "
+                          f"e.g. {cfg.profile.default_image}")
+    for secret in cfg.release.secrets:
+        given = cfg.secrets.app_secret(secret.env)
+        if given is None:
+            continue
+        plain = given.get_secret_value()
+        config_key = next(k for k, env in APP_SECRET_KEYS.items() if env == secret.env)
+        if secret.kind == "hex32" and not re.fullmatch(r"[0-9a-fA-F]{64}", plain):
+            _fail(f"secrets.{config_key}", given, f"{app.profile} {cfg.release.describe()} reads it as 32 bytes written "
+                                                  "as 64 hex characters: `openssl rand -hex 32`")
+        if secret.kind == "chars32" and len(plain) != 32:
+            _fail(f"secrets.{config_key}", given, f"{app.profile} {cfg.release.describe()} uses it as the raw AES-256 "
+                                                  f"key, so it must be exactly 32 characters (got {len(plain)}): "
+                                                  "`openssl rand -hex 16`")
+
+
 def _check_rules(cfg: StackConfig) -> None:
     """Rules that span concerns. Pydantic checked each value on its own before this runs."""
     app = cfg.app
@@ -166,6 +210,10 @@ def _check_rules(cfg: StackConfig) -> None:
         _fail("app.replicas", app.replicas,
               f"replicas × processesPerInstance = {app.replicas * app.processes_per_instance} exceeds "
               f"{MAX_INSTANCES}: worker IDs run 0–31, so lower replicas or processesPerInstance")
+    if app.frontend_base_url and app.frontend_base_url.host == cfg.load_balancer.ingress.host:
+        _fail("app.frontendBaseUrl", str(app.frontend_base_url),
+              "New API slaves redirect every non-API route to it, so it must be a separate frontend host, not the "
+              f"load balancer's own ({cfg.load_balancer.ingress.host}); remove it to serve the console from every node")
     if app.workers and app.profile != "nocobase":
         _fail("app.workers", [w.name for w in app.workers], "only NocoBase (v1.9+) splits services with WORKER_MODE")
     if app.workers and cfg.max_instances > MAX_INSTANCES:
@@ -178,7 +226,8 @@ def _check_rules(cfg: StackConfig) -> None:
               f"{cfg.max_instances} exceeds {MAX_INSTANCES}: use at most "
               f"{MAX_INSTANCES // app.processes_per_instance - 1}")
 
-    reserved = set(cfg.profile.env(cfg)) | {s.env for s in cfg.app_secrets} | set(cfg.profile.replica_env)
+    _check_release(cfg)
+    reserved = set(cfg.profile.env(cfg)) | {s.env for s in cfg.app_secrets} | set(cfg.replica_env)
     for name in app.env:
         if name in reserved:
             _fail(f"app.env.{name}", "…",
@@ -224,6 +273,19 @@ def _check_rules(cfg: StackConfig) -> None:
         _fail("loadBalancer.ingress.host", None, "an Ingress needs a host name, e.g. app.example.com")
     if ingress.tls_secret_name and not ingress.enabled:
         _fail("loadBalancer.ingress.tlsSecretName", ingress.tls_secret_name, "set loadBalancer.ingress.enabled: true to use TLS")
+    _check_cluster_plugins(cfg)
+
+
+def _check_cluster_plugins(cfg: StackConfig) -> None:
+    plugins = cfg.profile.cluster_plugins
+    if plugins and cfg.max_instances > 1 and not has_cluster_plugins(cfg):
+        _fail("app.replicas", cfg.app.replicas,
+              f"{cfg.max_instances} {cfg.app.profile} instances need the commercial plugins {', '.join(plugins)}, which "
+              "the stock image lacks: set secrets.nocobasePkgUsername and secrets.nocobasePkgPassword "
+              "(`pulumi config set --secret --path appcluster:secrets.nocobasePkgPassword …`) so the image downloads "
+              "them, or app.clusterPluginsInImage: true for an image that bundles them, or use replicas: 1")
+    if (cfg.secrets.nocobase_pkg_username is None) != (cfg.secrets.nocobase_pkg_password is None):
+        _fail("secrets.nocobasePkgPassword", "[secret]", "set both nocobasePkgUsername and nocobasePkgPassword, or neither")
 
 
 def _check_aws(cfg: StackConfig) -> None:

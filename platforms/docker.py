@@ -58,7 +58,7 @@ def deploy(cfg: StackConfig) -> dict:
     cluster = DockerAppCluster("app", DockerAppClusterArgs(
         app_name=app, image=cfg.app_image, port=cfg.app_port, health_path=cfg.health_path, data_path=cfg.data_path,
         replicas=cfg.app.replicas, network=network, env=resolve(cfg.env, sources), shared_secrets=shared.values,
-        replica_env=cfg.profile.replica_env, workers=cfg.app.workers,
+        replica_env=cfg.replica_env, workers=cfg.app.workers,
         stop_grace_seconds=cfg.app.termination_grace_period_seconds, maintenance=cfg.maintenance,
         protect=cfg.protect), opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=dependencies)))
     lb_cfg = cfg.load_balancer

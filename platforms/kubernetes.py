@@ -7,9 +7,9 @@ import pulumi_kubernetes as k8s
 from config import StackConfig
 from components import k8s as conv
 from components.aws import Network
-from components.app_cluster import AppCluster, AppClusterArgs
+from components.app_cluster import COMPONENT, WORKER_COMPONENT, AppCluster, AppClusterArgs
 from components.app_image import AppImage, AppImageArgs
-from components.backups import Backups, BackupsArgs, DumpTarget
+from components.backups import COMPONENT as BACKUP_COMPONENT, Backups, BackupsArgs, DumpTarget
 from components.database import Database, DatabaseArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.maintenance_page import HEALTH_PATH as MAINTENANCE_HEALTH_PATH, MaintenancePage, MaintenancePageArgs
@@ -154,7 +154,7 @@ def deploy(cfg: StackConfig) -> dict:
         AppClusterArgs(
             app_name=app, namespace=namespace, image=image, port=cfg.app_port,
             health_path=cfg.health_path, data_path=cfg.data_path, replicas=cfg.app.replicas,
-            env=resolve(cfg.env, sources), replica_env=cfg.profile.replica_env,
+            env=resolve(cfg.env, sources), replica_env=cfg.replica_env,
             shared_secret_name=shared.secret_name, storage_claim=storage.claim_name,
             resources=cfg.app.resources.to_k8s(), run_as_user=run_as_user,
             read_only_root=security.read_only_root_filesystem, capabilities=cfg.profile.capabilities,
@@ -194,11 +194,13 @@ def deploy(cfg: StackConfig) -> dict:
         opts=opts,
     )
 
+    # Who connects: the instances and the task-only workers; the database also gets the backup Jobs.
     protected = []
+    clients = (COMPONENT, WORKER_COMPONENT)
     if in_cluster_redis:
-        protected.append(Protected("redis", redis.pod_labels, REDIS_PORT))
+        protected.append(Protected("redis", redis.pod_labels, REDIS_PORT, clients))
     if in_cluster_db:
-        protected += [Protected(component, d.pod_labels, cfg.database.port)
+        protected += [Protected(component, d.pod_labels, cfg.database.port, (*clients, BACKUP_COMPONENT))
                       for component, d in (("database", database), ("log-database", log_database)) if d is not None]
     NetworkPolicy(
         "network-policy",

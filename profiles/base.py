@@ -7,6 +7,7 @@ the generic one included, is wired by the same code.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Literal, Mapping, Union
 
@@ -34,12 +35,45 @@ class Bind:
 EnvSpec = Mapping[str, Union[str, Bind]]
 
 
+SecretKind = Literal["password", "hex32", "chars32", "provided"]
+
+
 @dataclass(frozen=True)
 class AppSecret:
-    """A secret every instance must share. `hex32` is 32 random bytes as 64 hex characters."""
+    """A secret every instance must share, and the form the app reads it in:
+    `password` 48 letters and digits; `hex32` 32 random bytes as 64 hex characters; `chars32`
+    exactly 32 letters and digits (used as raw key bytes); `provided` never generated, only set
+    in config (credentials of someone else's service)."""
 
     env: str
-    kind: Literal["password", "hex32"] = "password"
+    kind: SecretKind = "password"
+
+
+Version = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Release:
+    """Facts that hold for the app's versions in [since, until): what we checked, and where."""
+
+    since: Version
+    until: Version
+    secrets: tuple[AppSecret, ...]
+    # project, path and version where the facts were read (or run: see tests/vendor).
+    source: str
+
+    def covers(self, version: Version) -> bool:
+        return self.since <= version < self.until
+
+    def describe(self) -> str:
+        last = (self.until[0], self.until[1] - 1) if self.until[1] else (self.until[0] - 1,)
+        return f"{'.'.join(map(str, self.since[:2]))}–{'.'.join(map(str, last))}.x"
+
+
+def parse_version(tag: str) -> Version | None:
+    """The release a tag names: 1.9.62, v0.9.0, 2.2.15-full, 1.9.0-p1 (a build on top of 1.9.0)."""
+    match = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?", tag)
+    return (int(match[1]), int(match[2]), int(match[3] or 0)) if match else None
 
 
 @dataclass(frozen=True)
@@ -48,14 +82,26 @@ class Profile:
     default_image: str
     health_path: str
     data_path: str
-    secrets: tuple[AppSecret, ...]
+    # The versions whose facts we know, each with its secrets' formats; empty: any version, and the
+    # secrets come from config (the generic profile).
+    releases: tuple[Release, ...]
     env: Callable[["StackConfig"], EnvSpec]
     default_port: Callable[[str], int]
     # Extra variables on the replica role only (New API: NODE_TYPE=slave).
-    replica_env: Mapping[str, str] = field(default_factory=dict)
+    replica_env: Callable[["StackConfig"], Mapping[str, str]] = lambda cfg: {}
     # None: the image needs root (it binds :80 or chowns its data dir); otherwise the uid to run as.
     run_as_user: int | None = None
     # Capabilities a root image needs back after dropping ALL.
     capabilities: tuple[str, ...] = ()
     # Upgrades: stop every other instance before the primary moves (no rolling across versions).
     stop_all_before_upgrade: bool = False
+    # Secrets wired only when the stack config sets them (credentials for the vendor's services).
+    optional_secrets: tuple[AppSecret, ...] = ()
+    # Plugins that more than one instance needs and the stock image lacks (NocoBase's Redis adapters).
+    cluster_plugins: tuple[str, ...] = ()
+
+    def release(self, version: Version | None) -> Release | None:
+        return next((r for r in self.releases if version is not None and r.covers(version)), None)
+
+    def known_versions(self) -> str:
+        return ", ".join(r.describe() for r in self.releases)

@@ -25,7 +25,7 @@ GENERIC = Profile(
     default_image="",
     health_path="",
     data_path="",
-    secrets=(),
+    releases=(),
     env=_env,
     default_port=lambda image: 8080,
 )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from profiles.base import AppSecret, Bind, EnvSpec, Profile
+from profiles.base import AppSecret, Bind, EnvSpec, Profile, Release
 
 if TYPE_CHECKING:
     from config.stack import StackConfig
@@ -26,8 +26,15 @@ def _env(cfg: "StackConfig") -> EnvSpec:
         env["SQL_DSN"] = Bind("database.dsn")
     if cfg.database.log_database:
         env["LOG_SQL_DSN"] = Bind("logDatabase.dsn")
-    if app.frontend_base_url:
-        env["FRONTEND_BASE_URL"] = str(app.frontend_base_url).rstrip("/")
+    return env
+
+
+def _replica_env(cfg: "StackConfig") -> dict[str, str]:
+    env = {"NODE_TYPE": "slave"}
+    # Read on slaves only (router/main.go: "FRONTEND_BASE_URL is ignored on master node"): a slave
+    # redirects every non-API route there, so it is set only for a separate frontend host.
+    if cfg.app.frontend_base_url:
+        env["FRONTEND_BASE_URL"] = str(cfg.app.frontend_base_url).rstrip("/")
     return env
 
 
@@ -36,10 +43,15 @@ NEW_API = Profile(
     default_image="calciumion/new-api:v0.9.0",
     health_path="/api/status",
     data_path="/data",
-    secrets=(AppSecret("SESSION_SECRET"), AppSecret("CRYPTO_SECRET")),
+    releases=(
+        # SESSION_SECRET / CRYPTO_SECRET shared by every node, NODE_TYPE=slave, FRONTEND_BASE_URL on
+        # slaves only (QuantumNous/new-api v0.9.0: common/init.go, router/main.go).
+        Release((0, 9, 0), (0, 10, 0), (AppSecret("SESSION_SECRET"), AppSecret("CRYPTO_SECRET")),
+                source="QuantumNous/new-api v0.9.0 common/init.go, router/main.go"),
+    ),
     env=_env,
     default_port=lambda image: 3000,
-    replica_env={"NODE_TYPE": "slave"},
+    replica_env=_replica_env,
     # The image runs as root and writes /data and /app/logs; it needs no capabilities beyond file ownership.
     capabilities=("CHOWN", "DAC_OVERRIDE", "FOWNER"),
 )

@@ -3,18 +3,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from profiles.base import AppSecret, Bind, EnvSpec, Profile
+from profiles.base import AppSecret, Bind, EnvSpec, Profile, Release
 
 if TYPE_CHECKING:
     from config.stack import StackConfig
 
-# The commercial adapter plugins that make cluster mode correct; enabled at first start.
+# The commercial adapter plugins that make cluster mode correct; enabled at first start. The stock
+# image lacks them and APPEND_PRESET_BUILT_IN_PLUGINS silently skips a name it cannot find, after
+# which LOCK_ADAPTER_DEFAULT=redis throws `Lock adapter "redis" not registered` (docs: cluster-mode).
 CLUSTER_PLUGINS = ("pubsub-adapter-redis", "lock-adapter-redis", "queue-adapter-redis", "workerid-allocator-redis")
+# The commercial plugin platform's credentials: the image downloads licensed plugins with them.
+PKG_USERNAME, PKG_PASSWORD = "NOCOBASE_PKG_USERNAME", "NOCOBASE_PKG_PASSWORD"
 
 
 def _port(image: str) -> int:
     # The plain and -full images front Node with nginx on :80; the -no-nginx ones expose Node on :13000.
     return 13000 if "no-nginx" in image.rsplit(":", 1)[-1] else 80
+
+
+def has_cluster_plugins(cfg: "StackConfig") -> bool:
+    """Whether the adapter plugins will be there: bundled in the image, or downloaded with credentials."""
+    return cfg.app.cluster_plugins_in_image or cfg.secrets.app_secret(PKG_PASSWORD) is not None
 
 
 def _env(cfg: "StackConfig") -> EnvSpec:
@@ -29,16 +38,27 @@ def _env(cfg: "StackConfig") -> EnvSpec:
         "DB_DATABASE": Bind("database.name"),
         "DB_USER": Bind("database.user"),
         "DB_PASSWORD": Bind("database.password"),
+        # The cache's Redis store is built in (@nocobase/app lib/config/cache.js, 2.2.15: CACHE_REDIS_URL
+        # first, REDIS_URL as fallback), so it needs no plugin.
         "CACHE_DEFAULT_STORE": "redis",
         "CACHE_REDIS_URL": Bind("redis.cache"),
-        "PUBSUB_ADAPTER_REDIS_URL": Bind("redis.pubsub"),
-        "LOCK_ADAPTER_DEFAULT": "redis",
-        "LOCK_ADAPTER_REDIS_URL": Bind("redis.lock"),
-        "QUEUE_ADAPTER": "redis",
-        "QUEUE_ADAPTER_REDIS_URL": Bind("redis.queue"),
-        "REDIS_URL": Bind("redis.workerId"),
-        "APPEND_PRESET_BUILT_IN_PLUGINS": ",".join(cfg.app.plugins if cfg.app.plugins is not None else CLUSTER_PLUGINS),
     }
+    if has_cluster_plugins(cfg):
+        # Name an adapter only where its plugin will be loaded.
+        env.update({
+            "PUBSUB_ADAPTER_REDIS_URL": Bind("redis.pubsub"),
+            "LOCK_ADAPTER_DEFAULT": "redis",
+            "LOCK_ADAPTER_REDIS_URL": Bind("redis.lock"),
+            "QUEUE_ADAPTER": "redis",
+            "QUEUE_ADAPTER_REDIS_URL": Bind("redis.queue"),
+            # The worker-ID allocator's connection (@nocobase/app lib/config/index.js 2.2.15: redisConfig).
+            "REDIS_URL": Bind("redis.workerId"),
+            "APPEND_PRESET_BUILT_IN_PLUGINS": ",".join(
+                cfg.app.plugins if cfg.app.plugins is not None else CLUSTER_PLUGINS),
+        })
+    if cfg.secrets.app_secret(PKG_PASSWORD) is not None:
+        env[PKG_USERNAME] = Bind(f"secret.{PKG_USERNAME}")
+        env[PKG_PASSWORD] = Bind(f"secret.{PKG_PASSWORD}")
     if cfg.database.mode == "rds":
         # The RDS Proxy refuses clear text; this turns the driver's TLS on (the proxy's ACM
         # certificate is publicly trusted, so verification stays on).
@@ -51,10 +71,21 @@ def _env(cfg: "StackConfig") -> EnvSpec:
 
 NOCOBASE = Profile(
     name="nocobase",
-    default_image="nocobase/nocobase:1.9.0",
+    # The current release, and one whose server code npm serves (tests/vendor runs it).
+    default_image="nocobase/nocobase:2.2.15",
     health_path="/api/__health_check",
     data_path="/app/nocobase/storage",
-    secrets=(AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "hex32")),
+    releases=(
+        # 1.x reads APP_AES_SECRET_KEY as the raw key: exactly 32 characters, or `Key must be 32 bytes`
+        # (nocobase/nocobase packages/core/server/src/aes-encryptor.ts, npm @nocobase/server 1.9.62).
+        Release((1, 9, 0), (2, 0, 0), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "chars32")),
+                source="@nocobase/server 1.9.62 lib/aes-encryptor.js"),
+        # 2.x decodes it as hex: 64 hex characters are the 32 key bytes (same file, 2.0.0 and 2.2.15).
+        Release((2, 0, 0), (2, 3, 0), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "hex32")),
+                source="@nocobase/server 2.2.15 lib/aes-encryptor.js"),
+    ),
+    optional_secrets=(AppSecret(PKG_USERNAME, "provided"), AppSecret(PKG_PASSWORD, "provided")),
+    cluster_plugins=CLUSTER_PLUGINS,
     env=_env,
     default_port=_port,
     # The image starts nginx and node as root and chowns storage at start.

@@ -102,11 +102,26 @@ def test_new_api_single_node_on_sqlite_has_no_database(run_stack):
 
 def test_probes_wait_out_a_long_first_start(run_stack):
     c = container(k8s(run_stack("dev", app={"startupTimeoutSeconds": 1200}), "Deployment", "nocobase-primary"))
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    for probe in ("startupProbe", "readinessProbe"):
         assert c[probe]["httpGet"]["path"] == "/api/__health_check"
         assert c[probe]["httpGet"]["port"] == "http"
+    # A plugin install restarts NocoBase in-process (503 meanwhile): liveness must not kill it for that.
+    assert c["livenessProbe"] == {"tcpSocket": {"port": "http"}, "periodSeconds": 20, "timeoutSeconds": 5,
+                                  "failureThreshold": 3}
     assert c["startupProbe"]["failureThreshold"] * c["startupProbe"]["periodSeconds"] >= 1200
     assert c["ports"] == [{"name": "http", "containerPort": 80, "protocol": "TCP"}]
+
+
+def test_pulumi_waits_as_long_as_the_probes_and_jobs_may_take(run_stack):
+    run = run_stack("dev", app={"startupTimeoutSeconds": 1200, "terminationGracePeriodSeconds": 600})
+    for name in ("nocobase-primary", "nocobase-replicas"):
+        timeouts = k8s(run, "Deployment", name).custom_timeouts
+        assert timeouts and all(int(t.rstrip("s")) > 1200 for t in (timeouts["create"], timeouts["update"]))
+    stop = k8s(run, "Job", "nocobase-stop-before-2-2-15")
+    deadline = stop.inputs["spec"]["activeDeadlineSeconds"]
+    assert deadline > 600 and int(stop.custom_timeouts["create"].rstrip("s")) > deadline
+    backup = k8s(run, "Job", "nocobase-backup-before-2-2-15")
+    assert int(backup.custom_timeouts["create"].rstrip("s")) > backup.inputs["spec"]["activeDeadlineSeconds"]
 
 
 def test_resources_security_context_and_spread(run_stack):

@@ -131,6 +131,23 @@ def test_security_groups_admit_only_the_app_on_the_service_port(prod):
     assert port == 5432 and source.startswith("sg-") and source != NODE_SG
 
 
+def test_every_group_that_opens_connections_has_the_egress_they_need_and_no_more(prod):
+    """pulumi-aws drops AWS's default allow-all egress, so a group that starts connections needs a
+    rule: of ours, only the RDS Proxy does (to the instance); the others only answer."""
+    groups = {r.urn: r for r in prod.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    assert all("egress" not in props(g) for g in groups.values())
+    ingress = {props(r)["securityGroupId"]: props(r) for r in
+               prod.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")}
+    egress = prod.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+    assert [e.name for e in egress] == ["database-proxy-sg-egress"]
+    rule = props(egress[0])
+    instance = ingress[rule["referencedSecurityGroupId"]]
+    # Out of the proxy's group, to the instance's group, on the port the instance admits from the proxy.
+    assert rule["securityGroupId"] == instance["referencedSecurityGroupId"]
+    assert (rule["ipProtocol"], rule["fromPort"], rule["toPort"]) == ("tcp", instance["fromPort"], instance["toPort"])
+    assert "cidrIpv4" not in rule and rule["description"]
+
+
 def test_alb_ingress_terminates_tls_redirects_and_drops_invalid_headers(prod):
     ingress = props(k8s(prod, "Ingress", "nocobase"))
     a = ingress["metadata"]["annotations"]
@@ -211,3 +228,13 @@ def test_new_api_log_database_is_a_second_proxied_rds(run_stack):
     shared = secret_data(run, "new-api-shared")
     assert shared["LOG_DATABASE_PASSWORD"] != shared["DATABASE_PASSWORD"]
     assert all(i.protect for i in run.of_type("aws:rds/instance:Instance"))
+
+
+def test_efs_gets_one_mount_target_per_zone_even_with_two_subnets_in_one(run_stack):
+    # The mocks put subnets ending in 0 and 3 in zone a, 1 in zone b: EFS refuses a second target in a.
+    subnets = ["subnet-0aa11bb22cc33dd40", "subnet-0aa11bb22cc33dd43", "subnet-0aa11bb22cc33dd41"]
+    run = run_stack("prod", aws={"privateSubnetIds": subnets})
+    assert sorted(props(m)["subnetId"] for m in run.of_type("aws:efs/mountTarget:MountTarget")) == [
+        "subnet-0aa11bb22cc33dd40", "subnet-0aa11bb22cc33dd41"]
+    # The other services take every subnet given.
+    assert props(one(run, "aws:rds/subnetGroup:SubnetGroup"))["subnetIds"] == subnets

@@ -11,6 +11,10 @@ from tests.conftest import STACKS, stack_config
 STORAGE = {"storage": {"storageClass": "nfs-client"}}
 
 
+# An image that bundles NocoBase's cluster plugins: what more than one NocoBase instance needs.
+BUNDLED = {"clusterPluginsInImage": True}
+
+
 def cfg(**concerns):
     return {**STORAGE, **concerns}
 
@@ -97,22 +101,24 @@ def test_secret_values_never_appear_in_messages():
 
 
 def test_defaults_are_safe_for_production():
-    c = load(cfg(app={"profile": "nocobase"}))
+    c = load(cfg(app={"profile": "nocobase", **BUNDLED}))
     assert c.protect is True
     assert c.app.replicas == 3
-    assert c.app_image == "nocobase/nocobase:1.9.0" and c.app_port == 80
+    assert c.app_image == "nocobase/nocobase:2.2.15" and c.app_port == 80
     assert c.redis.image.startswith("redis:8.")
     assert c.load_balancer.service_type == "ClusterIP"
 
 
 def test_no_nginx_image_listens_on_13000():
-    assert load(cfg(app={"profile": "nocobase", "image": "nocobase/nocobase:1.9.0-full-no-nginx"})).app_port == 13000
+    assert load(cfg(app={"profile": "nocobase", "image": "nocobase/nocobase:2.2.15-full-no-nginx",
+                                      **BUNDLED})).app_port == 13000
 
 
 def test_limits_at_the_edge_are_accepted():
-    c = load(cfg(app={"profile": "nocobase", "replicas": 16, "processesPerInstance": 2}))
+    c = load(cfg(app={"profile": "nocobase", "replicas": 16, "processesPerInstance": 2, **BUNDLED}))
     assert c.max_instances == 32
-    c = load(cfg(app={"profile": "nocobase", "replicas": 2, "autoscaling": {"enabled": True, "maxReplicas": 31}}))
+    c = load(cfg(app={"profile": "nocobase", "replicas": 2, "autoscaling": {"enabled": True, "maxReplicas": 31},
+                      **BUNDLED}))
     assert c.max_instances == 32
 
 

@@ -24,7 +24,9 @@ def test_secrets_are_generated_once_per_key_and_published_in_one_secret(run_stac
     assert generated["shared-secrets-app-aes-secret-key"].inputs["length"] == 32  # 32 bytes -> 64 hex
     assert all(r.inputs.get("special") in (None, False) for r in generated.values())
     data = secret_data(run, "nocobase-shared")
-    assert set(data) == {"APP_KEY", "APP_AES_SECRET_KEY", "DATABASE_PASSWORD", "REDIS_PASSWORD"}
+    # The plugin platform's credentials come from config only (never generated).
+    assert set(data) == {"APP_KEY", "APP_AES_SECRET_KEY", "DATABASE_PASSWORD", "REDIS_PASSWORD",
+                         "NOCOBASE_PKG_USERNAME", "NOCOBASE_PKG_PASSWORD"}
     assert len(data["APP_AES_SECRET_KEY"]) == 64
     # Every value reaches the engine marked secret, so state holds it encrypted.
     assert is_secret(k8s(run, "Secret", "nocobase-shared").inputs["stringData"])
@@ -167,14 +169,48 @@ def test_new_api_weights_are_recorded_where_a_service_cannot_apply_them(run_stac
 
 # -- NetworkPolicy and namespace --------------------------------------------------------------------
 
-def test_redis_and_database_accept_only_the_app(run_stack):
-    run = run_stack("dev")
-    app = {"app.kubernetes.io/instance": "nocobase", "app.kubernetes.io/component": "app"}
-    for name, component, port in (("nocobase-redis", "redis", 6379), ("nocobase-database", "database", 5432)):
+def selects(selector: dict, labels: dict) -> bool:
+    """A Kubernetes label selector (matchLabels and In/NotIn/Exists expressions) applied to labels."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for e in selector.get("matchExpressions", []):
+        value, op = labels.get(e["key"]), e["operator"]
+        if (op == "In" and value not in e["values"]) or (op == "NotIn" and value in e["values"]) \
+                or (op == "Exists" and value is None) or (op == "DoesNotExist" and value is not None):
+            return False
+    return True
+
+
+def pod_templates(run) -> dict[str, dict]:
+    """Every pod template the stack declares, by workload name (CronJobs through their job template)."""
+    out = {}
+    for r in run.resources:
+        if not r.is_kubernetes or r.inputs["kind"] not in ("Deployment", "StatefulSet", "Job", "CronJob"):
+            continue
+        s = spec(r)
+        template = s["jobTemplate"]["spec"]["template"] if r.inputs["kind"] == "CronJob" else s["template"]
+        out[reveal(r.inputs["metadata"])["name"]] = template
+    return out
+
+
+def test_redis_and_database_admit_every_pod_of_ours_that_connects_and_nothing_else(run_stack):
+    run = run_stack("dev", app={"workers": [{"name": "tasks", "mode": "*"}]})
+    pods = pod_templates(run)
+    reads = lambda t, names: any(e["name"] in names for c in t["spec"].get("initContainers", []) + t["spec"]["containers"]
+                                 for e in c.get("env", []))
+    for name, port, uses in (("nocobase-redis", 6379, {"CACHE_REDIS_URL"}),
+                             ("nocobase-database", 5432, {"DB_HOST"})):
         s = spec(k8s(run, "NetworkPolicy", name))
-        assert s["podSelector"]["matchLabels"] == {"app.kubernetes.io/instance": "nocobase", "app.kubernetes.io/component": component}
-        assert s["policyTypes"] == ["Ingress"]
-        assert s["ingress"] == [{"ports": [{"protocol": "TCP", "port": port}], "from": [{"podSelector": {"matchLabels": app}}]}]
+        assert s["policyTypes"] == ["Ingress"] and s["ingress"][0]["ports"] == [{"protocol": "TCP", "port": port}]
+        sources = [f["podSelector"] for f in s["ingress"][0]["from"]]
+        clients = {n for n, t in pods.items() if reads(t, uses)}
+        # The instances, the worker and (for the database) the backup CronJob and pre-upgrade Job.
+        assert {"nocobase-primary", "nocobase-replicas", "nocobase-worker-tasks"} <= clients
+        if name == "nocobase-database":
+            assert {"nocobase-backup", "nocobase-backup-before-2-2-15"} <= clients
+        for pod, template in pods.items():
+            admitted = any(selects(src, template["metadata"]["labels"]) for src in sources)
+            assert admitted == (pod in clients), f"{name} {'admits' if admitted else 'refuses'} {pod}"
 
 
 def test_namespace_enforces_baseline_and_warns_on_restricted(run_stack):

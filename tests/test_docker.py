@@ -43,7 +43,7 @@ def test_master_first_then_slaves_with_the_same_secrets(run_stack):
 
 
 def test_nocobase_on_docker_gets_every_adapter_and_workers(run_stack):
-    run = run_stack("docker", app={"profile": "nocobase", "replicas": 2,
+    run = run_stack("docker", app={"profile": "nocobase", "replicas": 2, "clusterPluginsInImage": True,
                                    "workers": [{"name": "tasks", "mode": "*", "replicas": 1}]})
     c = containers(run)
     primary = env(c["nocobase-primary"])
@@ -102,3 +102,46 @@ def test_docker_platform_refuses_aws_modes(run_stack):
             "region": "eu-west-1", "vpcId": "vpc-0a1b2c3d4e5f60718",
             "privateSubnetIds": ["subnet-0aa11bb22cc33dd40", "subnet-0aa11bb22cc33dd41"],
             "nodeSecurityGroupId": "sg-0f1e2d3c4b5a69780"})
+
+
+@pytest.fixture
+def health_server():
+    """A server on loopback: 200 on /ok, 503 on /starting (what NocoBase answers while it migrates)."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/ok" else 503)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+
+
+@pytest.mark.parametrize("client", ["node", "curl"])
+def test_container_health_check_runs_with_only_the_client_the_image_has(health_server, client, tmp_path):
+    import shutil
+    import subprocess
+
+    from components.docker_common import http_check_shell
+
+    # An image with just a shell and one HTTP client (the NocoBase image: node, no wget or curl).
+    found = shutil.which(client)
+    assert found, f"{client} is needed for this test: apt-get install {client}"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / client).symlink_to(found)
+    env = {"PATH": str(bin_dir)}
+
+    def check(path: str) -> int:
+        return subprocess.run(["/bin/sh", "-c", http_check_shell(health_server, path)], env=env,
+                              capture_output=True, timeout=20).returncode
+
+    assert check("/ok") == 0
+    assert check("/starting") != 0

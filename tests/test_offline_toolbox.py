@@ -48,7 +48,7 @@ def test_rendered_manifests_are_valid_kubernetes_1_31_and_hold_no_secret(stack, 
 def test_config_from_any_file_with_secure_values_as_placeholders(tmp_path, capsys):
     settings = tmp_path / "elsewhere.yaml"
     settings.write_text(yaml.safe_dump({"config": {
-        "appcluster:app": {"profile": "nocobase", "replicas": 2},
+        "appcluster:app": {"profile": "nocobase", "replicas": 2, "clusterPluginsInImage": True},
         "appcluster:storage": {"storageClass": "efs-sc"},
         "appcluster:redis": {"mode": "external"},
         "appcluster:secrets": {"redisUrl": {"secure": "v1:abc"}, "appAesSecretKey": {"secure": "v1:def"}},

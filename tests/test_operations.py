@@ -72,8 +72,12 @@ def test_nocobase_upgrade_backs_up_then_stops_the_others_then_moves_the_primary(
     assert {backup.urn, stop.urn} <= set(primary.dependencies)
     assert primary.urn in replicas.dependencies
     script = spec(stop)["template"]["spec"]["containers"][0]["command"][-1]
-    assert "kubectl scale deployment" in script and "--replicas=0" in script and "appcluster.io/role!=primary" in script
+    assert "--replicas=0" in script and "appcluster.io/role!=primary" in script
     assert "kubectl wait --for=delete pod" in script
+    # The replicas come back after the primary: declared at the new version, then resumed if still at zero.
+    resume = k8s(run, "Job", "nocobase-resume-after-1-9-3")
+    assert replicas.urn in resume.dependencies
+    assert "deployment/nocobase-replicas --replicas=1" in spec(resume)["template"]["spec"]["containers"][0]["command"][-1]
     dump = spec(backup)["template"]["spec"]["containers"][0]
     assert "pg_dump" in dump["command"][-1] and "/backups/before-1-9-3-" in dump["command"][-1]
     assert dump["volumeMounts"] == [{"name": "backups", "mountPath": "/backups", "subPath": ".appcluster-backups"}]
@@ -85,7 +89,7 @@ def test_a_new_version_gets_new_gates_and_the_same_version_keeps_them(run_stack)
     again = {r.name for r in run_stack("dev", app={"image": "nocobase/nocobase:1.9.3"}).of_type("kubernetes:batch/v1:Job")}
     upgraded = {r.name for r in run_stack("dev", app={"image": "nocobase/nocobase:1.9.4"}).of_type("kubernetes:batch/v1:Job")}
     assert first == again
-    assert upgraded == {"backups-before-1-9-4", "app-stop-before-1-9-4"}
+    assert upgraded == {"backups-before-1-9-4", "app-stop-before-1-9-4", "app-resume-after-1-9-4"}
 
 
 def test_new_api_upgrade_backs_up_then_master_then_slaves_without_stopping_them(run_stack):
@@ -105,7 +109,7 @@ def test_rds_snapshot_named_after_the_version_precedes_the_primary(run_stack):
 
 
 def test_image_by_digest_names_the_backup_after_the_digest(run_stack):
-    run = run_stack("dev", app={"image": "nocobase/nocobase@sha256:" + "ab" * 32})
+    run = run_stack("dev", app={"image": "nocobase/nocobase:2.2.15@sha256:" + "ab" * 32})
     assert k8s(run, "Job", "nocobase-backup-before-abababababab")
 
 
@@ -162,7 +166,8 @@ def test_workers_run_task_modes_outside_the_service(run_stack):
     ([{"name": "x", "mode": "run everything"}], "nocobase", "appcluster:app.workers.0.mode"),
 ])
 def test_worker_budget_and_shape_are_checked(workers, profile, fragment):
-    raw = {"app": {"profile": profile, "replicas": 2, "workers": workers}, "storage": {"storageClass": "x"}}
+    raw = {"app": {"profile": profile, "replicas": 2, "workers": workers, "clusterPluginsInImage": True},
+           "storage": {"storageClass": "x"}}
     if fragment == "can reach 32":
         assert load(raw).max_instances == 32
         return
@@ -172,7 +177,7 @@ def test_worker_budget_and_shape_are_checked(workers, profile, fragment):
 
 # -- images -----------------------------------------------------------------------------------------
 
-BUILD = {"context": "images/nocobase", "tag": "1.9.0-p1"}
+BUILD = {"context": "images/nocobase", "tag": "2.2.15-p1"}
 
 
 def test_built_image_goes_to_a_scanned_immutable_ecr_repository_and_runs_by_digest(run_stack):
@@ -185,14 +190,14 @@ def test_built_image_goes_to_a_scanned_immutable_ecr_repository_and_runs_by_dige
     rules = json.loads(reveal(policy.inputs)["policy"])["rules"]
     assert {r["selection"]["tagStatus"] for r in rules} == {"untagged", "any"}
     image = next(r for r in run.resources if r.type == "docker:index/image:Image")
-    assert image.inputs["imageName"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/nocobase:1.9.0-p1"
+    assert image.inputs["imageName"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/nocobase:2.2.15-p1"
     assert reveal(image.inputs)["build"]["dockerfile"] == "images/nocobase/Dockerfile"
     from tools.offline.harness import is_secret
 
     assert is_secret(image.inputs["registry"]) and reveal(image.inputs["registry"])["username"] == "AWS"
     container = spec(k8s(run, "Deployment", "nocobase-primary"))["template"]["spec"]["containers"][0]
     assert container["image"].startswith("123456789012.dkr.ecr.eu-west-1.amazonaws.com/nocobase@sha256:")
-    assert k8s(run, "Job", "nocobase-stop-before-1-9-0-p1")
+    assert k8s(run, "Job", "nocobase-stop-before-2-2-15-p1")
 
 
 def test_built_image_to_an_existing_registry_takes_the_password_from_secrets(run_stack):
@@ -201,7 +206,7 @@ def test_built_image_to_an_existing_registry_takes_the_password_from_secrets(run
     build = {**BUILD, "registry": {"mode": "registry", "server": "ghcr.io", "repository": "acme/nocobase", "username": "ci"}}
     run = run_stack("dev", app={"build": build}, secrets={"registryPassword": "ghp_" + "x" * 36})
     image = next(r for r in run.resources if r.type == "docker:index/image:Image")
-    assert image.inputs["imageName"] == "ghcr.io/acme/nocobase:1.9.0-p1"
+    assert image.inputs["imageName"] == "ghcr.io/acme/nocobase:2.2.15-p1"
     assert "ghp_" not in str({k: v for k, v in image.inputs.items() if k != "registry"})
     assert reveal(image.inputs)["registry"]["password"].startswith("ghp_")
     assert not [r for r in run.resources if r.type.startswith("aws:")]
@@ -238,7 +243,7 @@ def test_dumps_go_to_s3_when_configured(run_stack):
     role = "arn:aws:iam::123456789012:role/nocobase-backup"
     run = run_stack("dev", backup={"s3": {"bucket": "acme-backups", "prefix": "nocobase", "roleArn": role}})
     for job in (spec(k8s(run, "CronJob", "nocobase-backup"))["jobTemplate"]["spec"],
-                spec(k8s(run, "Job", "nocobase-backup-before-1-9-0"))):
+                spec(k8s(run, "Job", "nocobase-backup-before-2-2-15"))):
         pod = job["template"]["spec"]
         assert pod["serviceAccountName"] == "nocobase-backup"
         assert [c["name"] for c in pod["initContainers"]] == ["dump"]

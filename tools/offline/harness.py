@@ -37,6 +37,8 @@ class Declared:
     retain_on_delete: bool
     dependencies: list[str]
     ignore_changes: list[str]
+    # create / update / delete, as given (e.g. "1500s"); empty where the provider's defaults apply.
+    custom_timeouts: dict[str, str]
 
     @property
     def is_kubernetes(self) -> bool:
@@ -183,6 +185,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 dependencies=list(request.dependencies),
                 ignore_changes=list(request.ignoreChanges),
+                custom_timeouts={k: v for k in ("create", "update", "delete")
+                                 if (v := getattr(request.customTimeouts, k, ""))},
             ))
         return super().RegisterResource(request)
 
