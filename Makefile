@@ -4,22 +4,41 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= local
 
-.PHONY: up test test-unit test-integration engine venv plan render check bench clean
+.PHONY: up up-cluster test test-unit test-integration deps engine cluster-build cluster cluster-down vendor venv \
+	plan render check bench clean
 
-up: venv ## deploy the local stack with the real engine (builds it from Go modules the first time)
+up: deps venv ## deploy the local stack with the real engine, rendering manifests (builds the engine the first time)
 	scripts/up.sh
 
-test: venv engine ## unit tests (mocks) and integration tests (the real engine)
+up-cluster: deps venv ## the local stack into the local control plane (builds and starts it), pods shown Ready
+	scripts/up.sh --cluster
+
+test: deps venv engine cluster-build vendor ## every tier: mocks, vendor code, the real engine against a real API server
 	$(PY) -m pytest
 
-test-unit: venv ## the fast tier: Pulumi mocks only
+test-unit: deps venv vendor ## mocks and the vendor's code only (no engine, no cluster)
 	$(PY) -m pytest tests --ignore=tests/integration
 
-test-integration: venv engine
+test-integration: deps venv engine cluster-build
 	$(PY) -m pytest tests/integration
 
-engine: ## build the Pulumi CLI, Python language host and Kubernetes provider (cached)
-	scripts/build-engine.sh >/dev/null
+deps: ## Debian packages the tests and the control plane use (installed when root, else named)
+	@scripts/system-deps.sh
+
+engine: ## the Pulumi CLI, Python language host and Kubernetes provider, from Go modules (cached)
+	@scripts/build-engine.sh >/dev/null
+
+cluster-build: ## kine, kube-apiserver, controller-manager, scheduler, kubectl and kwok, from Go modules (cached)
+	@scripts/build-cluster.sh >/dev/null
+
+cluster: deps cluster-build ## start the local control plane (.state/cluster; every process on 127.0.0.1)
+	@scripts/cluster.sh up >/dev/null
+
+cluster-down: ## stop it
+	@scripts/cluster.sh down
+
+vendor: ## NocoBase's server code from npm, for the tests to run on what we render (cached)
+	@scripts/vendor-nocobase.sh >/dev/null
 
 venv: $(VENV)/.installed
 

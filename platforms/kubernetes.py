@@ -4,7 +4,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from config import StackConfig
+from config import ConfigError, StackConfig
 from components import k8s as conv
 from components.aws import Network
 from components.app_cluster import COMPONENT, WORKER_COMPONENT, AppCluster, AppClusterArgs
@@ -21,12 +21,17 @@ from components.shared_secrets import (
 from components.shared_storage import SharedStorage, SharedStorageArgs
 from profiles.wiring import Sensitive, resolve
 
+from platforms import preflight
 from platforms.common import plain, shared_secrets
 
 
 def deploy(cfg: StackConfig) -> dict:
     """Declare the stack on Kubernetes (with AWS managed services where the config asks) and return
     the stack outputs."""
+    try:
+        preflight.check(cfg)
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
     outputs: dict = {}
     app = cfg.app_name
     kube = cfg.kubernetes

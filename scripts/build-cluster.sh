@@ -15,7 +15,7 @@ KWOK_VERSION=v0.8.0
 DIR=$APPCLUSTER_CACHE/cluster-$K8S_VERSION
 BIN=$DIR/bin
 LOGS=$DIR/logs
-TOOLS=(kine kwok kube-apiserver kube-controller-manager kube-scheduler)
+TOOLS=(kine kwok kube-apiserver kube-controller-manager kube-scheduler kubectl)
 # kwokctl's default stages, which a bare kwok needs to make nodes Ready, pods Ready and Job pods Complete.
 STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
         pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml)
@@ -45,6 +45,9 @@ if [ ! -x "$BIN/kube-apiserver" ] || [ ! -x "$BIN/kube-controller-manager" ] || 
     bash -c "cd '$ROOT/engine/cluster' && go build -trimpath -o '$BIN/' -ldflags '-s -w $version_flags' \
       k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler"
 fi
+# kubectl at the server's version: the tests run the upgrade Jobs' scripts with it.
+[ -x "$BIN/kubectl" ] || step "$LOGS/kubectl.log" "building kubectl v$K8S_VERSION" \
+  bash -c "cd '$ROOT/engine/cluster' && go build -trimpath -o '$BIN/' -ldflags '-s -w $version_flags' k8s.io/kubernetes/cmd/kubectl"
 if [ ! -s "$DIR/stages.yaml" ]; then
   kwok_dir=$(cd "$ROOT/engine/cluster" && go mod download -json "$KWOK_MODULE@$KWOK_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
   for s in "${STAGES[@]}"; do cat "$kwok_dir/kustomize/stage/$s"; echo "---"; done > "$DIR/stages.yaml.partial"

@@ -12,8 +12,9 @@ K8S_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
 K8S_PROVIDER_PSEUDO=v4.0.0-20260115033456-f47bc2d6f199  # the v4.25.0 release commit
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-CACHE=${APPCLUSTER_ENGINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/appcluster/engine}
-BIN=$CACHE/pulumi-$PULUMI_VERSION-kubernetes-$K8S_VERSION/bin
+. "$ROOT/scripts/lib.sh"
+BIN=$APPCLUSTER_CACHE/engine/pulumi-$PULUMI_VERSION-kubernetes-$K8S_VERSION/bin
+LOGS=$BIN/../logs
 TOOLS=(pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-kubernetes)
 
 complete() { for t in "${TOOLS[@]}"; do [ -x "$BIN/$t" ] || return 1; done; }
@@ -24,21 +25,18 @@ if [ "${1:-}" = "--bin" ]; then
 fi
 if complete; then echo "$BIN"; exit 0; fi
 
-command -v go >/dev/null || { echo "Go is needed to build the Pulumi engine (https://go.dev/dl/)" >&2; exit 1; }
+require_go "the Pulumi engine"
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local
 mkdir -p "$BIN"
-log() { echo "==> $*" >&2; }
-record() { echo "$1 $2s $(du -m "$BIN/$1" | cut -f1)MiB" >> "$BIN/../build-times.txt"; }
+begin=$SECONDS
 
 build() {  # name, module dir, package, ldflags
-  local name=$1 dir=$2 pkg=$3 ldflags=$4 start
-  [ -x "$BIN/$name" ] && { log "$name: cached"; return; }
-  log "building $name (first build downloads modules; Go caches make the next one quick)"
-  start=$(date +%s)
-  (cd "$ROOT/engine/$dir" && go build -trimpath -o "$BIN/$name.partial" -ldflags "-s -w $ldflags" "$pkg")
+  local name=$1 dir=$2 pkg=$3 ldflags=$4 start=$SECONDS
+  [ -x "$BIN/$name" ] && return
+  step "$LOGS/$name.log" "building $name (Go modules; the first build downloads them)" \
+    bash -c "cd '$ROOT/engine/$dir' && go build -trimpath -o '$BIN/$name.partial' -ldflags '-s -w $ldflags' '$pkg'"
   mv "$BIN/$name.partial" "$BIN/$name"
-  record "$name" $(( $(date +%s) - start ))
-  log "$name built in $(( $(date +%s) - start ))s"
+  echo "$name $((SECONDS - start))s $(du -m "$BIN/$name" | cut -f1)MiB" >> "$BIN/../build-times.txt"
 }
 
 module_dir() { (cd "$ROOT/engine/$1" && go mod download -json "$2" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'); }
@@ -66,5 +64,5 @@ PY
 fi
 build pulumi-resource-kubernetes kubernetes . "-X $K8S_PROVIDER_MODULE/pkg/version.Version=$K8S_VERSION"
 
-"$BIN/pulumi" version >&2
+echo "==> Pulumi engine ready in $((SECONDS - begin))s: $("$BIN/pulumi" version)" >&2
 echo "$BIN"

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# `make up`: deploy the local stack with the real Pulumi engine.
-# Local file backend in .state/, passphrase secrets (the passphrase below is for this local stack
-# only), the Kubernetes provider in render mode writing rendered/local/ (or a real cluster when
-# appcluster:kubernetes sets kubeconfig/context and drops renderYamlToDirectory).
+# `make up`: deploy the local stack with the real Pulumi engine, built from Go modules the first time.
+#   scripts/up.sh            render mode: the manifests land in rendered/local/ (no cluster needed)
+#   scripts/up.sh --cluster  into the local control plane (scripts/cluster.sh, started if needed),
+#                            then the pods are listed
+# File backend and the stack's project in .state/ (tools/local_stack.py): the checkout stays clean.
+# The passphrase below is for these local stacks only.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+. scripts/lib.sh
 STACK=${STACK:-local}
-PY=.venv/bin/python
+PY=$ROOT/.venv/bin/python
+cluster=
+if [ "${1:-}" = "--cluster" ]; then cluster=1; shift; fi
 
 if ! command -v pulumi >/dev/null && ! command -v go >/dev/null && ! scripts/build-engine.sh --bin >/dev/null; then
   cat >&2 <<'MSG'
@@ -18,6 +23,7 @@ MSG
   exec "$PY" -m tools.offline plan --stack "$STACK"
 fi
 
+begin=$SECONDS
 if command -v pulumi >/dev/null && [ -z "${APPCLUSTER_USE_BUILT_ENGINE:-}" ]; then
   bin_dir=$(dirname "$(command -v pulumi)")
 else
@@ -30,13 +36,30 @@ export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION
 mkdir -p .state/backend rendered
 chmod 700 .state rendered
 
-pulumi login --non-interactive "file://$ROOT/.state/backend" >&2
-pulumi stack select --non-interactive --create --secrets-provider passphrase "$STACK" >&2
-for key in $("$PY" -m tools.stack_secrets "Pulumi.$STACK.yaml"); do
-  echo "==> generating appcluster:secrets.$key (kept encrypted in Pulumi.$STACK.yaml)" >&2
-  pulumi config set --non-interactive --secret --path "appcluster:secrets.$key" "$("$PY" -c 'import secrets; print(secrets.token_hex(32))')"
+name=$STACK
+if [ -n "$cluster" ]; then
+  kubeconfig=$(scripts/cluster.sh up)
+  name=$STACK-cluster
+  project=$("$PY" -m tools.local_stack prepare "$STACK" --cluster "$kubeconfig")
+  # No storage provisioner in the local control plane: a volume per claim, as one would make.
+  "$PY" -m tools.local_volumes "$project/Pulumi.$name.yaml" "$kubeconfig"
+else
+  project=$("$PY" -m tools.local_stack prepare "$STACK")
+fi
+cd "$project"
+pulumi login --non-interactive "file://$ROOT/.state/backend" >/dev/null
+pulumi stack select --non-interactive --create --secrets-provider passphrase "$name" >/dev/null 2>&1
+(cd "$ROOT" && "$PY" -m tools.local_stack secrets "$project/Pulumi.$name.yaml") | while IFS=$'\t' read -r key value; do
+  echo "==> generating appcluster:secrets.$key (kept encrypted in .state/project/Pulumi.$name.yaml)" >&2
+  pulumi config set --non-interactive --secret --path "appcluster:secrets.$key" "$value"
 done
 umask 077  # render mode writes Secret manifests in plain text
+echo "==> pulumi up --stack $name" >&2
 pulumi up --non-interactive --yes --skip-preview "$@"
 # Folders made before this run keep their mode: make the whole tree owner-only.
-chmod -R go-rwx rendered
+chmod -R go-rwx "$ROOT/rendered"
+if [ -n "$cluster" ]; then
+  "$("$ROOT/scripts/build-cluster.sh" --bin)/kubectl" --kubeconfig "$kubeconfig" get pods -o wide \
+    --namespace "$(pulumi stack output namespace)"
+fi
+echo "==> done in $((SECONDS - begin))s" >&2

@@ -82,7 +82,7 @@ def test_render_writes_files_a_user_can_apply(tmp_path):
 
 def test_make_up_without_an_engine_explains_and_shows_the_offline_plan(tmp_path):
     # A machine with neither the Pulumi CLI nor Go, and no engine built yet.
-    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "APPCLUSTER_ENGINE_CACHE": str(tmp_path / "none")}
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "APPCLUSTER_CACHE": str(tmp_path / "none")}
     done = subprocess.run(["bash", "scripts/up.sh"], cwd=REPO, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "The Pulumi CLI is not installed and Go is not available" in done.stderr

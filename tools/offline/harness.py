@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import os
 import runpy
 import sys
 from dataclasses import dataclass, field
@@ -205,6 +206,8 @@ def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_ke
     Raises whatever the program raised (a ConfigError surfaces as pulumi.RunError)."""
     program_dir = Path(program_dir).resolve()
     project = project or _project_name(program_dir)
+    # No cluster behind the mocks: the program skips its cluster preflight (platforms/preflight.py).
+    os.environ["APPCLUSTER_OFFLINE"] = "1"
     run = Run()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

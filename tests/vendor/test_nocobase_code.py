@@ -1,0 +1,91 @@
+"""NocoBase's own code, at the versions our profile knows, run on the environment we render: its AES
+key loader on the generated key, its cache and database readers on the wiring. A wrong fact about
+the app fails here, not in a deployment. The code comes from npm (scripts/vendor-nocobase.sh)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from profiles.base import parse_version
+from profiles.nocobase import NOCOBASE
+from tests.conftest import REPO, env_of, k8s, secret_data
+from tools.offline.harness import reveal
+
+# @nocobase/server versions npm serves here: the oldest and newest of each release range we know.
+SERVER_VERSIONS = ("1.9.62", "2.0.0", "2.2.15")
+APP_VERSION = "2.2.15"  # @nocobase/app and @nocobase/database: npm serves only this one
+
+
+@pytest.fixture(scope="session")
+def vendor() -> Path:
+    done = subprocess.run([str(REPO / "scripts" / "vendor-nocobase.sh")], capture_output=True, text=True)
+    assert done.returncode == 0, f"could not fetch NocoBase's code from npm:\n{done.stderr}"
+    return Path(done.stdout.strip())
+
+
+def rendered_env(run, deployment: str) -> dict[str, str]:
+    """The container's environment as the pod would see it: Secret references resolved."""
+    out = {}
+    for name, var in env_of(k8s(run, "Deployment", deployment)).items():
+        ref = reveal(var).get("valueFrom", {})
+        if "secretKeyRef" in ref:
+            out[name] = secret_data(run, ref["secretKeyRef"]["name"])[ref["secretKeyRef"]["key"]]
+        elif "fieldRef" in ref:
+            out[name] = f"{deployment}-0"
+        else:
+            out[name] = reveal(var)["value"]
+    return out
+
+
+def nocobase(vendor: Path, server_version: str, env: dict[str, str]) -> dict:
+    done = subprocess.run(["node", str(REPO / "tests" / "vendor" / "nocobase.js"), str(vendor), server_version,
+                           APP_VERSION], env={"PATH": os.environ["PATH"], **env}, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_every_release_we_know_is_run_at_a_version_npm_serves():
+    for release in NOCOBASE.releases:
+        assert any(release.covers(parse_version(v)) for v in SERVER_VERSIONS), release
+    assert NOCOBASE.default_image.endswith(f":{APP_VERSION}")
+
+
+@pytest.mark.parametrize("version", SERVER_VERSIONS)
+def test_the_generated_aes_key_loads_in_that_version(run_stack, vendor, version):
+    env = rendered_env(run_stack("dev", app={"image": f"nocobase/nocobase:{version}"}), "nocobase-primary")
+    assert nocobase(vendor, version, env)["aes"] == {"ok": True}
+
+
+def test_the_other_releases_key_format_is_refused_by_the_vendor_code(vendor):
+    """The check above can fail: 1.x refuses the 2.x format (64 hex characters), the defect we had."""
+    result = nocobase(vendor, "1.9.62", {"APP_AES_SECRET_KEY": "ab" * 32})
+    assert result["aes"] == {"ok": False, "error": "Key must be 32 bytes for AES-256 encryption."}
+
+
+def test_cache_and_database_readers_see_our_wiring(run_stack, vendor):
+    run = run_stack("dev")
+    env = rendered_env(run, "nocobase-replicas")
+    result = nocobase(vendor, APP_VERSION, env)
+    cache = result["cache"]
+    assert cache["defaultStore"] == "redis"
+    # The cache gets its own DB index (0), not the worker-ID allocator's (REDIS_URL, 4).
+    assert cache["stores"]["redis"]["url"] == env["CACHE_REDIS_URL"] and cache["stores"]["redis"]["url"].endswith("/0")
+    assert env["REDIS_URL"].endswith("/4")
+    db = result["database"]
+    assert db["dialect"] == "postgres" and db["port"] == "5432"
+    assert db["host"] == "nocobase-database.nocobase-dev.svc.cluster.local"
+    assert (db["username"], db["database"]) == ("appcluster", "appcluster")
+    assert db["password"] == secret_data(run, "nocobase-shared")["DATABASE_PASSWORD"]
+    assert "dialectOptions" not in db  # in-cluster PostgreSQL: no TLS
+
+
+def test_rds_stacks_turn_the_drivers_tls_on(run_stack, vendor):
+    run = run_stack("prod")
+    db = nocobase(vendor, APP_VERSION, rendered_env(run, "nocobase-primary"))["database"]
+    assert db["dialectOptions"] == {"ssl": {"rejectUnauthorized": True}}
+    assert db["host"].endswith(".proxy-c9akciq32.eu-west-1.rds.amazonaws.com")
