@@ -214,13 +214,16 @@ class AppCluster(pulumi.ComponentResource):
                 },
             },
         }
-        ignore = ["spec.replicas"] if autoscaled else []
+        if autoscaled:
+            # The HPA owns the count: we do not state it. A count we set before (0 in maintenance) is
+            # then dropped by server-side apply, so the Deployment comes back at 1 and the HPA takes it
+            # to its minimum (an HPA does not scale a target that sits at 0). ignore_changes would keep 0.
+            del spec["replicas"]
         return k8s.apps.v1.Deployment(
             f"{name}-{role}",
             metadata={"name": f"{args.app_name}-{role}", "namespace": args.namespace, "labels": pod_labels},
             spec=spec,
-            # ignore_changes: once the HPA owns the replica count, an update must not reset it.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, ignore_changes=ignore,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on,
                                         custom_timeouts=rollout_timeouts(args.startup_timeout_seconds)),
         )
 

@@ -42,7 +42,8 @@ def test_rendered_manifests_are_valid_kubernetes_1_31_and_hold_no_secret(stack, 
     for value in secrets:
         assert value not in text
     replicas = [yaml.safe_load(p.read_text()) for p in manifests if "deployment" in p.name]
-    assert all(isinstance(d["spec"]["replicas"], int) for d in replicas)
+    # Autoscaled roles state no count (the HPA owns it); the others an integer, never a float.
+    assert all(isinstance(d["spec"].get("replicas", 0), int) for d in replicas)
 
 
 def test_config_from_any_file_with_secure_values_as_placeholders(tmp_path, capsys):

@@ -63,9 +63,12 @@ def prepare(stack: str, kubeconfig: str | None = None) -> Path:
 def missing(settings: Path) -> list[tuple[str, str]]:
     """The secrets the stack needs that its settings lack, with their kind."""
     values = from_settings(stackfile.read(settings)[0])
-    given = set((values.get("secrets") or {}).keys())
-    values["secrets"] = {}  # secure leaves are placeholders here; only their presence matters
-    cfg = load(values)
+    secrets = dict(values.get("secrets") or {})
+    given = set(secrets)
+    # secure leaves are placeholders here, hex where the AES key goes: only its presence matters, not
+    # its form (which depends on the release).
+    secrets.pop("appAesSecretKey", None)
+    cfg = load({**values, "secrets": secrets})
     kinds = {s.env: s.kind for s in cfg.app_secrets}
     wanted = [(key, kinds[env]) for key, env in APP_SECRET_KEYS.items() if env in kinds and kinds[env] in GENERATE]
     wanted += [(key, "password") for key in cfg.server_passwords]

@@ -15,7 +15,7 @@ PASSPHRASE = "integration-tests-only"
 
 
 @pytest.fixture(scope="session")
-def engine_bin() -> Path:
+def engine_bin() -> Path:  # noqa: D103 (used by module-scoped fixtures too)
     done = subprocess.run([str(REPO / "scripts" / "build-engine.sh"), "--bin"], capture_output=True, text=True)
     if done.returncode != 0:
         pytest.fail("the Pulumi engine is not built: run `make engine` (or `make test`, which builds it)")
@@ -51,14 +51,101 @@ class Project:
         self.pulumi("stack", "select", "--create", "--secrets-provider", "passphrase", name, cwd=cwd)
 
 
-@pytest.fixture
-def project(tmp_path, engine_bin) -> Project:
-    root = tmp_path / "appcluster"
-    # Exactly what a checkout holds: the files git tracks (a new package can't be forgotten here).
+def copy_checkout(folder: Path) -> Path:
+    """Exactly what a checkout holds: the files git tracks (a new package can't be forgotten here)."""
+    root = folder / "appcluster"
     tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
     for name in tracked:
         target = root / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, target)
     (root / ".venv").symlink_to(REPO / ".venv")
-    return Project(root, engine_bin)
+    return root
+
+
+@pytest.fixture
+def project(tmp_path, engine_bin) -> Project:
+    return Project(copy_checkout(tmp_path), engine_bin)
+
+
+def _free_port_pair() -> int:
+    """A port whose next two are free too (API server, kine, kwok): a user's cluster keeps its own."""
+    import socket
+
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port > 60000:
+            continue
+        try:
+            for p in (port + 1, port + 2):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", p))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no three free ports in a row on 127.0.0.1")
+
+
+class Cluster:
+    """The local control plane this test session started (scripts/cluster.sh)."""
+
+    def __init__(self, kubeconfig: Path, bin_dir: Path):
+        from kubernetes import client, config
+
+        self.kubeconfig = kubeconfig
+        self.kubectl_path = bin_dir / "kubectl"
+        api = config.new_client_from_config(config_file=str(kubeconfig))
+        self.core = client.CoreV1Api(api)
+        self.apps = client.AppsV1Api(api)
+        self.batch = client.BatchV1Api(api)
+        self.autoscaling = client.AutoscalingV2Api(api)
+
+    def kubectl(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+        done = subprocess.run([str(self.kubectl_path), "--kubeconfig", str(self.kubeconfig), *args],
+                              capture_output=True, text=True, timeout=120, env=env)
+        if check and done.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)}: {done.stderr}")
+        return done
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory) -> Cluster:
+    """A fresh control plane for the session, on ports of its own; stopped at the end."""
+    built = subprocess.run([str(REPO / "scripts" / "build-cluster.sh"), "--bin"], capture_output=True, text=True)
+    if built.returncode != 0:
+        pytest.fail("the local control plane is not built: run `make cluster-build` (or `make test`, which builds it)")
+    env = {**os.environ, "CLUSTER_DIR": str(tmp_path_factory.mktemp("cluster")), "CLUSTER_PORT": str(_free_port_pair())}
+    script = str(REPO / "scripts" / "cluster.sh")
+    up = subprocess.run([script, "up"], env=env, capture_output=True, text=True, timeout=180)
+    try:
+        assert up.returncode == 0, up.stderr
+        yield Cluster(Path(up.stdout.strip()), Path(built.stdout.strip()))
+    finally:
+        subprocess.run([script, "down"], env=env, capture_output=True, timeout=60)
+
+
+def deploy_settings(project: Project, stack: str, cluster: Cluster, namespace: str, secrets: dict | None = None,
+                    **settings: str) -> None:
+    """Select a stack of the copy and point it at the cluster, in a namespace of its own, with its
+    secrets from config (the engine has no pulumi-random provider)."""
+    from tools.local_stack import missing, GENERATE
+
+    project.stack(stack)
+    project.pulumi("config", "rm", "--path", "appcluster:kubernetes.renderYamlToDirectory", check=False)
+    project.pulumi("config", "set", "--path", "appcluster:kubernetes.kubeconfig", str(cluster.kubeconfig))
+    project.pulumi("config", "set", "--path", "appcluster:kubernetes.namespace", namespace)
+    for key, value in settings.items():
+        project.pulumi("config", "set", "--path", f"appcluster:{key}", value)
+    for key, value in (secrets or {}).items():
+        project.pulumi("config", "set", "--secret", "--path", f"appcluster:secrets.{key}", value)
+    for key, kind in missing(project.root / f"Pulumi.{stack}.yaml"):
+        project.pulumi("config", "set", "--secret", "--path", f"appcluster:secrets.{key}", GENERATE[kind]())
+
+
+def provide_volumes(project: Project, stack: str, cluster: Cluster) -> None:
+    """What a storage provisioner would do: a volume per claim the stack makes."""
+    from tools.local_volumes import claims, provide
+
+    provide(str(cluster.kubeconfig), claims(project.root / f"Pulumi.{stack}.yaml"))

@@ -1,0 +1,152 @@
+"""NocoBase (the dev stack) deployed for real into the local control plane, then upgraded, put into
+maintenance and back, with the upgrade Jobs' scripts run by a real kubectl as the Jobs' own
+ServiceAccount. Everything is read back from the API server, not from Pulumi's output.
+
+The tests of this module run in order on one deployment (each step starts where the last ended)."""
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import datetime
+
+import pytest
+
+from components import upgrade
+from tests.integration.conftest import Cluster, Project, REPO, deploy_settings, provide_volumes
+
+NS = "it-nocobase"
+OLD, NEW = "2.0.0", "2.2.15"
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory, engine_bin, cluster) -> Project:
+    from tests.integration.conftest import copy_checkout
+
+    project = Project(copy_checkout(tmp_path_factory.mktemp("dev")), engine_bin)
+    # The plugin platform's account: never generated, a team sets it (placeholders in Pulumi.dev.yaml).
+    deploy_settings(project, "dev", cluster, NS, secrets={"nocobasePkgUsername": "acme", "nocobasePkgPassword": "p" * 24},
+                    **{"app.image": f"nocobase/nocobase:{OLD}"})
+    provide_volumes(project, "dev", cluster)
+    return project
+
+
+def ready(cluster: Cluster, name: str) -> bool:
+    d = cluster.apps.read_namespaced_deployment(name, NS)
+    return (d.status.ready_replicas or 0) == d.spec.replicas
+
+
+def rs_of(cluster: Cluster, deployment: str, image: str):
+    found = [rs for rs in cluster.apps.list_namespaced_replica_set(NS).items
+             if rs.metadata.name.startswith(f"{deployment}-") and rs.spec.template.spec.containers[0].image == image]
+    assert len(found) == 1, [rs.metadata.name for rs in found]
+    return found[0]
+
+
+def test_dev_deploys_for_real_and_a_second_up_changes_nothing(dev, cluster):
+    up = dev.pulumi("up", "--yes", "--skip-preview")
+    assert "created" in up.stdout
+    for name in ("nocobase-primary", "nocobase-replicas"):
+        assert ready(cluster, name)
+    for name in ("nocobase-redis", "nocobase-database"):
+        assert cluster.apps.read_namespaced_stateful_set(name, NS).status.ready_replicas == 1
+    claims = cluster.core.list_namespaced_persistent_volume_claim(NS).items
+    assert claims and all(c.status.phase == "Bound" for c in claims)
+    data = next(c for c in claims if c.metadata.name == "nocobase-data")
+    assert data.spec.access_modes == ["ReadWriteMany"]
+    # Pods spread over the three fake zones' nodes; every one admitted at the namespace's level.
+    assert cluster.core.read_namespace(NS).metadata.labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    again = dev.pulumi("up", "--yes", "--skip-preview")
+    assert "unchanged" in again.stdout and "created" not in again.stdout and "updated" not in again.stdout
+    dev.pulumi("preview", "--expect-no-changes")
+
+
+def run_script(cluster: Cluster, script: str, tmp_path) -> subprocess.CompletedProcess:
+    """A Job's script, run by sh with a real kubectl acting as the Job's ServiceAccount in its namespace."""
+    wrapper = tmp_path / "kubectl"
+    wrapper.write_text(f'#!/bin/sh\nexec {cluster.kubectl_path} --kubeconfig {cluster.kubeconfig} '
+                       f'--as system:serviceaccount:{NS}:nocobase-upgrade --namespace {NS} "$@"\n')
+    wrapper.chmod(0o755)
+    return subprocess.run(["sh", "-c", script], env={"PATH": f"{tmp_path}:/usr/bin:/bin", "HOME": str(tmp_path)},
+                          capture_output=True, text=True, timeout=120)
+
+
+OTHERS = ("app.kubernetes.io/instance=nocobase,app.kubernetes.io/component in (app,worker),"
+          "appcluster.io/role!=primary")
+
+
+def test_stop_script_first_install_stop_and_failure_with_the_jobs_own_rights(dev, cluster, tmp_path):
+    # First install: nothing matches yet, so the Job succeeds at once and says why.
+    empty = run_script(cluster, upgrade.stop_script(OTHERS + ",appcluster.io/none=yes", 30), tmp_path)
+    assert empty.returncode == 0, empty.stderr
+    assert "nothing to stop" in empty.stdout
+    # Upgrade: the replicas go to zero and their pods are gone before it succeeds; the primary stays.
+    stop = run_script(cluster, upgrade.stop_script(OTHERS, 60), tmp_path)
+    assert stop.returncode == 0, stop.stderr
+    assert cluster.apps.read_namespaced_deployment("nocobase-replicas", NS).spec.replicas == 0
+    assert not cluster.core.list_namespaced_pod(NS, label_selector=OTHERS).items
+    assert cluster.apps.read_namespaced_deployment("nocobase-primary", NS).spec.replicas == 1
+    # A pod that does not go away (no Deployment to scale) fails the Job, with the reason.
+    cluster.kubectl("-n", NS, "run", "straggler", "--image=busybox:1.36", "--restart=Never",
+                    "--labels=app.kubernetes.io/instance=nocobase,app.kubernetes.io/component=app,appcluster.io/role=x")
+    try:
+        stuck = run_script(cluster, upgrade.stop_script(OTHERS, 2), tmp_path)
+        assert stuck.returncode == 1
+        assert "still running after 2s: pod/straggler" in stuck.stderr
+    finally:
+        cluster.kubectl("-n", NS, "delete", "pod", "straggler", "--wait=false")
+    # Resume brings the stopped role back to its count, and leaves a running one alone.
+    resume = run_script(cluster, upgrade.resume_script({"nocobase-replicas": 1, "nocobase-primary": 1}), tmp_path)
+    assert resume.returncode == 0, resume.stderr
+    assert cluster.apps.read_namespaced_deployment("nocobase-replicas", NS).spec.replicas == 1
+    assert "nocobase-primary: already running" in resume.stdout
+
+
+def test_an_upgrade_runs_in_the_vendors_order_read_back_from_the_api_server(dev, cluster):
+    dev.pulumi("config", "set", "--path", "appcluster:app.image", f"nocobase/nocobase:{NEW}")
+    dev.pulumi("up", "--yes", "--skip-preview")
+    slug = NEW.replace(".", "-")
+    backup = cluster.batch.read_namespaced_job(f"nocobase-backup-before-{slug}", NS).status
+    stop = cluster.batch.read_namespaced_job(f"nocobase-stop-before-{slug}", NS).status
+    resume = cluster.batch.read_namespaced_job(f"nocobase-resume-after-{slug}", NS).status
+    assert backup.succeeded == 1 and stop.succeeded == 1 and resume.succeeded == 1
+    primary_rs = rs_of(cluster, "nocobase-primary", f"nocobase/nocobase:{NEW}")
+    replicas_rs = rs_of(cluster, "nocobase-replicas", f"nocobase/nocobase:{NEW}")
+    # Backup and stop finished before the primary's new ReplicaSet existed…
+    assert backup.completion_time <= primary_rs.metadata.creation_timestamp
+    assert stop.completion_time <= primary_rs.metadata.creation_timestamp
+    # …and the replicas moved only once the primary's new pod was Ready; resume came last.
+    new_primary = [p for p in cluster.core.list_namespaced_pod(NS, label_selector="appcluster.io/role=primary").items
+                   if p.spec.containers[0].image.endswith(NEW)]
+    ready_at = next(c.last_transition_time for c in new_primary[0].status.conditions if c.type == "Ready")
+    assert ready_at <= replicas_rs.metadata.creation_timestamp <= resume.start_time
+    # The old version's gates are gone; the count is what the stack says.
+    jobs = {j.metadata.name for j in cluster.batch.list_namespaced_job(NS).items}
+    assert f"nocobase-stop-before-{OLD.replace('.', '-')}" not in jobs
+    assert ready(cluster, "nocobase-replicas") and ready(cluster, "nocobase-primary")
+
+
+def test_maintenance_serves_the_page_then_restores_every_count_hpa_included(dev, cluster):
+    for key, value, kind in (("enabled", "true", "bool"), ("minReplicas", "2", "int"), ("maxReplicas", "4", "int")):
+        dev.pulumi("config", "set", "--path", "--type", kind, f"appcluster:app.autoscaling.{key}", value)
+    dev.pulumi("up", "--yes", "--skip-preview")
+    assert cluster.autoscaling.read_namespaced_horizontal_pod_autoscaler("nocobase-replicas", NS).spec.min_replicas == 2
+
+    dev.pulumi("config", "set", "--type", "bool", "appcluster:maintenance", "true")
+    dev.pulumi("up", "--yes", "--skip-preview")
+    service = cluster.core.read_namespaced_service("nocobase", NS)
+    assert service.spec.selector["app.kubernetes.io/component"] == "maintenance"
+    for name in ("nocobase-primary", "nocobase-replicas"):
+        assert cluster.apps.read_namespaced_deployment(name, NS).spec.replicas == 0
+    assert not cluster.autoscaling.list_namespaced_horizontal_pod_autoscaler(NS).items
+    assert ready(cluster, "nocobase-maintenance")
+
+    dev.pulumi("config", "set", "--type", "bool", "appcluster:maintenance", "false")
+    dev.pulumi("up", "--yes", "--skip-preview")
+    assert cluster.core.read_namespaced_service("nocobase", NS).spec.selector["app.kubernetes.io/component"] == "app"
+    assert cluster.apps.read_namespaced_deployment("nocobase-primary", NS).spec.replicas == 1
+    hpa = cluster.autoscaling.read_namespaced_horizontal_pod_autoscaler("nocobase-replicas", NS)
+    assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (2, 4)
+    # Not left at zero, where an HPA never scales it: the count is back within the HPA's bounds.
+    replicas = cluster.apps.read_namespaced_deployment("nocobase-replicas", NS).spec.replicas
+    assert replicas >= 1
+    dev.pulumi("preview", "--expect-no-changes")
