@@ -112,6 +112,8 @@ up() {
   local pki=$DIR/pki
   start kine --listen-address "127.0.0.1:$KINE_PORT" --metrics-bind-address 0 \
     --endpoint "sqlite://$DIR/state.db?_journal=WAL&cache=shared&_busy_timeout=30000"
+  # --allow-privileged as real clusters run it: then Pod Security admission, not validation, is what
+  # refuses a privileged pod in a namespace that enforces baseline.
   start kube-apiserver --etcd-servers "http://127.0.0.1:$KINE_PORT" --storage-media-type application/json \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
     --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
@@ -120,7 +122,8 @@ up() {
     --service-account-key-file "$pki/sa.key" --service-account-signing-key-file "$pki/sa.key" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --token-auth-file "$pki/tokens.csv" --authorization-mode Node,RBAC \
-    --service-cluster-ip-range 10.96.0.0/16 --profiling=false
+    --service-cluster-ip-range 10.96.0.0/16 --profiling=false \
+    --allow-privileged=true
   wait_for "kube-apiserver /readyz" 60 api GET /readyz
   start kube-controller-manager --kubeconfig "$DIR/kube-controller-manager.kubeconfig" \
     --authentication-kubeconfig "$DIR/kube-controller-manager.kubeconfig" \
@@ -131,8 +134,10 @@ up() {
   start kube-scheduler --kubeconfig "$DIR/kube-scheduler.kubeconfig" \
     --authentication-kubeconfig "$DIR/kube-scheduler.kubeconfig" --authorization-kubeconfig "$DIR/kube-scheduler.kubeconfig" \
     --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false --profiling=false
+  # Node leases renewed as kubelets do (kwokctl's default): without them the node lifecycle controller
+  # marks every node NotReady after its grace period and every pod with it.
   start kwok --kubeconfig "$DIR/kwok.kubeconfig" --manage-all-nodes=true --config "$(dirname "$BIN")/stages.yaml" \
-    --server-address "127.0.0.1:$KWOK_PORT" --node-ip 127.0.0.1
+    --server-address "127.0.0.1:$KWOK_PORT" --node-ip 127.0.0.1 --node-lease-duration-seconds 40
   local i=0 zone
   for zone in "${ZONES[@]}"; do
     i=$((i + 1))
