@@ -108,7 +108,9 @@ class _Cluster:
         wanted = class_name or ""
         for pv in volumes:
             claim = pv.spec.claim_ref
-            free = pv.status.phase == "Available" or (claim is not None and claim.namespace == namespace)
+            # Waiting for any claim (Available, or Pending just after it was made), or reserved for one of ours.
+            free = (claim is None and pv.status.phase in ("Available", "Pending")) or (
+                claim is not None and claim.namespace == namespace)
             if (pv.spec.storage_class_name or "") == wanted and mode in (pv.spec.access_modes or []) and free:
                 return []
         names = ", ".join(sorted(c.metadata.name for c in classes)) or "none"

@@ -19,24 +19,28 @@ def manifests(folder):
     return files
 
 
-def secret_values(project: Project, stack: str, keys) -> list[str]:
-    return [project.pulumi("config", "get", "--stack", stack, "--path", f"appcluster:secrets.{k}").stdout.strip()
-            for k in keys]
+def secret_values(project: Project, stack: str, keys, cwd=None) -> list[str]:
+    return [project.pulumi("config", "get", "--stack", stack, "--path", f"appcluster:secrets.{k}",
+                           cwd=cwd).stdout.strip() for k in keys]
 
 
-def declared(project: Project, stack: str) -> int:
+def declared(project: Project, stack: str, settings=None) -> int:
     """How many resources the program declares for the stack's current config (under mocks), the stack
     itself included: what the engine must report."""
     from tools.offline import harness, stackfile
 
-    config, secret_keys = stackfile.read(project.root / f"Pulumi.{stack}.yaml")
+    config, secret_keys = stackfile.read(settings or project.root / f"Pulumi.{stack}.yaml")
     return len(harness.run_program(project.root, stack, config, secret_keys).resources) + 1
 
 
 def test_make_up_deploys_the_local_stack_and_a_second_run_changes_nothing(project):
     # What `make up` runs, with this copy's own backend.
+    tracked = (project.root / "Pulumi.local.yaml").read_text()
     up = project.run("scripts/up.sh")
-    count = declared(project, "local")
+    # make up keeps the stack's project (salt, generated secrets) under .state/: the checkout is untouched.
+    state_project = project.root / ".state" / "project"
+    assert (project.root / "Pulumi.local.yaml").read_text() == tracked
+    count = declared(project, "local", state_project / "Pulumi.local.yaml")
     assert f"+ {count} created" in up.stdout
     rendered = project.root / "rendered" / "local"
     kinds = []
@@ -46,14 +50,14 @@ def test_make_up_deploys_the_local_stack_and_a_second_run_changes_nothing(projec
         kinds.append(doc["kind"])
     assert kinds.count("Deployment") == 2 and kinds.count("StatefulSet") == 2 and kinds.count("Secret") == 2
 
-    preview = project.pulumi("preview", "--stack", "local", "--expect-no-changes")
+    preview = project.pulumi("preview", "--stack", "local", "--expect-no-changes", cwd=state_project)
     assert f"{count} unchanged" in preview.stdout
     again = project.run("scripts/up.sh")
     assert f"{count} unchanged" in again.stdout
 
     # Secrets: generated once into the stack config, plain only in the rendered Secret objects.
-    values = secret_values(project, "local", LOCAL_SECRETS)
-    assert all(len(v) == 64 for v in values)
+    values = secret_values(project, "local", LOCAL_SECRETS, cwd=state_project)
+    assert all(len(v) >= 32 for v in values)
     encoded = [base64.b64encode(v.encode()).decode() for v in values]
     for path in manifests(rendered):
         text = path.read_text()
@@ -63,9 +67,10 @@ def test_make_up_deploys_the_local_stack_and_a_second_run_changes_nothing(projec
     data = {k: base64.b64decode(v).decode() for k, v in shared["data"].items()}
     assert (data["SESSION_SECRET"], data["CRYPTO_SECRET"]) == tuple(values[:2])
     assert stat.S_IMODE((project.root / "rendered").stat().st_mode) & 0o077 == 0
-    assert not any(v in (project.root / "Pulumi.local.yaml").read_text() for v in values)
+    assert not any(v in (state_project / "Pulumi.local.yaml").read_text() for v in values)
+    assert (project.root / "Pulumi.local.yaml").read_text() == tracked
 
-    export = project.pulumi("stack", "export", "--stack", "local").stdout
+    export = project.pulumi("stack", "export", "--stack", "local", cwd=state_project).stdout
     assert not any(v in export for v in values)
     state = json.loads(export)
     assert any("4dabf18193072939515e22adb298388d" in json.dumps(r.get("outputs", {}))
@@ -76,7 +81,8 @@ def test_dev_stack_deploys_with_secrets_from_config(project):
     # The engine here has no pulumi-random provider (see the README): the dev stack takes every
     # secret from config, as a team without it would.
     project.stack("dev")
-    for key in ("appKey", "databasePassword", "redisPassword", "appAesSecretKey"):
+    for key in ("appKey", "databasePassword", "redisPassword", "appAesSecretKey", "nocobasePkgUsername",
+                "nocobasePkgPassword"):
         project.pulumi("config", "set", "--secret", "--path", f"appcluster:secrets.{key}", "0123456789abcdef" * 4)
     project.pulumi("config", "set", "--path", "appcluster:kubernetes.renderYamlToDirectory", "rendered/dev")
     project.pulumi("up", "--yes", "--skip-preview")
