@@ -47,6 +47,8 @@ class AppClusterArgs:
     replica_env: Mapping[str, str] = field(default_factory=dict)
     run_as_user: Optional[int] = None
     read_only_root: bool = False
+    # Per-pod scratch space (path -> size limit): what must stay off the shared volume, bounded.
+    local_paths: Mapping[str, str] = field(default_factory=dict)
     capabilities: Sequence[str] = ()
     termination_grace_seconds: int = 60
     startup_timeout_seconds: int = 900
@@ -174,6 +176,9 @@ class AppCluster(pulumi.ComponentResource):
         if args.read_only_root:
             volumes.append({"name": "tmp", "emptyDir": {}})
             mounts.append({"name": "tmp", "mountPath": "/tmp"})
+        for i, (path, size) in enumerate(sorted(args.local_paths.items())):
+            volumes.append({"name": f"local-{i}", "emptyDir": {"sizeLimit": size}})
+            mounts.append({"name": f"local-{i}", "mountPath": path})
         spec = {
             "replicas": count,
             "revisionHistoryLimit": 5,

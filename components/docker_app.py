@@ -39,6 +39,8 @@ class Instance:
 
     host: str
     role: str
+    # Changes whenever the container is replaced (and so gets a new address).
+    container_id: pulumi.Input[str] = ""
 
 
 class DockerAppCluster(pulumi.ComponentResource):
@@ -95,5 +97,5 @@ class DockerAppCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[after] if after else []),
         )
         if serves:
-            self.instances.append(Instance(container_name, role))
+            self.instances.append(Instance(container_name, role, container.id))
         return container

@@ -3,6 +3,7 @@ config (weights per role, ip_hash for stickiness, passive health checks), or the
 the stack is in maintenance."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
@@ -15,6 +16,14 @@ from components.maintenance_page import IMAGE, MESSAGE
 from components.nginx import (
     HEALTH_PATH, LB_HEALTH_PATH, LISTEN_PORT, Upstream, load_balancer_config, maintenance_config, maintenance_page,
 )
+
+
+UPSTREAMS_LABEL = "appcluster.io/upstreams"
+
+
+def upstreams_fingerprint(instances: Sequence[Instance]) -> pulumi.Output[str]:
+    return pulumi.Output.all(*[i.container_id for i in instances]).apply(
+        lambda ids: hashlib.sha256(",".join(ids).encode()).hexdigest()[:16])
 
 
 @dataclass
@@ -51,6 +60,9 @@ class DockerLoadBalancer(pulumi.ComponentResource):
             networks_advanced=[{"name": args.network}],
             ports=[{"internal": LISTEN_PORT, "external": args.publish_port}],
             uploads=uploads,
+            # nginx resolves upstream names once, at start: when an instance is replaced (a new
+            # address), a new load balancer container starts and resolves them again.
+            labels=[{"label": UPSTREAMS_LABEL, "value": upstreams_fingerprint(args.instances)}],
             healthcheck={"tests": ["CMD-SHELL", f"wget -q -O /dev/null http://127.0.0.1:{LISTEN_PORT}{health}"],
                          "interval": "5s", "timeout": "3s", "retries": 3},
             restart="unless-stopped",

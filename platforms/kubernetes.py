@@ -163,6 +163,7 @@ def deploy(cfg: StackConfig) -> dict:
             shared_secret_name=shared.secret_name, storage_claim=storage.claim_name,
             resources=cfg.app.resources.to_k8s(), run_as_user=run_as_user,
             read_only_root=security.read_only_root_filesystem, capabilities=cfg.profile.capabilities,
+            local_paths=cfg.profile.local_paths,
             termination_grace_seconds=cfg.app.termination_grace_period_seconds,
             startup_timeout_seconds=cfg.app.startup_timeout_seconds, autoscaling=cfg.app.autoscaling,
             spread_keys=kube.spread_topology_keys, workers=cfg.app.workers, maintenance=cfg.maintenance,

@@ -95,6 +95,8 @@ class Profile:
     capabilities: tuple[str, ...] = ()
     # Upgrades: stop every other instance before the primary moves (no rolling across versions).
     stop_all_before_upgrade: bool = False
+    # Paths the app writes that must stay off the shared volume and bounded per pod (path -> size).
+    local_paths: Mapping[str, str] = field(default_factory=dict)
     # Secrets wired only when the stack config sets them (credentials for the vendor's services).
     optional_secrets: tuple[AppSecret, ...] = ()
     # Plugins that more than one instance needs and the stock image lacks (NocoBase's Redis adapters).

@@ -52,6 +52,9 @@ NEW_API = Profile(
     env=_env,
     default_port=lambda image: 3000,
     replica_env=_replica_env,
+    # Its log files (/app/logs, beside the /data it shares): per pod and bounded, not on the shared
+    # volume where every instance would append without end (the vendor compose mounts ./logs there).
+    local_paths={"/app/logs": "1Gi"},
     # The image runs as root and writes /data and /app/logs; it needs no capabilities beyond file ownership.
     capabilities=("CHOWN", "DAC_OVERRIDE", "FOWNER"),
 )

@@ -207,3 +207,11 @@ def test_new_api_log_database_in_cluster(run_stack):
     assert password["valueFrom"]["secretKeyRef"]["key"] == "LOG_DATABASE_PASSWORD"
     policy = spec(k8s(run, "NetworkPolicy", "new-api-log-database"))
     assert policy["ingress"][0]["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "new-api"
+
+
+def test_new_api_logs_stay_off_the_shared_volume_and_are_bounded(run_stack):
+    pod = spec(k8s(run_stack("local"), "Deployment", "new-api-replicas"))["template"]["spec"]
+    mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes[mounts["/app/logs"]] == {"name": mounts["/app/logs"], "emptyDir": {"sizeLimit": "1Gi"}}
+    assert "persistentVolumeClaim" in volumes[mounts["/data"]]
