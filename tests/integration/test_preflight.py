@@ -24,19 +24,13 @@ def refused(cfg) -> str:
     return str(error.value)
 
 
-@pytest.fixture
-def online(monkeypatch):
-    # The unit harness marks the process offline once it has run a program under mocks.
-    monkeypatch.delenv("APPCLUSTER_OFFLINE", raising=False)
-
-
-def test_a_storage_class_nobody_provides_is_named_with_the_fix(cluster, tmp_path, online):
+def test_a_storage_class_nobody_provides_is_named_with_the_fix(cluster, tmp_path):
     message = refused(config_for("local", cluster, tmp_path, storage={"storageClass": "rwx-nobody-has"}))
     assert message.startswith("appcluster:storage.storageClass: 'rwx-nobody-has' — the cluster has no StorageClass")
     assert "ReadWriteMany" in message and "\n" not in message
 
 
-def test_a_waiting_volume_or_the_class_itself_satisfies_the_claim(cluster, tmp_path, online):
+def test_a_waiting_volume_or_the_class_itself_satisfies_the_claim(cluster, tmp_path):
     from kubernetes import client
 
     storage = client.StorageV1Api(cluster.core.api_client)
@@ -56,7 +50,7 @@ def test_a_waiting_volume_or_the_class_itself_satisfies_the_claim(cluster, tmp_p
         cluster.core.delete_persistent_volume("preflight-rwx")
 
 
-def test_efs_without_its_csi_driver_and_an_ingress_class_that_is_not_there(cluster, tmp_path, online):
+def test_efs_without_its_csi_driver_and_an_ingress_class_that_is_not_there(cluster, tmp_path):
     message = refused(config_for("prod-newapi", cluster, tmp_path))
     assert "appcluster:storage.mode: 'efs' — the cluster has no CSIDriver efs.csi.aws.com" in message
     message = refused(config_for("local", cluster, tmp_path, loadBalancer={
@@ -64,7 +58,7 @@ def test_efs_without_its_csi_driver_and_an_ingress_class_that_is_not_there(clust
     assert "appcluster:loadBalancer.ingress.className: 'nginx' — the cluster has no IngressClass" in message
 
 
-def test_an_unreachable_cluster_is_one_line(cluster, tmp_path, online):
+def test_an_unreachable_cluster_is_one_line(cluster, tmp_path):
     kubeconfig = tmp_path / "gone.kubeconfig"
     kubeconfig.write_text(cluster.kubeconfig.read_text().replace(
         cluster.kubeconfig.read_text().split("server: ")[1].split('"')[1], "https://127.0.0.1:9"))

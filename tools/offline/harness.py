@@ -206,8 +206,6 @@ def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_ke
     Raises whatever the program raised (a ConfigError surfaces as pulumi.RunError)."""
     program_dir = Path(program_dir).resolve()
     project = project or _project_name(program_dir)
-    # No cluster behind the mocks: the program skips its cluster preflight (platforms/preflight.py).
-    os.environ["APPCLUSTER_OFFLINE"] = "1"
     run = Run()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -221,11 +219,16 @@ def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_ke
     for module in [m for m in sys.modules if m.split(".")[0] in own]:
         del sys.modules[module]
     sys.path.insert(0, str(program_dir))
+    # No cluster behind the mocks: the program skips its cluster preflight (platforms/preflight.py).
+    offline = os.environ.get("APPCLUSTER_OFFLINE")
+    os.environ["APPCLUSTER_OFFLINE"] = "1"
     try:
         with contextlib.chdir(program_dir):
             _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")))
             _sync_await(_collect_outputs(run))
     finally:
+        if offline is None:
+            del os.environ["APPCLUSTER_OFFLINE"]
         sys.path.remove(str(program_dir))
         asyncio.set_event_loop(None)
         loop.close()
