@@ -1,4 +1,5 @@
 """Stack configuration: one pydantic model per concern, validated before any resource exists."""
+import difflib
 import json
 from typing import Any, Mapping
 
@@ -9,11 +10,15 @@ __all__ = ["NAMESPACE", "ConfigError", "StackConfig", "load", "from_pulumi", "fr
 
 def from_settings(values: Mapping[str, Any]) -> dict[str, Any]:
     """The `appcluster:` keys of a config map as the engine passes it (full key -> string, objects
-    as JSON), parsed back into plain values, keyed without the namespace."""
+    as JSON), parsed back into plain values, keyed without the namespace. A namespace that is a near
+    miss of ours is refused: Pulumi would hand it to nobody, and the setting would silently not apply."""
     raw = {}
     for full_key in sorted(values):
         namespace, _, key = full_key.partition(":")
         if namespace != NAMESPACE:
+            if namespace != "pulumi" and difflib.SequenceMatcher(None, namespace, NAMESPACE).ratio() >= 0.8:
+                raise ConfigError(f"{full_key}: unknown namespace {namespace!r} (did you mean '{NAMESPACE}:{key}'?): "
+                                  f"appcluster reads only {NAMESPACE}:* keys")
             continue
         value = values[full_key]
         try:
@@ -28,4 +33,12 @@ def from_pulumi() -> StackConfig:
     from pulumi.runtime import config as runtime_config
 
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    secrets_key = f"{NAMESPACE}:secrets"
+    if secrets_key in keys and not runtime_config.is_config_secret(secrets_key):
+        # The engine marks the key secret when any value under it is `secure:`; none is: plain text.
+        given = sorted((from_settings({secrets_key: runtime_config.get_config(secrets_key)}).get("secrets") or {}))
+        first = given[0] if given else "<key>"
+        raise ConfigError(f"{secrets_key}: {', '.join(given) or 'the values'} given in plain text in the stack file — "
+                          f"remove them and set each encrypted: `pulumi config set --secret --path "
+                          f"{secrets_key}.{first} <value>`")
     return load(from_settings({key: runtime_config.get_config(key) for key in keys}))

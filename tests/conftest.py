@@ -35,7 +35,11 @@ def stack_config(stack: str, overrides: Optional[dict] = None, tmp: Optional[Pat
         raw["config"][full] = merge(current, value) if isinstance(value, dict) and isinstance(current, dict) else value
     path = (tmp or Path("/tmp")) / f"Pulumi.{stack}-test.yaml"
     path.write_text(yaml.safe_dump(raw))
-    return stackfile.read(path)
+    config, secret_keys = stackfile.read(path)
+    if "secrets" in (overrides or {}):
+        # Set as a team would, with `pulumi config set --secret`: the engine marks the key secret.
+        secret_keys = sorted(set(secret_keys) | {"appcluster:secrets"})
+    return config, secret_keys
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 import pulumi
 
 from config import ConfigError, from_settings, load
-from tests.conftest import STACKS, stack_config
+from tests.conftest import REPO, STACKS, stack_config
 
 STORAGE = {"storage": {"storageClass": "nfs-client"}}
 
@@ -131,3 +131,24 @@ def test_every_example_stack_is_valid(stack, tmp_path):
 def test_program_refuses_bad_config_before_declaring_anything(run_stack):
     with pytest.raises(pulumi.RunError, match=r"appcluster:app.replicas: 33"):
         run_stack("dev", app={"replicas": 33})
+
+
+def test_secrets_in_plain_text_in_the_stack_file_are_refused_with_the_command_that_fixes_it(tmp_path):
+    from tools.offline import harness
+
+    config, secret_keys = stack_config("local", tmp=tmp_path)
+    config["appcluster:secrets"] = '{"sessionSecret": "s3cr3t-value-in-plain-text"}'
+    assert "appcluster:secrets" not in secret_keys  # written without `secure:`
+    with pytest.raises(pulumi.RunError) as error:
+        harness.run_program(REPO, "local", config, secret_keys)
+    message = str(error.value)
+    assert message.startswith("appcluster:secrets: sessionSecret given in plain text in the stack file")
+    assert "`pulumi config set --secret --path appcluster:secrets.sessionSecret <value>`" in message
+    assert "s3cr3t" not in message
+
+
+def test_a_near_miss_of_the_namespace_is_refused_not_ignored():
+    with pytest.raises(ConfigError) as error:
+        from_settings({"appclustr:app": '{"replicas": 40}', "appcluster:app": '{"profile": "new-api"}'})
+    assert str(error.value).startswith("appclustr:app: unknown namespace 'appclustr' (did you mean 'appcluster:app'?)")
+    assert from_settings({"kubernetes:context": "x", "pulumi:template": "y"}) == {}
