@@ -89,3 +89,32 @@ def test_make_up_without_an_engine_explains_and_shows_the_offline_plan(tmp_path)
     assert "The Pulumi CLI is not installed and Go is not available" in done.stderr
     assert "https://go.dev/dl/, then `make engine`" in done.stderr
     assert "kubernetes:apps/v1:Deployment" in done.stdout and "app-primary" in done.stdout
+
+
+def test_an_unconfigured_environment_gets_the_strictest_levels_and_says_so(tmp_path, capsys):
+    # The dev stack's settings under a stack name that has no policies/config/<stack>.json.
+    settings = tmp_path / "Pulumi.staging.yaml"
+    settings.write_text((REPO / "Pulumi.dev.yaml").read_text())
+    assert main(["check", "--stack", "staging", "--config", str(settings)]) == 1
+    out = capsys.readouterr()
+    assert "policy levels: the strictest (no " in out.err and "staging.json" in out.err
+    # protect: false and root images pass in dev, never where nobody set the levels.
+    assert "protect-stateful" in out.out and "restricted-pod-security" in out.out
+    assert main(["check", "--stack", "dev"]) == 0
+    assert "policy levels: " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("program,code,fragment", [
+    ('import pulumi\npulumi.export("x", 1)\n', 0, None),
+    ('import pulumi\nraise ValueError("boom")\n', 3, "the program failed at {dir}/__main__.py:2: ValueError: boom"),
+    ("import pulumi\nx = (\n", 3, "the program failed at {dir}/__main__.py:2: SyntaxError"),
+    ("import asyncio, pulumi\npulumi.export('x', pulumi.Output.from_input(asyncio.get_event_loop().create_future()))\n",
+     4, "the program did not finish within 2s"),
+])
+def test_any_program_without_settings_ends_in_one_line_with_a_code_of_its_own(program, code, fragment, tmp_path,
+                                                                                capsys):
+    (tmp_path / "__main__.py").write_text(program)  # no Pulumi.yaml, no stack settings
+    assert main(["check", "--program", str(tmp_path), "--timeout", "2"]) == code
+    err = capsys.readouterr().err
+    if fragment:
+        assert fragment.format(dir=tmp_path) in err and "Traceback" not in err

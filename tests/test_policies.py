@@ -14,9 +14,22 @@ from tools.offline.__main__ import main
 HANDWRITTEN = Path(__file__).parent / "fixtures" / "handwritten"
 
 
+# An environment that, like dev, does not require protection: the hand-written cases test the other rules.
+RELAXED = {"protect-stateful": {"required": False}, "deletion-protection": {"required": False}}
+
+
+def levels(stack: str) -> dict:
+    """The stack's environment config, as `check` and the PR pipeline pass it."""
+    import json
+
+    from tests.conftest import REPO
+
+    return json.loads((REPO / "policies" / "config" / f"{stack}.json").read_text())
+
+
 def handwritten(case: str) -> list[policy.Violation]:
     run = harness.run_program(HANDWRITTEN, case, {"handwritten:case": case}, [])
-    return policy.evaluate(run)
+    return policy.evaluate(run, RELAXED)
 
 
 def mandatory(violations):
@@ -25,13 +38,13 @@ def mandatory(violations):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_example_stacks_have_no_mandatory_violation(stack, run_stack):
-    assert mandatory(policy.evaluate(run_stack(stack))) == []
+    assert mandatory(policy.evaluate(run_stack(stack), levels(stack))) == []
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod-newapi"])
 def test_a_stack_in_maintenance_passes(stack, run_stack):
     # No instance runs and the 503 page is not an app instance: nothing to violate.
-    assert mandatory(policy.evaluate(run_stack(stack, maintenance=True))) == []
+    assert mandatory(policy.evaluate(run_stack(stack, maintenance=True), levels(stack))) == []
 
 
 def test_handwritten_cluster_done_right_passes():
@@ -82,12 +95,14 @@ def test_our_components_with_a_rule_breaking_config_are_caught(run_stack):
     assert {v.resource for v in found if v.policy == "protect-stateful"} >= {"redis-statefulset", "database-statefulset",
                                                                              "shared-storage-pvc"}
     assert policy.evaluate(run_stack("dev", protect=True), {"protect-stateful": {"required": True}}) == [
-        v for v in policy.evaluate(run_stack("dev", protect=True)) if v.policy != "protect-stateful"]
+        v for v in policy.evaluate(run_stack("dev", protect=True), RELAXED) if v.policy != "protect-stateful"]
 
 
 def test_deletion_protection_is_required_where_the_environment_says_so():
     run = harness.run_program(HANDWRITTEN, "x", {"handwritten:case": "aws-rds-unprotected"}, [])
-    assert "deletion-protection" not in {v.policy for v in policy.evaluate(run)}
+    assert "deletion-protection" not in {v.policy for v in policy.evaluate(run, RELAXED)}
+    # No config never relaxes it: required by default, as where the environment says so.
+    assert any(v.policy == "deletion-protection" for v in policy.evaluate(run))
     required = policy.evaluate(run, {"deletion-protection": {"required": True}})
     assert any(v.policy == "deletion-protection" and "deletion protection is off" in v.message for v in required)
 
@@ -131,7 +146,8 @@ def test_check_on_any_program_exits_1_on_a_mandatory_violation(tmp_path, capsys)
     assert main(["check", "--program", str(HANDWRITTEN), "--config", str(settings)]) == 1
     out = capsys.readouterr().out
     assert "max-32-instances  stack  app cluster 'shop' can run 41 instances" in out
-    assert main(["check", "--program", str(HANDWRITTEN), "--stack", "ok"]) == 0
+    assert main(["check", "--program", str(HANDWRITTEN), "--stack", "ok",
+                 "--policy-config", str(HANDWRITTEN.parents[2] / "policies" / "config" / "dev.json")]) == 0
 
 
 def test_unknown_values_during_preview_neither_crash_nor_fail_a_policy(run_stack):

@@ -122,7 +122,8 @@ def _load_balancer_tls(args, report) -> None:
 
 
 def _deletion_protection(args, report) -> None:
-    if not (args.get_config() or {}).get("required"):
+    # Required unless the environment's config says otherwise: no config never relaxes it.
+    if not (args.get_config() or {}).get("required", True):
         return
     p = _props(args)
     if args.resource_type == "aws:rds/instance:Instance":

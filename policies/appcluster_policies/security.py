@@ -90,7 +90,8 @@ def _no_secret_configmaps(args: ResourceValidationArgs, report) -> None:
 
 
 def _protect_stateful(args: ResourceValidationArgs, report) -> None:
-    if not (args.get_config() or {}).get("required"):
+    # Required unless the environment's config says otherwise: no config never relaxes it.
+    if not (args.get_config() or {}).get("required", True):
         return
     stateful = args.resource_type in STATEFUL_TYPES or (
         args.resource_type == "kubernetes:apps/v1:StatefulSet"

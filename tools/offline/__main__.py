@@ -2,14 +2,17 @@
 
 Runs a Pulumi Python program (appcluster by default) under Pulumi's mocks with a stack's config:
 no cloud account, no cluster and no Pulumi CLI needed.
-Exit codes: 0 clean, 1 a mandatory policy violation (check), 2 invalid config or usage.
+Exit codes: 0 clean, 1 a mandatory policy violation (check), 2 invalid config or usage, 3 the program
+raised (or does not compile), 4 the program did not finish within --timeout seconds.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import pulumi
@@ -28,15 +31,34 @@ def _args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--policy-config", type=Path, help="policy pack config (default: policies/config/<stack>.json)")
     parser.add_argument("--out", type=Path, help="render: the folder to write to (default: rendered/<stack>-offline)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--timeout", type=float, default=30, help="seconds the program may run (default 30)")
     return parser.parse_args(argv)
+
+
+class _TimedOut(Exception):
+    pass
 
 
 def run(args: argparse.Namespace) -> harness.Run:
     settings = args.config or args.program / f"Pulumi.{args.stack}.yaml"
-    if not settings.exists():
+    if settings.exists():
+        config, secret_keys = stackfile.read(settings)
+    elif args.config is None and args.program.resolve() != REPO:
+        config, secret_keys = {}, []  # any program: no settings file means an empty config
+    else:
         raise SystemExit(_usage(f"no stack settings at {settings}: pass --config FILE or --stack NAME"))
-    config, secret_keys = stackfile.read(settings)
-    return harness.run_program(args.program, args.stack, config, secret_keys)
+
+    def expire(*_):
+        raise _TimedOut()
+
+    # A program whose outputs never resolve would wait for ever: bound it.
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, args.timeout)
+    try:
+        return harness.run_program(args.program, args.stack, config, secret_keys)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _usage(message: str) -> int:
@@ -62,7 +84,13 @@ def _plan(result: harness.Run, as_json: bool) -> int:
 
 def _check(result: harness.Run, args: argparse.Namespace) -> int:
     config_file = args.policy_config or REPO / "policies" / "config" / f"{args.stack}.json"
-    config = json.loads(config_file.read_text()) if config_file.exists() else {}
+    if config_file.exists():
+        config = json.loads(config_file.read_text())
+        print(f"policy levels: {config_file}", file=sys.stderr)
+    else:
+        # An environment nobody configured gets no relaxation: every policy mandatory, every requirement on.
+        config = policy.strictest()
+        print(f"policy levels: the strictest (no {config_file})", file=sys.stderr)
     violations = policy.evaluate(result, config)
     mandatory = [v for v in violations if v.level == "mandatory"]
     if args.json:
@@ -81,6 +109,18 @@ def main(argv: list[str] | None = None) -> int:
         result = run(args)
     except pulumi.RunError as error:  # the program refused its config
         return _usage(str(error))
+    except _TimedOut:
+        print(f"the program did not finish within {args.timeout:g}s (an output that never resolves, or a "
+              "StackReference or lookup the mocks cannot answer?); raise --timeout if it is just slow", file=sys.stderr)
+        return 4
+    except Exception as error:  # the program itself failed: one line, where it failed
+        frame = next((f for f in reversed(traceback.extract_tb(error.__traceback__))
+                      if str(args.program.resolve()) in f.filename), None)
+        where = f" at {frame.filename}:{frame.lineno}" if frame else ""
+        if isinstance(error, SyntaxError):
+            where = f" at {error.filename}:{error.lineno}"
+        print(f"the program failed{where}: {type(error).__name__}: {error}", file=sys.stderr)
+        return 3
     if args.command == "plan":
         code = _plan(result, args.json)
     elif args.command == "render":

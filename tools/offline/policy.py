@@ -61,6 +61,16 @@ def _call(fn, *args) -> None:
         asyncio.run(result)
 
 
+def strictest(policies: Optional[list] = None) -> dict[str, Any]:
+    """Every policy mandatory, every requirement on: the levels for an environment nobody configured."""
+    out: dict[str, Any] = {}
+    for p in policies if policies is not None else load_policies():
+        schema = getattr(p, "config_schema", None)
+        out[p.name] = {"enforcementLevel": "mandatory",
+                       **({"required": True} if schema and "required" in (schema.properties or {}) else {})}
+    return out
+
+
 def _level(policy, config: Mapping[str, Any]) -> EnforcementLevel:
     chosen = config.get(policy.name, config.get("all"))
     if isinstance(chosen, Mapping):
