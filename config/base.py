@@ -19,6 +19,7 @@ class Model(BaseModel):
         extra="forbid",
         frozen=True,
         validate_default=True,
+        strict=True,
     )
 
 

@@ -357,6 +357,20 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> Optional[type[BaseModel]]:
     return model
 
 
+# Types are strict (no "yes" read as true, no 1 read as "1"): say what is wanted in words, and how
+# `pulumi config set --path`, which writes text unless told a type, gets it right.
+_TYPE_HINTS = {
+    "bool_type": "must be true or false, unquoted (quoted, 'true' or 'yes' is text); with `pulumi config set --path` "
+                 "add `--type bool`",
+    "int_type": "must be a whole number, unquoted; with `pulumi config set --path` add `--type int`",
+    "float_type": "must be a number, unquoted; with `pulumi config set --path` add `--type float`",
+    "string_type": "must be text: quote it in the stack file (e.g. \"1\" for one CPU)",
+    "list_type": "must be a list, e.g. [a, b]",
+    "dict_type": "must be a mapping of keys to values, e.g. {key: value}",
+    "model_type": "must be a mapping of keys to values, e.g. {key: value}",
+}
+
+
 def _describe(error: dict) -> str:
     loc = tuple(error["loc"])
     key = ".".join(str(p) for p in loc)
@@ -366,7 +380,7 @@ def _describe(error: dict) -> str:
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return f"{NAMESPACE}:{key}: unknown key{hint}; allowed keys here: {', '.join(allowed)}"
-    message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    message = _TYPE_HINTS.get(error["type"]) or error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if error["type"] == "missing":
         return f"{NAMESPACE}:{key}: is required"
     value = "[secret]" if loc and loc[0] == "secrets" else error.get("input")

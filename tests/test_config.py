@@ -20,6 +20,14 @@ def cfg(**concerns):
 
 
 BAD = [
+    # YAML types: refused, not coerced, with the words and the CLI flag that fix them.
+    (cfg(app={"profile": "new-api", "autoscaling": {"enabled": "yes"}}),
+     ["appcluster:app.autoscaling.enabled: 'yes'", "must be true or false, unquoted", "--type bool"]),
+    (cfg(app={"profile": "new-api", "replicas": "3"}), ["appcluster:app.replicas: '3'", "whole number", "--type int"]),
+    (cfg(app={"profile": "new-api", "resources": {"cpuLimit": 1}}),
+     ["appcluster:app.resources.cpuLimit: 1", "must be text: quote it"]),
+    (cfg(app={"profile": "new-api"}, maintenance="true"), ["appcluster:maintenance: 'true'", "true or false"]),
+    (cfg(app="new-api"), ["appcluster:app: 'new-api'", "must be a mapping"]),
     # (raw config, fragments the one message must contain)
     (cfg(app={"profile": "nocobase", "replicas": 40}), ["appcluster:app.replicas", "40", "must be between 1 and 32: snowflake worker IDs run 0–31"]),
     (cfg(app={"profile": "nocobase", "replicas": 0}), ["appcluster:app.replicas", "0", "must be between 1 and 32"]),
