@@ -118,3 +118,31 @@ def test_any_program_without_settings_ends_in_one_line_with_a_code_of_its_own(pr
     err = capsys.readouterr().err
     if fragment:
         assert fragment.format(dir=tmp_path) in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("content,args,fragment", [
+    ("- a\n- b\n", [], "must be a mapping with a `config:` key, not a list"),
+    ("config: [1, 2]\n", [], "`config` must be a mapping of keys to values, not a list"),
+    ("config:\n\tappcluster:app: {}\n", [], "(YAML indents with spaces, never tabs)"),
+    ("{{{{ not yaml", [], "not valid YAML at line 1"),
+    (None, [], "cannot read it (Is a directory)"),
+    ("config: {}\n", ["--policy-config", "{tmp}/policy.json"], "not valid JSON at line 1, column 2"),
+    ("config: {}\n", ["--policy-config", "{tmp}/none.json"], "cannot read it (No such file or directory)"),
+])
+def test_bad_settings_and_arguments_end_in_one_line_and_exit_2(content, args, fragment, tmp_path, capsys):
+    settings = tmp_path / "Pulumi.x.yaml"
+    if content is None:
+        settings.mkdir()
+    else:
+        settings.write_text(content)
+    (tmp_path / "policy.json").write_text("{bad")
+    assert main(["check", "--config", str(settings), *[a.format(tmp=tmp_path) for a in args]]) == 2
+    err = capsys.readouterr().err.strip()
+    assert fragment in err and "\n" not in err and "Traceback" not in err
+
+
+def test_an_unwritable_out_folder_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["render", "--stack", "local", "--out", str(blocker / "sub")]) == 2
+    assert f"--out {blocker / 'sub'}: cannot write there" in capsys.readouterr().err

@@ -39,15 +39,16 @@ class _TimedOut(Exception):
     pass
 
 
-def run(args: argparse.Namespace) -> harness.Run:
+def settings_of(args: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
     settings = args.config or args.program / f"Pulumi.{args.stack}.yaml"
-    if settings.exists():
-        config, secret_keys = stackfile.read(settings)
-    elif args.config is None and args.program.resolve() != REPO:
-        config, secret_keys = {}, []  # any program: no settings file means an empty config
-    else:
-        raise SystemExit(_usage(f"no stack settings at {settings}: pass --config FILE or --stack NAME"))
+    if args.config is None and not settings.exists():
+        if args.program.resolve() != REPO:
+            return {}, []  # any program: no settings file means an empty config
+        raise stackfile.SettingsError(f"no stack settings at {settings}: pass --config FILE or --stack NAME")
+    return stackfile.read(settings)
 
+
+def run(args: argparse.Namespace, config: dict[str, str], secret_keys: list[str]) -> harness.Run:
     def expire(*_):
         raise _TimedOut()
 
@@ -82,16 +83,27 @@ def _plan(result: harness.Run, as_json: bool) -> int:
     return 0
 
 
-def _check(result: harness.Run, args: argparse.Namespace) -> int:
+def _policy_levels(args: argparse.Namespace) -> tuple[dict, str]:
+    """The levels in force and where they come from (read before the program runs: a bad file is a usage error)."""
     config_file = args.policy_config or REPO / "policies" / "config" / f"{args.stack}.json"
-    if config_file.exists():
-        config = json.loads(config_file.read_text())
-        print(f"policy levels: {config_file}", file=sys.stderr)
-    else:
+    if args.policy_config is None and not config_file.exists():
         # An environment nobody configured gets no relaxation: every policy mandatory, every requirement on.
-        config = policy.strictest()
-        print(f"policy levels: the strictest (no {config_file})", file=sys.stderr)
-    violations = policy.evaluate(result, config)
+        return policy.strictest(), f"the strictest (no {config_file})"
+    try:
+        config = json.loads(config_file.read_text())
+    except OSError as error:
+        raise stackfile.SettingsError(f"--policy-config {config_file}: cannot read it ({error.strerror or error})") from None
+    except json.JSONDecodeError as error:
+        raise stackfile.SettingsError(f"--policy-config {config_file}: not valid JSON at line {error.lineno}, column "
+                                      f"{error.colno}: {error.msg}") from None
+    if not isinstance(config, dict):
+        raise stackfile.SettingsError(f"--policy-config {config_file}: must be a JSON object of policy names")
+    return config, str(config_file)
+
+
+def _check(result: harness.Run, args: argparse.Namespace, levels: tuple[dict, str]) -> int:
+    print(f"policy levels: {levels[1]}", file=sys.stderr)
+    violations = policy.evaluate(result, levels[0])
     mandatory = [v for v in violations if v.level == "mandatory"]
     if args.json:
         print(json.dumps([v.__dict__ for v in violations], indent=2))
@@ -106,7 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _args(sys.argv[1:] if argv is None else argv)
     started = time.perf_counter()
     try:
-        result = run(args)
+        config, secret_keys = settings_of(args)
+        levels = _policy_levels(args) if args.command == "check" else ({}, "")
+    except stackfile.SettingsError as error:
+        return _usage(str(error))
+    try:
+        result = run(args, config, secret_keys)
     except pulumi.RunError as error:  # the program refused its config
         return _usage(str(error))
     except _TimedOut:
@@ -125,11 +142,14 @@ def main(argv: list[str] | None = None) -> int:
         code = _plan(result, args.json)
     elif args.command == "render":
         out = args.out or REPO / "rendered" / f"{args.stack}-offline"
-        files = render.render(result, out)
+        try:
+            files = render.render(result, out)
+        except OSError as error:
+            return _usage(f"--out {out}: cannot write there ({error.strerror or error})")
         print(f"wrote {len(files)} files to {out}")
         code = 0
     else:
-        code = _check(result, args)
+        code = _check(result, args, levels)
     if not args.json:
         print(f"({args.command} took {time.perf_counter() - started:.2f}s)", file=sys.stderr)
     return code

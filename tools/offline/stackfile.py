@@ -39,10 +39,26 @@ def _unsecure(value: Any, path: str, root: dict, secret_keys: set[str], top: str
     return value
 
 
+class SettingsError(ValueError):
+    """A settings file that cannot be read as Pulumi would read it; the message is one line."""
+
+
 def read(path: Path) -> tuple[dict[str, str], list[str]]:
     """Config as the engine passes it (key -> string, objects as JSON) and the secret keys."""
-    settings = yaml.safe_load(path.read_text()) or {}
+    try:
+        settings = yaml.safe_load(path.read_text()) or {}
+    except OSError as error:
+        raise SettingsError(f"{path}: cannot read it ({error.strerror or error})") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        tabs = " (YAML indents with spaces, never tabs)" if "\t" in path.read_text() else ""
+        raise SettingsError(f"{path}: not valid YAML{where}: {getattr(error, 'problem', error)}{tabs}") from None
+    if not isinstance(settings, dict):
+        raise SettingsError(f"{path}: must be a mapping with a `config:` key, not a {type(settings).__name__}")
     raw = settings.get("config") or {}
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{path}: `config` must be a mapping of keys to values, not a {type(raw).__name__}")
     secret_keys: set[str] = set()
     config: dict[str, str] = {}
     for key, value in raw.items():
