@@ -42,7 +42,23 @@ def _path(value: str) -> str:
     return value
 
 
+# Every name the stack derives from app.name must fit its service: the longest is the pre-upgrade
+# backup Job, "<name>-backup-before-<version up to 24>", and a Job's name is at most 63 characters
+# (its pods carry it as a label); RDS and ElastiCache identifiers refuse "--".
+MAX_APP_NAME = 63 - len("-backup-before-") - 24
+
+
+def _app_name(value: str) -> str:
+    if len(value) > MAX_APP_NAME:
+        raise ValueError(f"is {len(value)} characters; at most {MAX_APP_NAME}: the longest name derived from it, the "
+                         f"pre-upgrade backup Job '{value}-backup-before-<version>', must fit Kubernetes' 63")
+    if "--" in value:
+        raise ValueError("must not contain '--': RDS and ElastiCache identifiers derived from it refuse two hyphens in a row")
+    return value
+
+
 EnvName = Annotated[str, AfterValidator(_env_name)]
+AppName = Annotated[DnsLabel, AfterValidator(_app_name)]
 Binding = Annotated[str, AfterValidator(_binding)]
 AbsPath = Annotated[str, AfterValidator(_path)]
 
@@ -89,7 +105,7 @@ class SecurityContext(Model):
 
 class AppConfig(Model):
     profile: Literal["nocobase", "new-api", "generic"]
-    name: Optional[DnsLabel] = None
+    name: Optional[AppName] = None
     image: Optional[Image] = None
     port: Optional[Port] = None
     health_path: Optional[AbsPath] = None

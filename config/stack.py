@@ -227,7 +227,8 @@ def _check_rules(cfg: StackConfig) -> None:
               f"{MAX_INSTANCES // app.processes_per_instance - 1}")
 
     _check_release(cfg)
-    reserved = set(cfg.profile.env(cfg)) | {s.env for s in cfg.app_secrets} | set(cfg.replica_env)
+    reserved = (set(cfg.profile.env(cfg)) | {s.env for s in cfg.app_secrets} | set(cfg.replica_env)
+                | cfg.profile.reserved_env)
     for name in app.env:
         if name in reserved:
             _fail(f"app.env.{name}", "…",

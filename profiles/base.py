@@ -95,6 +95,9 @@ class Profile:
     capabilities: tuple[str, ...] = ()
     # Upgrades: stop every other instance before the primary moves (no rolling across versions).
     stop_all_before_upgrade: bool = False
+    # Variables the profile sets in some configuration (not always this one): app.env may not set them,
+    # or it could, say, add CLUSTER_MODE processes that the 32-instance count never saw.
+    reserved_env: frozenset[str] = frozenset()
     # Paths the app writes that must stay off the shared volume and bounded per pod (path -> size).
     local_paths: Mapping[str, str] = field(default_factory=dict)
     # Secrets wired only when the stack config sets them (credentials for the vendor's services).

@@ -52,6 +52,7 @@ NEW_API = Profile(
     env=_env,
     default_port=lambda image: 3000,
     replica_env=_replica_env,
+    reserved_env=frozenset({"NODE_TYPE", "FRONTEND_BASE_URL", "SQL_DSN", "LOG_SQL_DSN"}),
     # Its log files (/app/logs, beside the /data it shares): per pod and bounded, not on the shared
     # volume where every instance would append without end (the vendor compose mounts ./logs there).
     local_paths={"/app/logs": "1Gi"},

@@ -86,6 +86,10 @@ NOCOBASE = Profile(
     ),
     optional_secrets=(AppSecret(PKG_USERNAME, "provided"), AppSecret(PKG_PASSWORD, "provided")),
     cluster_plugins=CLUSTER_PLUGINS,
+    reserved_env=frozenset({
+        "CLUSTER_MODE", "WORKER_MODE", "PUBSUB_ADAPTER_REDIS_URL", "LOCK_ADAPTER_DEFAULT", "LOCK_ADAPTER_REDIS_URL",
+        "QUEUE_ADAPTER", "QUEUE_ADAPTER_REDIS_URL", "REDIS_URL", "APPEND_PRESET_BUILT_IN_PLUGINS", PKG_USERNAME,
+        PKG_PASSWORD, "DB_DIALECT_OPTIONS_SSL_REJECT_UNAUTHORIZED"}),
     env=_env,
     default_port=_port,
     # The image starts nginx and node as root and chowns storage at start.

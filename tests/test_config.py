@@ -20,6 +20,10 @@ def cfg(**concerns):
 
 
 BAD = [
+    # app.env may not set what the program derives or counts, even where this config does not set it.
+    (cfg(app={"profile": "nocobase", "replicas": 1, "env": {"CLUSTER_MODE": "4"}}),
+     ["appcluster:app.env.CLUSTER_MODE", "wired by appcluster"]),
+    (cfg(app={"profile": "new-api", "env": {"NODE_TYPE": "master"}}), ["appcluster:app.env.NODE_TYPE", "wired by appcluster"]),
     # YAML types: refused, not coerced, with the words and the CLI flag that fix them.
     (cfg(app={"profile": "new-api", "autoscaling": {"enabled": "yes"}}),
      ["appcluster:app.autoscaling.enabled: 'yes'", "must be true or false, unquoted", "--type bool"]),
@@ -160,3 +164,48 @@ def test_a_near_miss_of_the_namespace_is_refused_not_ignored():
         from_settings({"appclustr:app": '{"replicas": 40}', "appcluster:app": '{"profile": "new-api"}'})
     assert str(error.value).startswith("appclustr:app: unknown namespace 'appclustr' (did you mean 'appcluster:app'?)")
     assert from_settings({"kubernetes:context": "x", "pulumi:template": "y"}) == {}
+
+
+@pytest.mark.parametrize("name,fragment", [
+    ("a" * 25, "is 25 characters; at most 24"),
+    ("shop--eu", "must not contain '--'"),
+])
+def test_app_names_that_a_derived_name_would_break_are_refused(name, fragment):
+    with pytest.raises(ConfigError) as error:
+        load(cfg(app={"profile": "new-api", "name": name}))
+    assert str(error.value).startswith(f"appcluster:app.name: '{name}'") and fragment in str(error.value)
+
+
+# Service limits on the names we derive (Kubernetes: DNS labels; a StatefulSet's pods carry its name
+# plus an 11-character revision hash in a 63-character label; AWS: each service's own).
+NAME_LIMITS = {"Job": 63, "CronJob": 52, "Service": 63, "StatefulSet": 52, "Deployment": 63, "Secret": 253,
+               "NetworkPolicy": 253, "PersistentVolumeClaim": 253, "ConfigMap": 253}
+AWS_LIMITS = {"aws:elasticache/replicationGroup:ReplicationGroup": ("replicationGroupId", 40),
+              "aws:rds/instance:Instance": ("identifier", 63), "aws:rds/proxy:Proxy": ("name", 60),
+              "aws:backup/vault:Vault": ("name", 50), "aws:rds/snapshot:Snapshot": ("dbSnapshotIdentifier", 255),
+              "aws:secretsmanager/secret:Secret": ("name", 512)}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod-newapi", "local"])
+def test_the_longest_allowed_app_name_yields_names_every_service_accepts(stack, run_stack):
+    from tools.offline.harness import reveal
+
+    longest = "a" * 24
+    version = "2.2.15-" + "x" * 30 if stack in ("dev", "prod") else "v0.9.0-" + "x" * 30
+    image = ("nocobase/nocobase:" if stack in ("dev", "prod") else "calciumion/new-api:") + version
+    app = {"name": longest, "image": image}
+    if stack in ("dev", "prod"):
+        app["workers"] = [{"name": "w" * 20, "mode": "*"}]
+    run = run_stack(stack, app=app, database={"logDatabase": True} if stack == "local" else {})
+    checked = 0
+    for r in run.resources:
+        if r.is_kubernetes and r.inputs["kind"] in NAME_LIMITS:
+            name = reveal(r.inputs["metadata"])["name"]
+            assert len(name) <= NAME_LIMITS[r.inputs["kind"]], (r.inputs["kind"], name)
+            checked += 1
+        if r.type in AWS_LIMITS:
+            key, limit = AWS_LIMITS[r.type]
+            value = reveal(r.inputs)[key]
+            assert len(value) <= limit and "--" not in value, (r.type, value)
+            checked += 1
+    assert checked > 10
