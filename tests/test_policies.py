@@ -70,6 +70,11 @@ def test_handwritten_cluster_done_right_passes():
     ("aws-rds-no-backups", "rds-backups-and-snapshots", "backupRetentionPeriod is 1"),
     ("aws-rds-no-backups", "rds-backups-and-snapshots", "no final snapshot"),
     ("aws-proxy-plain", "rds-proxy-tls", "requireTls is off"),
+    # The same data on other resource types: Aurora clusters and their instances, standalone cache clusters.
+    ("aws-aurora-loose", "rds-encrypted-private", "not encrypted (CKV_AWS_16)"),
+    ("aws-aurora-loose", "rds-encrypted-private", "publicly accessible (CKV_AWS_17)"),
+    ("aws-aurora-loose", "rds-backups-and-snapshots", "backupRetentionPeriod is 1"),
+    ("aws-cache-cluster", "elasticache-hardened", "a standalone ElastiCache cluster"),
     ("aws-redis-plain", "elasticache-hardened", "in-transit encryption is off"),
     ("aws-redis-plain", "elasticache-hardened", "no AUTH token"),
     ("aws-efs-root", "efs-hardened", "root '/'"),

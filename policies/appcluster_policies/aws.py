@@ -16,20 +16,25 @@ def _props(args: ResourceValidationArgs) -> dict:
     return plain(args.props)
 
 
+# Where the database's data lives: an RDS instance, or an Aurora cluster (its instances hold none).
+RDS_DATA = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster")
+AURORA_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+
+
 def _rds_encrypted_private(args, report) -> None:
-    if args.resource_type != "aws:rds/instance:Instance":
-        return
     p = _props(args)
+    if args.resource_type in (AURORA_INSTANCE, "aws:rds/instance:Instance") and p.get("publiclyAccessible") is True:
+        report("the instance is publicly accessible (CKV_AWS_17)")
+    if args.resource_type not in RDS_DATA:
+        return
     if fails(p.get("storageEncrypted"), True):
         report("storage is not encrypted (CKV_AWS_16)")
-    if p.get("publiclyAccessible") is True:
-        report("the instance is publicly accessible (CKV_AWS_17)")
     if fails(p.get("iamDatabaseAuthenticationEnabled"), True):
         report("IAM database authentication is off (CKV_AWS_161)")
 
 
 def _rds_backups(args, report) -> None:
-    if args.resource_type != "aws:rds/instance:Instance":
+    if args.resource_type not in RDS_DATA:
         return
     p = _props(args)
     retention = p.get("backupRetentionPeriod")
@@ -52,9 +57,14 @@ def _rds_proxy_tls(args, report) -> None:
 
 
 def _elasticache(args, report) -> None:
+    p = _props(args)
+    if args.resource_type == "aws:elasticache/cluster:Cluster" and not p.get("replicationGroupId"):
+        # A standalone cache cluster: one node, no failover, no AUTH token, no at-rest encryption.
+        report("a standalone ElastiCache cluster has no failover, AUTH token or at-rest encryption: use a "
+               "replication group (CKV_AWS_29/31, CKV2_AWS_50)")
+        return
     if args.resource_type != "aws:elasticache/replicationGroup:ReplicationGroup":
         return
-    p = _props(args)
     if fails(p.get("transitEncryptionEnabled"), True):
         report("in-transit encryption is off (CKV_AWS_30)")
     if fails(p.get("atRestEncryptionEnabled"), True):
@@ -126,11 +136,10 @@ def _deletion_protection(args, report) -> None:
     if not (args.get_config() or {}).get("required", True):
         return
     p = _props(args)
-    if args.resource_type == "aws:rds/instance:Instance":
-        if fails(p.get("deletionProtection"), True):
-            report("deletion protection is off (CKV_AWS_293)")
-        if fails(p.get("multiAz"), True):
-            report("the instance is not Multi-AZ (CKV_AWS_157)")
+    if args.resource_type in RDS_DATA and fails(p.get("deletionProtection"), True):
+        report("deletion protection is off (CKV_AWS_293)")
+    if args.resource_type == "aws:rds/instance:Instance" and fails(p.get("multiAz"), True):
+        report("the instance is not Multi-AZ (CKV_AWS_157)")
     annotations = meta(p).get("annotations") or {}
     attributes = str(annotations.get("alb.ingress.kubernetes.io/load-balancer-attributes",
                                      annotations.get("service.beta.kubernetes.io/aws-load-balancer-load-balancer-attributes", "")))

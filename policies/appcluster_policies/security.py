@@ -20,6 +20,7 @@ from appcluster_policies.workloads import (
 # Resources that hold data (beyond our own Redis/database StatefulSets).
 STATEFUL_TYPES = {
     PVC_TYPE, "kubernetes:core/v1:PersistentVolume", "aws:rds/instance:Instance", "aws:rds/proxy:Proxy",
+    "aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance", "aws:elasticache/cluster:Cluster",
     "aws:elasticache/replicationGroup:ReplicationGroup", "aws:efs/fileSystem:FileSystem",
     "aws:efs/accessPoint:AccessPoint", "aws:secretsmanager/secret:Secret",
 }
