@@ -49,6 +49,8 @@ def test_a_stack_in_maintenance_passes(stack, run_stack):
 
 def test_handwritten_cluster_done_right_passes():
     assert mandatory(handwritten("ok")) == []
+    # Reading the shared Secret through envFrom is reading it too.
+    assert mandatory(handwritten("env-from")) == []
 
 
 @pytest.mark.parametrize("case,policy_name,fragment", [

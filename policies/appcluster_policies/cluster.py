@@ -35,7 +35,7 @@ def _shared_secrets(args: StackValidationArgs, report) -> None:
         for key in keys:
             refs = set()
             for w in cluster.workloads:
-                var = w.env().get(key)
+                var = w.env(declared).get(key)
                 if var is None:
                     report(f"{w.name} does not set {key}; every instance must read it from the shared Secret", w.urn)
                     continue
@@ -59,7 +59,7 @@ def _needs_redis(args: StackValidationArgs, report) -> None:
         if cluster.instances <= 1:
             continue
         for w in cluster.workloads:
-            env = w.env()
+            env = w.env(data)
             if cluster.profile == "new-api" and "REDIS_CONN_STRING" not in env:
                 report(f"{w.name}: New API with {cluster.instances} instances needs REDIS_CONN_STRING for cache sync", w.urn)
             if cluster.profile != "nocobase":

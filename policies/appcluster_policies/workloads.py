@@ -92,10 +92,17 @@ class Workload:
         value = self.spec.get("replicas", 1)
         return int(value) if isinstance(value, (int, float)) else 1
 
-    def env(self) -> dict[str, dict]:
-        """Every env var of every container, by name (the last container wins on clashes)."""
+    def env(self, secret_data: Optional[dict[str, dict[str, str]]] = None) -> dict[str, dict]:
+        """Every env var of every container, by name (the last container wins on clashes). With the
+        stack's Secrets, variables that envFrom brings in count too, as secretKeyRefs (an explicit
+        `env` entry wins, as in Kubernetes)."""
         out: dict[str, dict] = {}
         for container in self.containers:
+            for source in container.get("envFrom") or [] if secret_data is not None else []:
+                name = ((source or {}).get("secretRef") or {}).get("name")
+                for key in (secret_data or {}).get(str(name), {}):
+                    out[f"{source.get('prefix') or ''}{key}"] = {
+                        "name": key, "valueFrom": {"secretKeyRef": {"name": name, "key": key}}}
             for var in container.get("env") or []:
                 if isinstance(var, dict) and "name" in var:
                     out[var["name"]] = var
