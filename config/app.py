@@ -36,6 +36,14 @@ def _binding(value: str) -> str:
     return value
 
 
+def _iana_zone(value: str) -> str:
+    import zoneinfo
+
+    if value not in zoneinfo.available_timezones():
+        raise ValueError("must be an IANA time zone name such as UTC, Europe/Berlin or Asia/Shanghai (the app reads TZ)")
+    return value
+
+
 def _path(value: str) -> str:
     if not value.startswith("/"):
         raise ValueError("must be an absolute path starting with '/'")
@@ -119,7 +127,7 @@ class AppConfig(Model):
     termination_grace_period_seconds: int = Field(60, ge=5, le=3600)
     # How long a first start or an upgrade may take before the startup probe gives up.
     startup_timeout_seconds: int = Field(900, ge=30, le=7200)
-    timezone: str = "UTC"
+    timezone: Annotated[str, AfterValidator(_iana_zone)] = "UTC"
     env: dict[EnvName, str] = {}
     plugins: Optional[list[str]] = None
     # NocoBase: the image already holds the commercial cluster plugins (no download credentials needed).

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from config.base import Model
 
@@ -69,6 +69,13 @@ class RdsConfig(Model):
     max_allocated_storage_gb: int = Field(500, ge=20, le=65536)
     multi_az: bool = True
     backup_retention_days: int = Field(14, ge=7, le=35)
+
+    @model_validator(mode="after")
+    def _autoscaling_above_allocation(self) -> "RdsConfig":
+        if self.max_allocated_storage_gb < self.allocated_storage_gb:
+            raise ValueError(f"maxAllocatedStorageGb ({self.max_allocated_storage_gb}) is below allocatedStorageGb "
+                             f"({self.allocated_storage_gb}): storage autoscaling needs a ceiling above the allocation")
+        return self
 
 
 class EfsConfig(Model):

@@ -9,6 +9,8 @@ from pydantic import Field, field_validator
 
 from config.base import Model
 
+# What each of the five fields may hold (the step after '/' is any count).
+_CRON_RANGES = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 7))
 _CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
 
 
@@ -36,4 +38,8 @@ class BackupConfig(Model):
         fields = value.split()
         if len(fields) != 5 or not all(re.fullmatch(_CRON_FIELD, f) for f in fields):
             raise ValueError("must be a 5-field cron expression such as '0 3 * * *' (minute hour day month weekday)")
+        for field, (name, low, high) in zip(fields, _CRON_RANGES):
+            for number in map(int, re.findall(r"(?<![/\d])\d+", field)):
+                if not low <= number <= high:
+                    raise ValueError(f"{name} {number} is out of range: {name}s run {low}–{high}")
         return value

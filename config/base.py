@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -38,6 +38,16 @@ def _byte_quantity(value: str) -> str:
     if not _BYTES.match(value) or value.startswith("0"):
         raise ValueError("must be a positive whole size with a unit such as 512Mi, 20Gi or 1Ti")
     return value
+
+
+_SUFFIX = {"m": 1e-3, "": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
+           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+
+
+def quantity_value(value: str) -> float:
+    """A quantity as a number (cores or bytes), to compare two of them."""
+    match = _QUANTITY.match(value)
+    return float(match.group(1)) * _SUFFIX[match.group(3) or ""]
 
 
 Quantity = Annotated[str, AfterValidator(_quantity)]
@@ -102,6 +112,15 @@ class Resources(Model):
     memory_request: Quantity = "512Mi"
     cpu_limit: Quantity = "2"
     memory_limit: Quantity = "2Gi"
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> "Resources":
+        for kind in ("cpu", "memory"):
+            request, limit = getattr(self, f"{kind}_request"), getattr(self, f"{kind}_limit")
+            if quantity_value(request) > quantity_value(limit):
+                raise ValueError(f"{kind}Request {request} is more than {kind}Limit {limit}: Kubernetes refuses a pod "
+                                 "that requests more than its limit")
+        return self
 
     def to_k8s(self) -> dict:
         return {

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from config.base import Model
 
@@ -26,12 +26,24 @@ class RegistryConfig(Model):
         return self
 
 
+MOVING_TAGS = {"latest", "stable", "main", "master", "dev", "develop", "edge", "nightly", "current", "prod"}
+
+
 class BuildConfig(Model):
     # The Docker build context, relative to the project (it holds the Dockerfile).
     context: str = Field(pattern=r"^[^/].*")
     dockerfile: str = "Dockerfile"
     # Tags are immutable: every build that changes the image needs a new tag (it names the upgrade).
     tag: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+    @field_validator("tag")
+    @classmethod
+    def _not_moving(cls, value: str) -> str:
+        # An immutable repository refuses a second push of the same tag, and a moving name names no upgrade.
+        if value.lower() in MOVING_TAGS:
+            raise ValueError(f"names no version ('{value}' moves; the repository's tags are immutable): use one that "
+                             "names this build, e.g. 2.2.15-p1")
+        return value
     platform: str = "linux/amd64"
     args: dict[str, str] = {}
     registry: RegistryConfig = RegistryConfig()

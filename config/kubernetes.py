@@ -1,9 +1,24 @@
 """Where the app runs: the cluster connection and the namespace."""
 from __future__ import annotations
 
-from typing import Optional
+import re
+from typing import Annotated, Optional
+
+from pydantic import AfterValidator
 
 from config.base import DnsLabel, Model
+
+
+_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def _label_key(value: str) -> str:
+    prefix, _, name = value.rpartition("/")
+    if not _LABEL_NAME.match(name) or (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix))):
+        raise ValueError("must be a node label key, [DNS prefix/]name with a name of at most 63 letters, digits, "
+                         "'-', '_' or '.', e.g. topology.kubernetes.io/zone")
+    return value
 
 
 class KubernetesConfig(Model):
@@ -15,4 +30,5 @@ class KubernetesConfig(Model):
     # Write manifests to this folder instead of talking to a cluster (Pulumi's render mode).
     render_yaml_to_directory: Optional[str] = None
     # Spread instances over these topology keys (one constraint each, skew 1).
-    spread_topology_keys: list[str] = ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]
+    spread_topology_keys: list[Annotated[str, AfterValidator(_label_key)]] = [
+        "topology.kubernetes.io/zone", "kubernetes.io/hostname"]

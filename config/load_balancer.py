@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 from typing_extensions import Annotated
 
 from config.aws import LoadBalancerMode, check_certificate_arn
@@ -24,6 +24,12 @@ class Weights(Model):
 
     primary: int = Field(3, ge=0, le=999)
     replicas: int = Field(5, ge=0, le=999)
+
+    @model_validator(mode="after")
+    def _routes_somewhere(self) -> "Weights":
+        if self.primary == 0 and self.replicas == 0:
+            raise ValueError("primary and replicas are both 0: no request would reach any instance; give one a weight")
+        return self
 
 
 class LoadBalancerConfig(Model):

@@ -235,6 +235,12 @@ def _check_rules(cfg: StackConfig) -> None:
                   f"{name} is wired by appcluster (secrets and connections come from Secrets); remove it from app.env")
 
     db = cfg.database
+    if db.image and db.engine in ("postgres", "mysql"):
+        repo = parse_image(db.image).group("path").rsplit("/", 1)[-1]
+        other = {"postgres": ("mysql", "mariadb"), "mysql": ("postgres", "postgis")}[db.engine]
+        if any(name in repo for name in other):
+            _fail("database.image", db.image, f"is not a {db.engine} server image, but database.engine is {db.engine}: "
+                                              "make them agree")
     if db.engine == "sqlite":
         if app.profile != "new-api":
             _fail("database.engine", "sqlite", f"profile {app.profile} needs postgres or mysql")
@@ -301,6 +307,14 @@ def _check_aws(cfg: StackConfig) -> None:
                            "(two or more, one per AZ), nodeSecurityGroupId} of the EKS cluster")
     if cfg.database.mode == "rds" and cfg.database.engine == "sqlite":
         _fail("database.engine", "sqlite", "RDS runs postgres or mysql")
+    version = cfg.database.rds.engine_version
+    if cfg.database.mode == "rds" and version:
+        major = version.split(".")[0]
+        if cfg.database.engine == "postgres" and not (major.isdigit() and int(major) >= 12):
+            _fail("database.rds.engineVersion", version, "is no PostgreSQL version RDS and RDS Proxy run: use 12 to 17 "
+                                                          "(e.g. \"17\")")
+        if cfg.database.engine == "mysql" and not version.startswith(("8.0", "8.4")):
+            _fail("database.rds.engineVersion", version, "is no MySQL version RDS and RDS Proxy run: use \"8.0\" or \"8.4\"")
     cache = cfg.redis.elasticache
     if cfg.redis.mode == "elasticache" and cfg.app.profile == "nocobase":
         version = tuple(int(x) for x in cache.engine_version.split("."))

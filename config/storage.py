@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from config.aws import EfsConfig
 from config.base import ByteSize, Model
@@ -11,7 +11,8 @@ from config.base import ByteSize, Model
 
 class NfsServer(Model):
     server: str
-    path: str = "/"
+    # The export's absolute path on the server (a relative one mounts nothing the PV can name).
+    path: str = Field("/", pattern=r"^/")
 
 
 class StorageConfig(Model):

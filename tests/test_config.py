@@ -20,6 +20,31 @@ def cfg(**concerns):
 
 
 BAD = [
+    # Cross-field sense: what validates field by field but a real apply would refuse or misread.
+    (cfg(app={"profile": "new-api", "resources": {"cpuRequest": "2", "cpuLimit": "500m"}}),
+     ["appcluster:app.resources", "cpuRequest 2 is more than cpuLimit 500m"]),
+    (cfg(app={"profile": "new-api", "resources": {"memoryRequest": "2Gi", "memoryLimit": "1024Mi"}}),
+     ["memoryRequest 2Gi is more than memoryLimit 1024Mi"]),
+    (cfg(app={"profile": "new-api"}, database={"rds": {"allocatedStorageGb": 200, "maxAllocatedStorageGb": 100}}),
+     ["appcluster:database.rds", "maxAllocatedStorageGb (100) is below allocatedStorageGb (200)"]),
+    (cfg(app={"profile": "new-api"}, database={"mode": "rds", "engine": "postgres", "rds": {"engineVersion": "8.4"}},
+         aws={"region": "eu-west-1", "vpcId": "vpc-0a1b2c3d4e5f60718", "nodeSecurityGroupId": "sg-0f1e2d3c4b5a69780",
+              "privateSubnetIds": ["subnet-0aa11bb22cc33dd40", "subnet-0aa11bb22cc33dd41"]}),
+     ["appcluster:database.rds.engineVersion: '8.4'", "no PostgreSQL version"]),
+    (cfg(app={"profile": "new-api"}, database={"engine": "postgres", "image": "mysql:8.4.6"}),
+     ["appcluster:database.image: 'mysql:8.4.6'", "not a postgres server image"]),
+    (cfg(app={"profile": "new-api"}, loadBalancer={"weights": {"primary": 0, "replicas": 0}}),
+     ["appcluster:loadBalancer.weights", "no request would reach any instance"]),
+    (cfg(app={"profile": "new-api", "build": {"context": "images/nocobase", "tag": "latest"}}),
+     ["appcluster:app.build.tag: 'latest'", "names no version"]),
+    (cfg(app={"profile": "new-api"}, storage={"mode": "nfs", "nfs": {"server": "nfs.local", "path": "exports/app"}}),
+     ["appcluster:storage.nfs.path: 'exports/app'"]),
+    (cfg(app={"profile": "new-api", "timezone": "Mars/Olympus"}),
+     ["appcluster:app.timezone: 'Mars/Olympus'", "IANA time zone name"]),
+    (cfg(app={"profile": "new-api"}, backup={"schedule": "0 25 * * *"}),
+     ["appcluster:backup.schedule: '0 25 * * *'", "hour 25 is out of range: hours run 0–23"]),
+    (cfg(app={"profile": "new-api"}, kubernetes={"spreadTopologyKeys": ["zone name"]}),
+     ["appcluster:kubernetes.spreadTopologyKeys.0: 'zone name'", "node label key"]),
     # app.env may not set what the program derives or counts, even where this config does not set it.
     (cfg(app={"profile": "nocobase", "replicas": 1, "env": {"CLUSTER_MODE": "4"}}),
      ["appcluster:app.env.CLUSTER_MODE", "wired by appcluster"]),
