@@ -34,11 +34,11 @@ def from_pulumi() -> StackConfig:
 
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     secrets_key = f"{NAMESPACE}:secrets"
-    if secrets_key in keys and not runtime_config.is_config_secret(secrets_key):
-        # The engine marks the key secret when any value under it is `secure:`; none is: plain text.
-        given = sorted((from_settings({secrets_key: runtime_config.get_config(secrets_key)}).get("secrets") or {}))
-        first = given[0] if given else "<key>"
-        raise ConfigError(f"{secrets_key}: {', '.join(given) or 'the values'} given in plain text in the stack file — "
-                          f"remove them and set each encrypted: `pulumi config set --secret --path "
-                          f"{secrets_key}.{first} <value>`")
+    given = sorted((from_settings({secrets_key: runtime_config.get_config(secrets_key)}).get("secrets") or {})
+                   if secrets_key in keys else [])
+    # The engine marks the key secret when any value under it is `secure:`; none is: plain text. (An
+    # empty object is Pulumi.yaml's default, not a secret.)
+    if given and not runtime_config.is_config_secret(secrets_key):
+        raise ConfigError(f"{secrets_key}: {', '.join(given)} given in plain text in the stack file — remove them and "
+                          f"set each encrypted: `pulumi config set --secret --path {secrets_key}.{given[0]} <value>`")
     return load(from_settings({key: runtime_config.get_config(key) for key in keys}))

@@ -105,3 +105,14 @@ def test_invalid_config_stops_the_engine_before_any_resource(project):
     assert "Traceback" not in output
     # Only the stack itself is in the plan: no provider, component or Kubernetes object was declared.
     assert "pulumi:providers:kubernetes" not in output and "appcluster:index:" not in output
+
+
+def test_a_secret_set_without_secret_is_refused_by_the_engine_run_too(project):
+    # Pulumi.yaml's default for appcluster:secrets is {}: that alone must not count as plain text.
+    project.stack("local")
+    project.pulumi("config", "set", "--path", "appcluster:secrets.sessionSecret", "s" * 40)
+    done = project.pulumi("preview", check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and "Traceback" not in output
+    assert "appcluster:secrets: sessionSecret given in plain text in the stack file" in output
+    assert "s" * 40 not in output
