@@ -144,6 +144,21 @@ class AppCluster:
         return next((p for p in (w.profile() for w in self.workloads) if p), None)
 
 
+# Labels that name the application a workload belongs to, in the order they are trusted.
+APP_LABELS = ("app.kubernetes.io/instance", "app.kubernetes.io/name", "app", "k8s-app")
+
+
+def cluster_key(w: Workload, pod_labels: dict) -> str:
+    """Which app cluster a workload is part of: its app label (ours or the common ones), else the
+    same app in the same namespace (so that splitting one app into several workloads never hides
+    instances from the 32-instance count), else the workload alone."""
+    for name in APP_LABELS:
+        if isinstance(pod_labels.get(name), str):
+            return pod_labels[name]
+    profile = w.profile()
+    return f"{meta(w.props).get('namespace') or 'default'}/{profile}" if profile else w.name
+
+
 def app_clusters(resources: Iterable[Any]) -> list[AppCluster]:
     """Group app workloads (everything but our own Redis/database servers) into clusters."""
     resources = list(resources)
@@ -157,7 +172,7 @@ def app_clusters(resources: Iterable[Any]) -> list[AppCluster]:
         if lab.get("app.kubernetes.io/component") in NOT_INSTANCES:
             continue
         w = Workload(r.urn, r.resource_type, props)
-        key = lab.get("app.kubernetes.io/instance") or w.name
+        key = cluster_key(w, lab)
         cluster = clusters.setdefault(key, AppCluster(key))
         cluster.workloads.append(w)
         by_name[w.name] = cluster
