@@ -69,15 +69,21 @@ class _Cluster:
         self.storage = client.StorageV1Api(api)
         self.core = client.CoreV1Api(api)
         self.networking = client.NetworkingV1Api(api)
+        self._listed: dict[str, Optional[list]] = {}
 
     def _list(self, fn):
+        """One list call per kind for the whole check (classes and volumes serve every claim)."""
         from kubernetes.client.exceptions import ApiException
 
+        if fn.__name__ in self._listed:
+            return self._listed[fn.__name__]
         try:
-            return fn(_request_timeout=TIMEOUT_SECONDS).items
+            self._listed[fn.__name__] = fn(_request_timeout=TIMEOUT_SECONDS).items
+            return self._listed[fn.__name__]
         except ApiException as error:
             if error.status == 403:
-                return None  # not ours to read: the apply will tell
+                self._listed[fn.__name__] = None  # not ours to read: the apply will tell
+                return None
             raise ConfigError(f"appcluster:kubernetes: the cluster at {self.server} answered {error.status} "
                               f"{error.reason}") from None
         except Exception as error:  # connection refused, TLS, timeout

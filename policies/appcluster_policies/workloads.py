@@ -98,9 +98,9 @@ class Workload:
         `env` entry wins, as in Kubernetes)."""
         out: dict[str, dict] = {}
         for container in self.containers:
-            for source in container.get("envFrom") or [] if secret_data is not None else []:
+            for source in (container.get("envFrom") or []) if secret_data is not None else []:
                 name = ((source or {}).get("secretRef") or {}).get("name")
-                for key in (secret_data or {}).get(str(name), {}):
+                for key in secret_data.get(str(name), {}):
                     out[f"{source.get('prefix') or ''}{key}"] = {
                         "name": key, "valueFrom": {"secretKeyRef": {"name": name, "key": key}}}
             for var in container.get("env") or []:
