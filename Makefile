@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= local
 
-.PHONY: up up-cluster test test-unit test-integration deps engine cluster-build cluster cluster-down vendor venv \
+.PHONY: up up-cluster test test-unit test-integration deps engine helm cluster-build cluster cluster-down vendor venv \
 	plan render check bench clean
 
 up: deps venv ## deploy the local stack with the real engine, rendering manifests (builds the engine the first time)
@@ -13,10 +13,10 @@ up: deps venv ## deploy the local stack with the real engine, rendering manifest
 up-cluster: deps venv ## the local stack into the local control plane (builds and starts it), pods shown Ready
 	scripts/up.sh --cluster
 
-test: deps venv engine cluster-build vendor ## every tier: mocks, vendor code, the real engine against a real API server
+test: deps venv engine helm cluster-build vendor ## every tier: mocks, vendor code, the real engine against a real API server
 	$(PY) -m pytest
 
-test-unit: deps venv vendor ## mocks and the vendor's code only (no engine, no cluster)
+test-unit: deps venv helm vendor ## mocks and the vendor's code only (no engine, no cluster)
 	$(PY) -m pytest tests --ignore=tests/integration
 
 test-integration: deps venv engine cluster-build
@@ -27,6 +27,9 @@ deps: ## Debian packages the tests and the control plane use (installed when roo
 
 engine: ## the Pulumi CLI, Python language host and Kubernetes provider, from Go modules (cached)
 	@scripts/build-engine.sh >/dev/null
+
+helm: ## the helm CLI, from its Go module (cached): the offline check renders local charts with it
+	@scripts/build-helm.sh >/dev/null
 
 cluster-build: ## kine, kube-apiserver, controller-manager, scheduler, kubectl and kwok, from Go modules (cached)
 	@scripts/build-cluster.sh >/dev/null

@@ -3,6 +3,7 @@ stacks and on a hand-written program that bypasses our components. The rules run
 analyzer runs them (the same POLICIES objects, props in the analyzer's proxies)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,8 @@ def levels(stack: str) -> dict:
     return json.loads((REPO / "policies" / "config" / f"{stack}.json").read_text())
 
 
-def handwritten(case: str) -> list[policy.Violation]:
-    run = harness.run_program(HANDWRITTEN, case, {"handwritten:case": case}, [])
+def handwritten(case: str, via: str = "resources") -> list[policy.Violation]:
+    run = harness.run_program(HANDWRITTEN, case, {"handwritten:case": case, "handwritten:via": via}, [])
     return policy.evaluate(run, RELAXED)
 
 
@@ -91,6 +92,63 @@ def test_handwritten_violation_is_caught(case, policy_name, fragment):
     violations = handwritten(case)
     assert policy_name in mandatory(violations)
     assert any(fragment in v.message for v in violations if v.policy == policy_name), violations
+
+
+MANIFEST_WAYS = ["configfile", "configfile-v2", "configgroup-v2", "helm-v3", "helm-v4"]
+
+
+@pytest.mark.parametrize("via", MANIFEST_WAYS)
+def test_objects_declared_through_yaml_or_helm_are_judged_like_typed_ones(via):
+    """Under mocks no provider decodes YAML or renders a chart: the harness does it as the provider
+    would, so the same objects are caught the same way whichever way they are declared."""
+    assert mandatory(handwritten("ok", via)) == []
+    for case, policy_name, fragment in [("too-many-replicas", "max-32-instances", "can run 41 instances"),
+                                        ("literal-secret", "shared-secrets", "sets APP_KEY as a literal value"),
+                                        ("rwo-storage", "cluster-needs-shared-storage", "ReadWriteMany")]:
+        violations = handwritten(case, via)
+        assert mandatory(violations) == [policy_name]
+        assert any(fragment in v.message for v in violations), (via, case, violations)
+
+
+@pytest.mark.parametrize("via", MANIFEST_WAYS)
+def test_decoded_objects_are_named_and_parented_as_the_provider_does(via):
+    run = harness.run_program(HANDWRITTEN, "x", {"handwritten:case": "ok", "handwritten:via": via}, [])
+    component = next(r for r in run.resources if r.name == "shop" and not r.custom)
+    workers = next(r for r in run.resources if r.type == "kubernetes:apps/v1:Deployment" and "workers" in r.name)
+    # v1 (the SDK itself) prefixes "<component>-" only when asked; v2 and Helm v4 (the provider) "<component>:".
+    assert workers.name == ("shop/shop-workers" if via in ("configfile", "helm-v3") else "shop:shop/shop-workers")
+    assert workers.parent == component.urn and workers.provider
+    assert {r.type for r in run.resources if r.parent == component.urn} >= {
+        "kubernetes:core/v1:Secret", "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:policy/v1:PodDisruptionBudget"}
+
+
+def test_unnamed_objects_get_the_providers_auto_name_and_are_judged():
+    """An object without metadata.name is named by the provider's Check (`<name>-<8 hex>`), which is
+    what the analyzer sees and what other objects read back: nothing is None, nothing crashes."""
+    run = harness.run_program(HANDWRITTEN, "x", {"handwritten:case": "autonamed"}, [])
+    claim = run.named("data").inputs["metadata"]
+    assert re.fullmatch(r"data-[0-9a-f]{8}", claim["name"]) and claim["annotations"]["pulumi.com/autonamed"] == "true"
+    worker = run.named("shop-workers").inputs["spec"]["template"]["spec"]
+    assert worker["volumes"][0]["persistentVolumeClaim"]["claimName"] == claim["name"]
+    assert mandatory(policy.evaluate(run, RELAXED)) == []
+    assert [v.message for v in policy.evaluate(run, {"protect-stateful": {"required": True}})
+            if v.policy == "protect-stateful"] == [f"{claim['name']} holds data but is not protected; set protect: true"]
+
+
+def test_a_remote_chart_or_a_broken_manifest_is_one_line(tmp_path, capsys):
+    program = tmp_path / "prog"
+    program.mkdir()
+    (program / "__main__.py").write_text(
+        "import pulumi_kubernetes as k8s\n"
+        "k8s.helm.v4.Chart('ingress', chart='ingress-nginx', repository_opts={'repo': 'https://kubernetes.github.io/x'})\n")
+    assert main(["check", "--program", str(program)]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("the program failed: Chart") and "Helm chart 'ingress-nginx': the offline check renders local " \
+        "charts only" in err[-1], err
+    (program / "__main__.py").write_text("import pulumi_kubernetes as k8s\n"
+                                         "k8s.yaml.v2.ConfigGroup('broken', yaml='kind: [unclosed')\n")
+    assert main(["check", "--program", str(program)]) == 3
+    assert "ConfigGroup 'broken': YAML text: not valid YAML at line 1" in capsys.readouterr().err
 
 
 def test_our_components_with_a_rule_breaking_config_are_caught(run_stack):

@@ -22,6 +22,8 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from tools.offline import manifests
+
 SECRET_SIG = rpc._special_secret_sig  # the marker rpc.wrap_rpc_secret puts on secret values
 
 
@@ -109,8 +111,14 @@ class _Mocks(pulumi_mocks.Mocks):
     """Resources echo their inputs, plus the outputs a provider would compute that programs read,
     shaped as AWS would return them (ids, ARNs, endpoints)."""
 
+    def __init__(self, program_dir: Path):
+        self.program_dir = program_dir
+        # What the provider would have refused (a manifest, a chart). Raised once the program has
+        # finished: raising inside the monitor leaves the SDK's futures failing unobserved.
+        self.refused: list[str] = []
+
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
-        state = dict(args.inputs)
+        state = manifests.autoname(args.typ, args.name, dict(args.inputs))
         seed = hashlib.sha256(f"{args.typ}:{args.name}".encode()).hexdigest()
         resource_id = f"{args.name}-id"
         if args.typ == "random:index/randomPassword:RandomPassword":
@@ -150,6 +158,14 @@ class _Mocks(pulumi_mocks.Mocks):
 
     def call(self, args: pulumi_mocks.MockCallArgs):
         # A plain dict: the mock monitor reads (result, failures) tuples only when failures exist.
+        try:
+            if args.token == "kubernetes:yaml:decode":  # yaml.ConfigFile and ConfigGroup (v1) decode through it
+                return {"result": manifests.decode(args.args["text"])}
+            if args.token == "kubernetes:helm:template":  # helm.v3.Chart renders through it
+                return {"result": manifests.helm_template_invoke(args.args["jsonOpts"], self.program_dir)}
+        except manifests.ManifestError as error:
+            self.refused.append(str(error))
+            return {"result": []}
         if args.token == "aws:ec2/getSubnet:getSubnet":
             subnet = args.args["id"]
             # Subnets ending in 0, 1, 2... land in zones a, b, c...: realistic, and predictable for tests.
@@ -174,22 +190,41 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResource(self, request):
         if request.type != "pulumi:pulumi:Stack":
-            self.run.resources.append(Declared(
+            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+            declared = Declared(
                 urn=self.make_urn(request.parent, request.type, request.name),
                 type=request.type,
                 name=request.name,
                 parent=request.parent,
                 custom=request.custom,
                 provider=request.provider,
-                inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                # What the analyzer sees is the provider's checked inputs: auto-names filled in.
+                inputs=manifests.autoname(request.type, request.name, inputs),
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 dependencies=list(request.dependencies),
                 ignore_changes=list(request.ignoreChanges),
                 custom_timeouts={k: v for k in ("create", "update", "delete")
                                  if (v := getattr(request.customTimeouts, k, ""))},
-            ))
+            )
+            self.run.resources.append(declared)
+            if request.remote and request.type in manifests.REMOTE_COMPONENTS:
+                self._register_children(declared, reveal(inputs))
         return super().RegisterResource(request)
+
+    def _register_children(self, component: Declared, inputs: dict) -> None:
+        """What the provider's Construct would register under a remote ConfigFile, ConfigGroup or Chart."""
+        try:
+            objects = manifests.children(component.type, component.name, inputs, self.mocks.program_dir)
+        except manifests.ManifestError as error:
+            self.mocks.refused.append(f"{component.type.split(':')[-1]} {component.name!r}: {error}")
+            return
+        for name, obj in objects:
+            type_ = manifests.type_token(obj)
+            self.run.resources.append(Declared(
+                urn=self.make_urn(component.urn, type_, name), type=type_, name=name, parent=component.urn,
+                custom=True, provider=component.provider, inputs=obj, protect=component.protect,
+                retain_on_delete=component.retain_on_delete, dependencies=[], ignore_changes=[], custom_timeouts={}))
 
 
 async def _collect_outputs(run: Run) -> None:
@@ -210,7 +245,7 @@ def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_ke
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     settings.set_root_resource(None)  # a fresh Stack per run, nothing carried over from the last one
-    mocks = _Mocks()
+    mocks = _Mocks(program_dir)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview,
                              monitor=_RecordingMonitor(mocks, run))
     runtime_config.set_all_config(config, secret_keys)
@@ -226,6 +261,8 @@ def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_ke
         with contextlib.chdir(program_dir):
             _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")))
             _sync_await(_collect_outputs(run))
+        if mocks.refused:
+            raise manifests.ManifestError(mocks.refused[0])
     finally:
         if offline is None:
             del os.environ["APPCLUSTER_OFFLINE"]
