@@ -58,6 +58,7 @@ def test_handwritten_cluster_done_right_passes():
     ("too-many-replicas", "max-32-instances", "can run 41 instances"),
     ("hpa-40", "max-32-instances", "can run 41 instances"),
     ("plain-labels", "max-32-instances", "app cluster 'shop' can run 33 instances"),
+    ("selector-only", "max-32-instances", "can run 40 instances"),
     ("literal-secret", "shared-secrets", "sets APP_KEY as a literal value"),
     ("no-redis", "cluster-needs-redis", "needs CACHE_DEFAULT_STORE=redis"),
     ("shared-redis-db", "cluster-needs-redis", "share Redis DB 0"),

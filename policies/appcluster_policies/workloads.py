@@ -1,7 +1,7 @@
 """Reading app clusters out of declared Kubernetes resources, for the policies.
 
-Works on any program's resources, not only ours: a workload belongs to the app cluster named by
-its `app.kubernetes.io/instance` label, or else to a cluster of its own name.
+Works on any program's resources, not only ours: a workload belongs to the app cluster its app
+label names, or that a Service or PodDisruptionBudget selecting its pods shares (see app_clusters).
 """
 from __future__ import annotations
 
@@ -159,11 +159,31 @@ def cluster_key(w: Workload, pod_labels: dict) -> str:
     return f"{meta(w.props).get('namespace') or 'default'}/{profile}" if profile else w.name
 
 
+SERVICE_TYPE = "kubernetes:core/v1:Service"
+PDB_TYPE = "kubernetes:policy/v1:PodDisruptionBudget"
+
+
+def _selectors(resources: list[Any]) -> list[tuple[str, dict]]:
+    """(namespace, labels) of every Service and PodDisruptionBudget selector: pods one selector
+    picks are served, or disrupted, as one app."""
+    out = []
+    for r in resources:
+        if r.resource_type in (SERVICE_TYPE, PDB_TYPE):
+            props = plain(r.props)
+            spec = props.get("spec") or {}
+            chosen = spec.get("selector") if r.resource_type == SERVICE_TYPE else (spec.get("selector") or {}).get(
+                "matchLabels")
+            if isinstance(chosen, dict) and chosen and UNKNOWN not in chosen.values():
+                out.append((meta(props).get("namespace") or "default", chosen))
+    return out
+
+
 def app_clusters(resources: Iterable[Any]) -> list[AppCluster]:
-    """Group app workloads (everything but our own Redis/database servers) into clusters."""
+    """Group app workloads (everything but our own Redis/database servers) into clusters: by app
+    label, then merged where one Service or PDB selector picks the pods of several groups."""
     resources = list(resources)
-    clusters: dict[str, AppCluster] = {}
-    by_name: dict[str, AppCluster] = {}
+    grouped: dict[str, list[Workload]] = {}
+    pods: list[tuple[str, str, dict]] = []  # (group key, namespace, pod labels)
     for r in resources:
         if r.resource_type not in WORKLOAD_TYPES:
             continue
@@ -173,9 +193,29 @@ def app_clusters(resources: Iterable[Any]) -> list[AppCluster]:
             continue
         w = Workload(r.urn, r.resource_type, props)
         key = cluster_key(w, lab)
-        cluster = clusters.setdefault(key, AppCluster(key))
-        cluster.workloads.append(w)
-        by_name[w.name] = cluster
+        grouped.setdefault(key, []).append(w)
+        pod_labels = ((w.spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        pods.append((key, meta(props).get("namespace") or "default", pod_labels))
+
+    root = {key: key for key in grouped}
+
+    def find(key: str) -> str:
+        while root[key] != key:
+            key = root[key]
+        return key
+
+    for namespace, selector in _selectors(resources):
+        picked = [key for key, ns, pod_labels in pods
+                  if ns == namespace and all(pod_labels.get(k) == v for k, v in selector.items())]
+        for key in picked[1:]:
+            root[find(key)] = find(picked[0])
+
+    clusters: dict[str, AppCluster] = {}
+    by_name: dict[str, AppCluster] = {}
+    for key, workloads in grouped.items():
+        cluster = clusters.setdefault(find(key), AppCluster(find(key)))
+        cluster.workloads.extend(workloads)
+        by_name.update({w.name: cluster for w in workloads})
     for r in resources:
         if r.resource_type in HPA_TYPES:
             props = plain(r.props)
@@ -196,7 +236,8 @@ def secrets(resources: Iterable[Any]) -> dict[str, dict[str, str]]:
     for r in resources:
         if r.resource_type == SECRET_TYPE:
             props = plain(r.props)
-            out[str(meta(props).get("name"))] = dict(props.get("stringData") or {})
+            if isinstance(meta(props).get("name"), str):  # a generateName'd Secret cannot be referenced by name
+                out[meta(props)["name"]] = dict(props.get("stringData") or {})
     return out
 
 
