@@ -104,13 +104,22 @@ def test_an_unconfigured_environment_gets_the_strictest_levels_and_says_so(tmp_p
     assert "policy levels: " in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("program,code,fragment", [
+PROGRAMS = [
     ('import pulumi\npulumi.export("x", 1)\n', 0, None),
     ('import pulumi\nraise ValueError("boom")\n', 3, "the program failed at {dir}/__main__.py:2: ValueError: boom"),
     ("import pulumi\nx = (\n", 3, "the program failed at {dir}/__main__.py:2: SyntaxError"),
     ("import asyncio, pulumi\npulumi.export('x', pulumi.Output.from_input(asyncio.get_event_loop().create_future()))\n",
      4, "the program did not finish within 2s"),
-])
+    ('import pulumi\nref = pulumi.StackReference("org/network/prod")\n'
+     'pulumi.export("vpc", ref.get_output("vpc").apply(lambda v: v["id"]))\n',
+     3, "the program failed: StackReference 'org/network/prod': the offline toolbox cannot read another stack's outputs"),
+    ('import pulumi, pulumi_kubernetes as k8s\nk8s.core.v1.ConfigMap("c", data={"a": "b"})\n'
+     'pulumi.export("x", pulumi.Output.from_input(1).apply(lambda v: 1 / 0))\n',
+     3, "the program failed at {dir}/__main__.py:3: ZeroDivisionError: division by zero"),
+]
+
+
+@pytest.mark.parametrize("program,code,fragment", PROGRAMS)
 def test_any_program_without_settings_ends_in_one_line_with_a_code_of_its_own(program, code, fragment, tmp_path,
                                                                                 capsys):
     (tmp_path / "__main__.py").write_text(program)  # no Pulumi.yaml, no stack settings
@@ -118,6 +127,23 @@ def test_any_program_without_settings_ends_in_one_line_with_a_code_of_its_own(pr
     err = capsys.readouterr().err
     if fragment:
         assert fragment.format(dir=tmp_path) in err and "Traceback" not in err
+
+
+def test_as_a_user_runs_it_a_failed_program_prints_its_one_line_and_nothing_after(tmp_path):
+    """What the interpreter prints at exit (asyncio's "Exception ignored ... Invalid file descriptor",
+    "Task was destroyed") would follow the one line: the whole stderr must be that line."""
+    runs = []
+    for index, (program, code, fragment) in enumerate(p for p in PROGRAMS if p[1]):
+        folder = tmp_path / str(index)
+        folder.mkdir()
+        (folder / "__main__.py").write_text(program)
+        runs.append((subprocess.Popen([sys.executable, "-m", "tools.offline", "check", "--program", str(folder),
+                                       "--timeout", "2"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True), code, fragment.format(dir=folder)))
+    for process, code, fragment in runs:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == code
+        assert err.splitlines() == [next(line for line in err.splitlines() if fragment in line)], err
 
 
 @pytest.mark.parametrize("content,args,fragment", [

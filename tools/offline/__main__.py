@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pulumi
 
-from tools.offline import harness, manifests, policy, render, stackfile
+from tools.offline import harness, policy, render, stackfile
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run(args, config, secret_keys)
     except pulumi.RunError as error:  # the program refused its config
         return _usage(str(error))
-    except manifests.ManifestError as error:  # a manifest or chart the provider would refuse
+    except harness.Unanswerable as error:  # a StackReference, or a manifest or chart the provider would refuse
         print(f"the program failed: {error}", file=sys.stderr)
         return 3
     except _TimedOut:

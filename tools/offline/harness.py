@@ -27,6 +27,11 @@ from tools.offline import manifests
 SECRET_SIG = rpc._special_secret_sig  # the marker rpc.wrap_rpc_secret puts on secret values
 
 
+class Unanswerable(Exception):
+    """The run needs what no mock can give (another stack's outputs) or declares what the provider
+    would refuse (a broken manifest, a remote chart): one line, naming the resource."""
+
+
 @dataclass
 class Declared:
     urn: str
@@ -113,15 +118,20 @@ class _Mocks(pulumi_mocks.Mocks):
 
     def __init__(self, program_dir: Path):
         self.program_dir = program_dir
-        # What the provider would have refused (a manifest, a chart). Raised once the program has
-        # finished: raising inside the monitor leaves the SDK's futures failing unobserved.
+        # What the mocks cannot answer or a provider would refuse (a StackReference, a manifest, a
+        # chart). Raised once the program has finished: raising inside the monitor leaves the SDK's
+        # futures failing unobserved.
         self.refused: list[str] = []
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         state = manifests.autoname(args.typ, args.name, dict(args.inputs))
         seed = hashlib.sha256(f"{args.typ}:{args.name}".encode()).hexdigest()
         resource_id = f"{args.name}-id"
-        if args.typ == "random:index/randomPassword:RandomPassword":
+        if args.typ == "pulumi:pulumi:StackReference":
+            self.refused.append(f"StackReference {args.name!r}: the offline toolbox cannot read another stack's "
+                                "outputs; pass the values this program needs as config")
+            state.update(outputs={}, secretOutputNames=[])
+        elif args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = seed[: int(args.inputs.get("length", 32))]
         elif args.typ == "random:index/randomBytes:RandomBytes":
             state["hex"] = (seed * 2)[: 2 * int(args.inputs.get("length", 32))]
@@ -261,8 +271,13 @@ def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_ke
         with contextlib.chdir(program_dir):
             _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")))
             _sync_await(_collect_outputs(run))
+    except Exception:
+        if mocks.refused:  # what the program then tripped over is a consequence: name the cause
+            raise Unanswerable(mocks.refused[0]) from None
+        raise
+    else:
         if mocks.refused:
-            raise manifests.ManifestError(mocks.refused[0])
+            raise Unanswerable(mocks.refused[0])
     finally:
         if offline is None:
             del os.environ["APPCLUSTER_OFFLINE"]
