@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, Field, HttpUrl, model_validator
 
-from config.base import DnsLabel, Image, Model, Port, Resources
+from config.base import AbsPath, DnsLabel, Image, Model, Port, Resources, matching
 from config.image import BuildConfig
 from profiles import PLATFORM_BINDINGS
 
@@ -44,12 +44,6 @@ def _iana_zone(value: str) -> str:
     return value
 
 
-def _path(value: str) -> str:
-    if not value.startswith("/"):
-        raise ValueError("must be an absolute path starting with '/'")
-    return value
-
-
 # Every name the stack derives from app.name must fit its service: the longest is the pre-upgrade
 # backup Job, "<name>-backup-before-<version up to 24>", and a Job's name is at most 63 characters
 # (its pods carry it as a label); RDS and ElastiCache identifiers refuse "--".
@@ -68,7 +62,6 @@ def _app_name(value: str) -> str:
 EnvName = Annotated[str, AfterValidator(_env_name)]
 AppName = Annotated[DnsLabel, AfterValidator(_app_name)]
 Binding = Annotated[str, AfterValidator(_binding)]
-AbsPath = Annotated[str, AfterValidator(_path)]
 
 
 class Autoscaling(Model):
@@ -88,12 +81,17 @@ class Autoscaling(Model):
         return self
 
 
+WorkerMode = matching(r"\*|[a-z-]+:[a-z-]+(,[a-z-]+:[a-z-]+)*",
+                      "must be '*' (every task) or comma-separated <plugin>:<task> pairs, e.g. "
+                      "'workflow:process,async-task:process'")
+
+
 class WorkerConfig(Model):
     """NocoBase service splitting: instances that run background tasks only (WORKER_MODE), outside the
     load balancer. mode: '*' for every task, or a list such as 'workflow:process,async-task:process'."""
 
     name: DnsLabel
-    mode: str = Field(pattern=r"^(\*|[a-z-]+:[a-z-]+(,[a-z-]+:[a-z-]+)*)$")
+    mode: WorkerMode
     replicas: int = Field(1, ge=1, le=MAX_INSTANCES - 1)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from config.base import Model
+from config.base import Model, matching
 
 
 def _id(prefix: str):
@@ -53,18 +53,29 @@ class AwsConfig(Model):
         return value
 
 
+# S3's bucket naming rule (3-63 characters); the backup target and the ALB's access logs use it.
+S3Bucket = matching(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "must be an S3 bucket name: 3-63 lower-case letters, digits, "
+                    "'.' and '-', starting and ending with a letter or digit")
+MajorMinor = matching(r"\d+\.\d+", "must be a major.minor version, e.g. 8.1")
+Version = matching(r"\d+(\.\d+)*", "must be a version number, e.g. 17.4")
+NodeType = matching(r"cache\.[a-z0-9]+\.[a-z0-9]+", "must be an ElastiCache node type, e.g. cache.r7g.large")
+InstanceClass = matching(r"db\.[a-z0-9]+\.[a-z0-9]+", "must be an RDS instance class, e.g. db.r7g.large")
+BelowRoot = matching(r"/[^/].*", "must be an absolute path below '/', e.g. /appcluster (the root itself would hand "
+                     "every client the whole file system)")
+
+
 class ElastiCacheConfig(Model):
     # valkey 8.1+ ships the Bloom filter module NocoBase's auth plugin needs; the redis engine stops at 7.x.
     engine: Literal["valkey", "redis"] = "valkey"
-    engine_version: str = Field("8.1", pattern=r"^\d+\.\d+$")
-    node_type: str = Field("cache.r7g.large", pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+    engine_version: MajorMinor = "8.1"
+    node_type: NodeType = "cache.r7g.large"
     num_cache_clusters: int = Field(2, ge=2, le=6)
     snapshot_retention_days: int = Field(7, ge=1, le=35)
 
 
 class RdsConfig(Model):
-    engine_version: Optional[str] = Field(None, pattern=r"^\d+(\.\d+)*$")
-    instance_class: str = Field("db.r7g.large", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    engine_version: Optional[Version] = None
+    instance_class: InstanceClass = "db.r7g.large"
     allocated_storage_gb: int = Field(100, ge=20, le=65536)
     max_allocated_storage_gb: int = Field(500, ge=20, le=65536)
     multi_az: bool = True
@@ -81,7 +92,7 @@ class RdsConfig(Model):
 class EfsConfig(Model):
     uid: int = Field(1000, ge=0)
     gid: int = Field(1000, ge=0)
-    root_directory: str = Field("/appcluster", pattern=r"^/[^/].*")
+    root_directory: BelowRoot = "/appcluster"
     throughput_mode: Literal["elastic", "bursting"] = "elastic"
 
 

@@ -7,20 +7,27 @@ from typing import Optional
 
 from pydantic import Field, field_validator
 
-from config.base import Model
+from config.aws import S3Bucket
+from config.base import Model, matching
 
 # What each of the five fields may hold (the step after '/' is any count).
 _CRON_RANGES = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 7))
 _CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
 
 
+S3Prefix = matching(r"[A-Za-z0-9!_.*'()/-]*", "may hold letters, digits and ! _ . * ' ( ) / - only (S3's safe key "
+                    "characters), e.g. backups/shop")
+RoleArn = matching(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+",
+                   "must be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/shop-backups")
+
+
 class S3Target(Model):
     """Send in-cluster dumps to S3 instead of the shared storage. The Job's ServiceAccount assumes
     `roleArn` through IRSA (it needs s3:PutObject on the bucket); the bucket's lifecycle keeps them."""
 
-    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-    prefix: str = Field("appcluster", pattern=r"^[A-Za-z0-9!_.*'()/-]*$")
-    role_arn: str = Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+    bucket: S3Bucket
+    prefix: S3Prefix = "appcluster"
+    role_arn: RoleArn
 
 
 class BackupConfig(Model):

@@ -23,6 +23,21 @@ class Model(BaseModel):
     )
 
 
+def matching(pattern: str, rule: str):
+    """A string type that must match `pattern` whole, refused with `rule`: messages state the rule in
+    words and an example, never the regex."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(rule)
+        return value
+
+    return Annotated[str, AfterValidator(check)]
+
+
+AbsPath = matching(r"/.*", "must be an absolute path starting with '/'")
+
 # A Kubernetes resource quantity as cpu/memory/storage accept it: "500m", "2", "1.5", "512Mi", "20Gi".
 _QUANTITY = re.compile(r"^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 _BYTES = re.compile(r"^\d+(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")

@@ -3,13 +3,18 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import Field
-
 from config.aws import RdsConfig
-from config.base import ByteSize, Image, Model, Resources
+from config.base import ByteSize, Image, Model, Resources, matching
 
 DEFAULT_IMAGES = {"postgres": "postgres:17.6", "mysql": "mysql:8.4.6"}
 DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306}
+
+
+# Both engines' unquoted identifiers; a Postgres name is at most 63 bytes, a MySQL user 32 characters.
+DatabaseName = matching(r"[A-Za-z_][A-Za-z0-9_]{0,62}", "must be a SQL identifier of at most 63 letters, digits and "
+                        "'_', not starting with a digit, e.g. shop")
+DatabaseUser = matching(r"[A-Za-z_][A-Za-z0-9_]{0,31}", "must be a SQL identifier of at most 32 letters, digits and "
+                        "'_', not starting with a digit, e.g. shop")
 
 
 class DatabaseConfig(Model):
@@ -17,8 +22,8 @@ class DatabaseConfig(Model):
     mode: Literal["in-cluster", "rds", "external"] = "in-cluster"
     engine: Literal["postgres", "mysql", "sqlite"] = "postgres"
     image: Optional[Image] = None
-    name: str = Field("appcluster", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-    user: str = Field("appcluster", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
+    name: DatabaseName = "appcluster"
+    user: DatabaseUser = "appcluster"
     storage_size: ByteSize = "20Gi"
     storage_class: Optional[str] = None
     resources: Resources = Resources(cpu_request="250m", memory_request="512Mi", cpu_limit="2", memory_limit="2Gi")

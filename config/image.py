@@ -5,15 +5,26 @@ from typing import Literal, Optional
 
 from pydantic import Field, field_validator, model_validator
 
-from config.base import Model
+from config.base import Model, matching
+
+
+RegistryServer = matching(r"[a-z0-9.-]+(:\d+)?", "must be a registry host, lower-case, with an optional :port and "
+                          "no scheme, e.g. registry.example.com:5000")
+# ECR's own rule (CreateRepository: 2-256 characters, lower-case components separated by . _ - or /).
+RepositoryName = matching(r"(?=.{2,256}\Z)[a-z0-9]+([._/-][a-z0-9]+)*",
+                          "must be a repository name of 2-256 characters: lower-case letters and digits, in parts "
+                          "joined by one '.', '_', '-' or '/', e.g. team/nocobase")
+ImageTag = matching(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "must be a Docker tag: up to 128 letters, digits, '_', '.' "
+                    "and '-', not starting with '.' or '-', e.g. 2.2.15-p1")
+RelativePath = matching(r"[^/].*", "must be a path relative to the project folder (no leading '/'), e.g. images/nocobase")
 
 
 class RegistryConfig(Model):
     # ecr: a repository the stack creates (scan on push, immutable tags, lifecycle policy);
     # registry: an existing one (server + username here, password in secrets.registryPassword).
     mode: Literal["ecr", "registry"] = "ecr"
-    server: Optional[str] = Field(None, pattern=r"^[a-z0-9.-]+(:\d+)?$")
-    repository: Optional[str] = Field(None, pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$")
+    server: Optional[RegistryServer] = None
+    repository: Optional[RepositoryName] = None
     username: Optional[str] = None
     # ecr: how many tagged images to keep.
     keep_images: int = Field(30, ge=1, le=1000)
@@ -31,10 +42,10 @@ MOVING_TAGS = {"latest", "stable", "main", "master", "dev", "develop", "edge", "
 
 class BuildConfig(Model):
     # The Docker build context, relative to the project (it holds the Dockerfile).
-    context: str = Field(pattern=r"^[^/].*")
+    context: RelativePath
     dockerfile: str = "Dockerfile"
     # Tags are immutable: every build that changes the image needs a new tag (it names the upgrade).
-    tag: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    tag: ImageTag
 
     @field_validator("tag")
     @classmethod

@@ -6,14 +6,19 @@ from typing import Literal, Optional
 from pydantic import AfterValidator, Field, model_validator
 from typing_extensions import Annotated
 
-from config.aws import LoadBalancerMode, check_certificate_arn
+from config.aws import LoadBalancerMode, S3Bucket, check_certificate_arn
 
-from config.base import Model, Port
+from config.base import Model, Port, matching
+
+
+HostName = matching(r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+",
+                    "must be a lower-case DNS name with at least one dot and no scheme or port, e.g. app.example.com "
+                    "or *.example.com")
 
 
 class IngressConfig(Model):
     enabled: bool = False
-    host: Optional[str] = Field(None, pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
+    host: Optional[HostName] = None
     class_name: Optional[str] = None
     tls_secret_name: Optional[str] = None
     annotations: dict[str, str] = {}
@@ -38,7 +43,7 @@ class LoadBalancerConfig(Model):
     # Internet-facing (nlb/alb) or internal.
     public: bool = True
     certificate_arn: Annotated[Optional[str], AfterValidator(check_certificate_arn)] = None
-    access_logs_bucket: Optional[str] = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    access_logs_bucket: Optional[S3Bucket] = None
     service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
     port: Port = 80
     sticky: bool = False

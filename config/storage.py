@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
 from config.aws import EfsConfig
-from config.base import ByteSize, Model
+from config.base import AbsPath, ByteSize, Model
 
 
 class NfsServer(Model):
     server: str
     # The export's absolute path on the server (a relative one mounts nothing the PV can name).
-    path: str = Field("/", pattern=r"^/")
+    path: AbsPath = "/"
 
 
 class StorageConfig(Model):

@@ -57,6 +57,23 @@ BAD = [
      ["appcluster:app.resources.cpuLimit: 1", "must be text: quote it"]),
     (cfg(app={"profile": "new-api"}, maintenance="true"), ["appcluster:maintenance: 'true'", "true or false"]),
     (cfg(app="new-api"), ["appcluster:app: 'new-api'", "must be a mapping"]),
+    # Values with a shape (names, paths, versions): the rule in words and an example, never a regex.
+    (cfg(app={"profile": "new-api", "build": {"context": "/abs", "tag": "1.0"}}),
+     ["appcluster:app.build.context: '/abs'", "relative to the project folder"]),
+    (cfg(app={"profile": "new-api", "build": {"context": "images/x", "tag": "1.0", "registry": {"repository": "Shop_App"}}}),
+     ["appcluster:app.build.registry.repository: 'Shop_App'", "2-256 characters", "e.g. team/nocobase"]),
+    (cfg(app={"profile": "new-api", "build": {"context": "images/x", "tag": "-rc1"}}), ["'-rc1'", "Docker tag"]),
+    (cfg(app={"profile": "nocobase", "replicas": 1, "workers": [{"name": "w", "mode": "workflow"}]}),
+     ["appcluster:app.workers.0.mode: 'workflow'", "<plugin>:<task> pairs"]),
+    (cfg(app={"profile": "new-api"}, database={"name": "9shop"}), ["appcluster:database.name: '9shop'", "SQL identifier"]),
+    (cfg(app={"profile": "new-api"}, redis={"elasticache": {"nodeType": "r7g.large"}}),
+     ["appcluster:redis.elasticache.nodeType: 'r7g.large'", "e.g. cache.r7g.large"]),
+    (cfg(app={"profile": "new-api"}, storage={"mode": "efs", "efs": {"rootDirectory": "/"}}),
+     ["appcluster:storage.efs.rootDirectory: '/'", "below '/'"]),
+    (cfg(app={"profile": "new-api"}, loadBalancer={"ingress": {"host": "https://shop.example.com"}}),
+     ["appcluster:loadBalancer.ingress.host: 'https://shop.example.com'", "no scheme or port"]),
+    (cfg(app={"profile": "new-api"}, backup={"s3": {"bucket": "My_Bucket", "roleArn": "arn:aws:iam::123456789012:role/b"}}),
+     ["appcluster:backup.s3.bucket: 'My_Bucket'", "S3 bucket name"]),
     # (raw config, fragments the one message must contain)
     (cfg(app={"profile": "nocobase", "replicas": 40}), ["appcluster:app.replicas", "40", "must be between 1 and 32: snowflake worker IDs run 0–31"]),
     (cfg(app={"profile": "nocobase", "replicas": 0}), ["appcluster:app.replicas", "0", "must be between 1 and 32"]),
@@ -126,7 +143,25 @@ def test_bad_input_is_refused_with_a_message_naming_key_value_and_fix(raw, fragm
     message = str(error.value)
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in {message!r}"
-    assert "Traceback" not in message
+    assert "Traceback" not in message and "should match pattern" not in message
+
+
+def test_no_field_is_checked_by_a_bare_regex():
+    """pydantic's own pattern message prints the regex: every shaped string states its rule instead."""
+    from config.base import Model
+
+    def models(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from models(sub)
+
+    checked = 0
+    for model in set(models(Model)):
+        for name, field in model.model_fields.items():
+            assert not [c for c in field.metadata if getattr(c, "pattern", None)], (
+                f"{model.__name__}.{name} uses Field(pattern=...): use config.base.matching")
+            checked += 1
+    assert checked > 100
 
 
 def test_secret_values_never_appear_in_messages():
