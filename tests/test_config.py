@@ -236,18 +236,44 @@ def test_app_names_that_a_derived_name_would_break_are_refused(name, fragment):
     assert str(error.value).startswith(f"appcluster:app.name: '{name}'") and fragment in str(error.value)
 
 
-# Service limits on the names we derive (Kubernetes: DNS labels; a StatefulSet's pods carry its name
-# plus an 11-character revision hash in a 63-character label; AWS: each service's own).
-NAME_LIMITS = {"Job": 63, "CronJob": 52, "Service": 63, "StatefulSet": 52, "Deployment": 63, "Secret": 253,
-               "NetworkPolicy": 253, "PersistentVolumeClaim": 253, "ConfigMap": 253}
-AWS_LIMITS = {"aws:elasticache/replicationGroup:ReplicationGroup": ("replicationGroupId", 40),
-              "aws:rds/instance:Instance": ("identifier", 63), "aws:rds/proxy:Proxy": ("name", 60),
-              "aws:backup/vault:Vault": ("name", 50), "aws:rds/snapshot:Snapshot": ("dbSnapshotIdentifier", 255),
-              "aws:secretsmanager/secret:Secret": ("name", 512)}
+# Each service's own naming rule for the names we derive (Kubernetes API conventions; AWS API
+# references: CreateDBInstance, CreateDBProxy, CreateReplicationGroup, CreateSecret, CreateBackupVault,
+# CreateRepository, CreateRole...). (pattern, max length); "identifier" means a letter first, then
+# letters, digits and single hyphens, no hyphen last.
+IDENTIFIER = r"[a-z](?:-?[a-z0-9])*"
+DNS_LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
+DNS_SUBDOMAIN = rf"{DNS_LABEL}(?:\.{DNS_LABEL})*"
+# A StatefulSet's pods carry its name plus an 11-character revision hash in a 63-character label;
+# a CronJob's Jobs append 11 characters to its name.
+KUBERNETES_RULES = {"Job": (DNS_LABEL, 63), "CronJob": (DNS_LABEL, 52), "Service": (DNS_LABEL, 63),
+                    "StatefulSet": (DNS_LABEL, 52), "Deployment": (DNS_LABEL, 63)}
+AWS_RULES = {
+    ("aws:rds/instance:Instance", "identifier"): (IDENTIFIER, 63),
+    ("aws:rds/instance:Instance", "finalSnapshotIdentifier"): (IDENTIFIER, 255),
+    ("aws:rds/proxy:Proxy", "name"): (IDENTIFIER, 60),
+    ("aws:rds/snapshot:Snapshot", "dbSnapshotIdentifier"): (IDENTIFIER, 255),
+    ("aws:rds/subnetGroup:SubnetGroup", "name"): (r"[a-z0-9._ -]+", 255),
+    ("aws:rds/parameterGroup:ParameterGroup", "name"): (IDENTIFIER, 255),
+    ("aws:elasticache/replicationGroup:ReplicationGroup", "replicationGroupId"): (IDENTIFIER, 40),
+    ("aws:elasticache/replicationGroup:ReplicationGroup", "finalSnapshotIdentifier"): (IDENTIFIER, 255),
+    ("aws:elasticache/subnetGroup:SubnetGroup", "name"): (r"[a-z0-9-]+", 255),
+    ("aws:elasticache/parameterGroup:ParameterGroup", "name"): (IDENTIFIER, 255),
+    ("aws:secretsmanager/secret:Secret", "name"): (r"[A-Za-z0-9/_+=.@-]+", 512),
+    ("aws:backup/vault:Vault", "name"): (r"[A-Za-z0-9_-]{2,}", 50),
+    ("aws:backup/plan:Plan", "name"): (r"[A-Za-z0-9_.-]+", 50),
+    ("aws:backup/selection:Selection", "name"): (r"[A-Za-z0-9_.-]+", 50),
+    ("aws:ecr/repository:Repository", "name"): (r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*", 256),
+}
+# Named by the provider: "<logical name>-<7 hex>" must fit (pattern of the whole, max length).
+AUTONAMED = {"aws:iam/role:Role": (r"[\w+=,.@-]+", 64), "aws:iam/rolePolicy:RolePolicy": (r"[\w+=,.@-]+", 128),
+             "aws:ec2/securityGroup:SecurityGroup": (r"[ -~]+", 255)}
+NAME_PROPERTIES = {"name", "identifier", "replicationGroupId", "dbSnapshotIdentifier", "finalSnapshotIdentifier"}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "prod-newapi", "local"])
 def test_the_longest_allowed_app_name_yields_names_every_service_accepts(stack, run_stack):
+    import re
+
     from tools.offline.harness import reveal
 
     longest = "a" * 24
@@ -256,16 +282,27 @@ def test_the_longest_allowed_app_name_yields_names_every_service_accepts(stack, 
     app = {"name": longest, "image": image}
     if stack in ("dev", "prod"):
         app["workers"] = [{"name": "w" * 20, "mode": "*"}]
+    if stack == "prod":  # an image built here and pushed to an ECR repository named after the app
+        app["build"] = {"context": "images/nocobase", "tag": version}
     run = run_stack(stack, app=app, database={"logDatabase": True} if stack == "local" else {})
-    checked = 0
+    checked = set()
     for r in run.resources:
-        if r.is_kubernetes and r.inputs["kind"] in NAME_LIMITS:
-            name = reveal(r.inputs["metadata"])["name"]
-            assert len(name) <= NAME_LIMITS[r.inputs["kind"]], (r.inputs["kind"], name)
-            checked += 1
-        if r.type in AWS_LIMITS:
-            key, limit = AWS_LIMITS[r.type]
-            value = reveal(r.inputs)[key]
-            assert len(value) <= limit and "--" not in value, (r.type, value)
-            checked += 1
-    assert checked > 10
+        inputs = reveal(r.inputs)
+        if r.is_kubernetes:
+            name = inputs["metadata"]["name"]
+            pattern, limit = KUBERNETES_RULES.get(inputs["kind"], (DNS_SUBDOMAIN, 253))
+            assert re.fullmatch(pattern, name) and len(name) <= limit, (inputs["kind"], name, limit)
+            checked.add(inputs["kind"])
+        elif r.type in AUTONAMED:
+            pattern, limit = AUTONAMED[r.type]
+            name = inputs.get("name") or f"{r.name}-abcdef0"
+            assert re.fullmatch(pattern, name) and len(name) <= limit, (r.type, name, limit)
+            checked.add(r.type)
+        elif r.type.startswith("aws:"):
+            for key in NAME_PROPERTIES & set(inputs):
+                assert (r.type, key) in AWS_RULES, f"{r.type}.{key}: a name with no rule in this test"
+                pattern, limit = AWS_RULES[(r.type, key)]
+                assert re.fullmatch(pattern, inputs[key]) and len(inputs[key]) <= limit, (r.type, key, inputs[key])
+                checked.add(r.type)
+    assert len(checked) > 8, checked
+    assert stack != "prod" or {"aws:ecr/repository:Repository", "aws:iam/role:Role"} <= checked
