@@ -18,13 +18,8 @@ from typing import Any, Optional
 import pulumi
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc, settings
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
-from tools.offline import manifests
-
-SECRET_SIG = rpc._special_secret_sig  # the marker rpc.wrap_rpc_secret puts on secret values
+from tools.offline import manifests, sdk
 
 
 class Unanswerable(Exception):
@@ -78,7 +73,7 @@ class Run:
 
 
 def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(rpc._special_sig_key) == SECRET_SIG
+    return isinstance(value, dict) and value.get(sdk.SECRET_SIG_KEY) == sdk.SECRET_SIG
 
 
 def reveal(value: Any) -> Any:
@@ -193,14 +188,24 @@ class _Mocks(pulumi_mocks.Mocks):
         return {}
 
 
-class _RecordingMonitor(pulumi_mocks.MockMonitor):
-    def __init__(self, mocks: pulumi_mocks.Mocks, run: Run):
+class _RecordingMonitor(sdk.MockMonitor):
+    def __init__(self, mocks: pulumi_mocks.Mocks, run: Run, stack: str, project: str):
         super().__init__(mocks)
         self.run = run
+        self.stack, self.project = stack, project
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's URN: the run's stack and project, and the whole chain of parent types joined
+        by "$", the root Stack's left out (pulumi v3.259.0 sdk/go/common/resource/urn.go and
+        pkg/resource/deploy/step_generator.go). The mock monitor's own reads "stack" and "project"
+        from a context it is not called in, and keeps only the parent's last type."""
+        if parent and parent.split("::")[2] != "pulumi:pulumi:Stack":
+            type_ = f"{parent.split('::')[2]}${type_}"
+        return f"urn:pulumi:{self.stack}::{self.project}::{type_}::{name}"
 
     def RegisterResource(self, request):
         if request.type != "pulumi:pulumi:Stack":
-            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+            inputs = sdk.deserialize_properties(request.object, keep_unknowns=True)
             declared = Declared(
                 urn=self.make_urn(request.parent, request.type, request.name),
                 type=request.type,
@@ -238,7 +243,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 async def _collect_outputs(run: Run) -> None:
-    stack = settings.get_root_resource()
+    stack = sdk.root_resource()
     for name, value in getattr(stack, "outputs", {}).items():
         out = pulumi.Output.from_input(value)
         run.outputs[name] = Output(await out.future(), await out.is_secret())
@@ -254,23 +259,27 @@ def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_ke
     run = Run()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    settings.set_root_resource(None)  # a fresh Stack per run, nothing carried over from the last one
+    sdk.reset_root_resource()
     mocks = _Mocks(program_dir)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview,
-                             monitor=_RecordingMonitor(mocks, run))
+                             monitor=_RecordingMonitor(mocks, run, stack, project))
     runtime_config.set_all_config(config, secret_keys)
-    # The program imports its own packages (config, components, ...): make them importable and fresh.
+    # The program imports its own packages (config, components, ...): make them importable, and
+    # drop any module of those names that another folder's copy loaded (a program's modules hold no
+    # run state, so this program's own stay loaded: re-importing them was most of a run's time).
     own = {p.name for p in program_dir.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     for module in [m for m in sys.modules if m.split(".")[0] in own]:
-        del sys.modules[module]
+        if not str(getattr(sys.modules[module], "__file__", "") or "").startswith(f"{program_dir}{os.sep}"):
+            del sys.modules[module]
     sys.path.insert(0, str(program_dir))
     # No cluster behind the mocks: the program skips its cluster preflight (platforms/preflight.py).
     offline = os.environ.get("APPCLUSTER_OFFLINE")
     os.environ["APPCLUSTER_OFFLINE"] = "1"
     try:
-        with contextlib.chdir(program_dir):
-            _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")))
-            _sync_await(_collect_outputs(run))
+        with contextlib.chdir(program_dir), sdk.without_source_positions():
+            sdk.sync_await(sdk.run_pulumi_func(
+                lambda: runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")))
+            sdk.sync_await(_collect_outputs(run))
     except Exception:
         if mocks.refused:  # what the program then tripped over is a consequence: name the cause
             raise Unanswerable(mocks.refused[0]) from None

@@ -12,19 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
-from pulumi_policy.policy import (
+from pulumi_policy import (
+    EnforcementLevel,
     PolicyCustomTimeouts,
     PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
+    ResourceValidationPolicy,
     StackValidationArgs,
+    StackValidationPolicy,
 )
 
-from pulumi_policy.proxy import unknown_checking_proxy
-
 from tools.offline.harness import Declared, Run, reveal
+from tools.offline.sdk import unknown_checking_proxy
 
 POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
 
