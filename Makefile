@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STACK ?= local
 
 .PHONY: up up-cluster test test-unit test-integration deps engine helm cluster-build cluster cluster-down vendor venv \
-	plan render check bench clean
+	plan render check bench urns clean
 
 up: deps venv ## deploy the local stack with the real engine, rendering manifests (builds the engine the first time)
 	scripts/up.sh
@@ -53,6 +53,9 @@ $(VENV)/.installed: requirements.txt
 
 plan render check: venv ## the offline toolbox on STACK (default local)
 	$(PY) -m tools.offline $@ --stack $(STACK)
+
+urns: venv ## pin every example stack's resource URNs again (tests/urns/), after a deliberate identity change
+	$(PY) -m tests.test_identity
 
 bench: venv ## time plan and check on the prod-sized stack
 	$(PY) scripts/bench.py

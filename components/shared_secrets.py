@@ -1,7 +1,8 @@
 """SharedSecrets: the secrets every instance must share, in one Kubernetes Secret.
 
 Each value comes from stack config when set there, else from pulumi_random, generated once and
-kept in state (stable across updates). Every output is a Pulumi secret.
+kept in state (stable across updates), protected like the data it guards. Every output is a Pulumi
+secret.
 """
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ class SharedSecretsArgs:
     provided: Mapping[str, Optional[str]] = field(default_factory=dict)
     # Server passwords to hold (for the servers and managed services the stack creates).
     passwords: Sequence[str] = ()
+    # Keep generated values from being destroyed: a regenerated APP_KEY or AES key leaves every
+    # session invalid and every encrypted field unreadable, and a new password locks out the data.
+    protect: bool = True
 
 
 class SharedSecrets(pulumi.ComponentResource):
@@ -40,6 +44,7 @@ class SharedSecrets(pulumi.ComponentResource):
     def __init__(self, name: str, args: SharedSecretsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("appcluster:index:SharedSecrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        generated = pulumi.ResourceOptions(parent=self, protect=args.protect)
 
         wanted = [(s.env, s.kind) for s in args.app_secrets] + [(key, "password") for key in args.passwords]
 
@@ -52,13 +57,13 @@ class SharedSecrets(pulumi.ComponentResource):
             elif kind == "provided":
                 raise ValueError(f"{key} is never generated: the stack config must set it")
             elif kind == "hex32":
-                value = random.RandomBytes(resource_name, length=32, opts=child).hex
+                value = random.RandomBytes(resource_name, length=32, opts=generated).hex
             elif kind == "chars32":
-                value = random.RandomPassword(resource_name, length=32, special=False, opts=child).result
+                value = random.RandomPassword(resource_name, length=32, special=False, opts=generated).result
             else:
                 # Alphanumeric only: passwords end up inside connection URLs and DSNs.
                 length = 32 if key in args.passwords else 48
-                value = random.RandomPassword(resource_name, length=length, special=False, opts=child).result
+                value = random.RandomPassword(resource_name, length=length, special=False, opts=generated).result
             self.values[key] = pulumi.Output.secret(value)
 
         self.secret_name = None

@@ -31,6 +31,7 @@ def shared_secrets(cfg: StackConfig, namespace: Optional[pulumi.Input[str]], opt
                 **{name: plain(cfg.secrets.secret(key)) for name, key in passwords.items()},
             },
             passwords=list(passwords),
+            protect=cfg.protect,
         ),
         opts=opts,
     )

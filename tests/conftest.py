@@ -42,11 +42,23 @@ def stack_config(stack: str, overrides: Optional[dict] = None, tmp: Optional[Pat
     return config, secret_keys
 
 
+_RUNS: dict[str, harness.Run] = {}
+
+
+def run_program(program: Path, stack: str, config: dict, secret_keys: list) -> harness.Run:
+    """harness.run_program, run once per (program, stack, config) in a session: most tests read the
+    same few stacks, and a run is most of a test's time. Each caller gets its own copy to change."""
+    key = json.dumps([str(program), stack, config, sorted(secret_keys)], sort_keys=True)
+    if key not in _RUNS:
+        _RUNS[key] = harness.run_program(program, stack, config, secret_keys)
+    return copy.deepcopy(_RUNS[key])
+
+
 @pytest.fixture
 def run_stack(tmp_path):
     def run(stack: str = "dev", **overrides: Any) -> harness.Run:
         config, secret_keys = stack_config(stack, overrides, tmp_path)
-        return harness.run_program(REPO, stack, config, secret_keys)
+        return run_program(REPO, stack, config, secret_keys)
 
     return run
 
@@ -68,4 +80,5 @@ def secret_data(run: harness.Run, name: str) -> dict[str, str]:
     return harness.reveal(k8s(run, "Secret", name).inputs["stringData"])
 
 
-__all__ = ["REPO", "STACKS", "KUBERNETES_STACKS", "env_of", "k8s", "secret_data", "stack_config", "merge", "json"]
+__all__ = ["REPO", "STACKS", "KUBERNETES_STACKS", "env_of", "k8s", "secret_data", "stack_config", "merge", "json",
+           "run_program"]

@@ -24,6 +24,8 @@ STATEFUL_TYPES = {
     "aws:elasticache/replicationGroup:ReplicationGroup", "aws:efs/fileSystem:FileSystem",
     "aws:efs/accessPoint:AccessPoint", "aws:secretsmanager/secret:Secret",
 }
+# Generated secrets: destroyed and made anew, they lock out what they guard (sessions, encrypted fields, data).
+GENERATED_SECRET_TYPES = {"random:index/randomPassword:RandomPassword", "random:index/randomBytes:RandomBytes"}
 SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "APP_KEY", "PRIVATE_KEY", "DSN")
 
 
@@ -100,6 +102,8 @@ def _protect_stateful(args: ResourceValidationArgs, report) -> None:
     if stateful and not args.opts.protect:
         name = meta(plain(args.props)).get("name") or args.name
         report(f"{name} holds data but is not protected; set protect: true")
+    if args.resource_type in GENERATED_SECRET_TYPES and not args.opts.protect:
+        report(f"{args.name} is a generated secret; made anew it locks out what it guards: set protect: true")
 
 
 def _pdb(args: StackValidationArgs, report) -> None:
@@ -144,7 +148,7 @@ SECURITY_POLICIES = [
               _restricted, EnforcementLevel.ADVISORY, Severity.MEDIUM),
     _resource("no-secrets-in-configmaps", "No secret-looking keys or credential URLs in ConfigMaps. Anchor: CKV_K8S_35.",
               _no_secret_configmaps, EnforcementLevel.MANDATORY, Severity.HIGH),
-    _resource("protect-stateful", "Databases, Redis and shared volumes carry Pulumi protect where the stack requires it "
+    _resource("protect-stateful", "Databases, Redis, shared volumes and generated secrets carry Pulumi protect where the stack requires it "
               "(config: required).", _protect_stateful, EnforcementLevel.MANDATORY, Severity.HIGH,
               PolicyConfigSchema(properties={"required": {"type": "boolean"}})),
     StackValidationPolicy(name="pdb-for-clusters", description="More than one instance has a PodDisruptionBudget. "

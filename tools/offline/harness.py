@@ -42,6 +42,8 @@ class Declared:
     ignore_changes: list[str]
     # create / update / delete, as given (e.g. "1500s"); empty where the provider's defaults apply.
     custom_timeouts: dict[str, str]
+    # The URNs this resource had before (its `aliases`), resolved as the engine resolves them.
+    aliases: list[str] = field(default_factory=list)
 
     @property
     def is_kubernetes(self) -> bool:
@@ -221,11 +223,22 @@ class _RecordingMonitor(sdk.MockMonitor):
                 ignore_changes=list(request.ignoreChanges),
                 custom_timeouts={k: v for k in ("create", "update", "delete")
                                  if (v := getattr(request.customTimeouts, k, ""))},
+                aliases=[self._alias_urn(request, alias) for alias in request.aliases],
             )
             self.run.resources.append(declared)
             if request.remote and request.type in manifests.REMOTE_COMPONENTS:
                 self._register_children(declared, reveal(inputs))
         return super().RegisterResource(request)
+
+    def _alias_urn(self, request, alias) -> str:
+        """An alias as a URN: given whole, or a spec whose unset parts are the resource's own."""
+        if alias.urn:
+            return alias.urn
+        spec = alias.spec
+        parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+        urn = self.make_urn(parent, spec.type or request.type, spec.name or request.name)
+        return urn.replace(f"urn:pulumi:{self.stack}::{self.project}::",
+                           f"urn:pulumi:{spec.stack or self.stack}::{spec.project or self.project}::", 1)
 
     def _register_children(self, component: Declared, inputs: dict) -> None:
         """What the provider's Construct would register under a remote ConfigFile, ConfigGroup or Chart."""
