@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
+from components.aws import physical_name
 from config.image import BuildConfig
 
 
@@ -40,7 +41,7 @@ class AppImage(pulumi.ComponentResource):
         if registry.mode == "ecr":
             repository = aws.ecr.Repository(
                 f"{name}-repository",
-                name=registry.repository or args.app_name,
+                name=registry.repository or physical_name(args.app_name, "app"),
                 image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration={"scan_on_push": True},
                 encryption_configurations=[{"encryption_type": "AES256"}],

@@ -1,12 +1,23 @@
-"""AWS conventions the managed-service modes share: a security group per service that admits
-only the app's nodes on the service's port, every rule described."""
+"""AWS conventions the managed-service modes share: physical names unique per stack, and a
+security group per service that admits only the app's nodes on the service's port, every rule
+described."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Sequence
 
 import pulumi
 import pulumi_aws as aws
+
+
+def physical_name(app_name: str, what: str) -> str:
+    """`<app>-<what>-<6 hex>` for the AWS resources that must be given a name (identifiers, groups,
+    vaults). The hex digests organization, project and stack, so two stacks or projects of one account
+    never claim the same name; resources the provider names itself (security groups, IAM roles) are
+    left to it. A resource whose replacement would reuse its name is declared delete-before-replace."""
+    scope = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    return f"{app_name}-{what}-{hashlib.sha256(scope.encode()).hexdigest()[:6]}"
 
 
 @dataclass

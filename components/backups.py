@@ -18,6 +18,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import k8s as conv
+from components.aws import physical_name
 from config.backup import BackupConfig
 
 BACKUP_DIR = ".appcluster-backups"
@@ -81,7 +82,7 @@ class Backups(pulumi.ComponentResource):
             # Kept when a later version supersedes it: Pulumi forgets it, AWS keeps it.
             self.before_upgrade.append(aws.rds.Snapshot(
                 f"{name}-before-{slug}", db_instance_identifier=args.rds_instance.identifier,
-                db_snapshot_identifier=f"{args.app_name}-before-{slug}",
+                db_snapshot_identifier=physical_name(args.app_name, f"before-{slug}"),
                 opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True)))
         aws_targets = [r.arn for r in (args.rds_instance, args.efs_file_system) if r is not None]
         if aws_targets:
@@ -169,12 +170,12 @@ class Backups(pulumi.ComponentResource):
 
     def _aws_plan(self, name: str, args: BackupsArgs, targets: list[pulumi.Output[str]]) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        vault = aws.backup.Vault(f"{name}-vault", name=f"{args.app_name}-backups", opts=child)
+        vault = aws.backup.Vault(f"{name}-vault", name=physical_name(args.app_name, "backups"), opts=child)
         minute, hour, day, month, weekday = args.config.schedule.split()
         # AWS Backup wants cron(min hour day month weekday year) with '?' in one of day/weekday.
         aws_cron = f"cron({minute} {hour} {day if weekday == '*' else '?'} {month} {'?' if weekday == '*' else weekday} *)"
         plan = aws.backup.Plan(
-            f"{name}-plan", name=f"{args.app_name}-backups",
+            f"{name}-plan", name=physical_name(args.app_name, "backups"),
             rules=[{"rule_name": "scheduled", "target_vault_name": vault.name, "schedule": aws_cron,
                     "lifecycle": {"delete_after": args.config.retention_days}}],
             opts=child)
@@ -187,5 +188,7 @@ class Backups(pulumi.ComponentResource):
             f"{name}-role-policy", role=role.name,
             policy_arn="arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
             opts=pulumi.ResourceOptions(parent=role))
-        aws.backup.Selection(f"{name}-selection", name=f"{args.app_name}-data", plan_id=plan.id,
-                             iam_role_arn=role.arn, resources=targets, opts=child)
+        # A selection is immutable: any change replaces it, under the same name.
+        aws.backup.Selection(f"{name}-selection", name=physical_name(args.app_name, "data"), plan_id=plan.id,
+                             iam_role_arn=role.arn, resources=targets,
+                             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))

@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import k8s as conv
-from components.aws import Network, service_security_group
+from components.aws import Network, physical_name, service_security_group
 from config.aws import RdsConfig
 from profiles.wiring import Plain, Sensitive, Source
 
@@ -182,7 +182,7 @@ class Database(pulumi.ComponentResource):
         rds, network = args.rds, args.network
         engine, family, tls_parameter, proxy_family, default_version = RDS[args.engine]
         version = rds.engine_version or default_version
-        identifier = f"{args.app_name}-db"
+        identifier = physical_name(args.app_name, "db")
         child = pulumi.ResourceOptions(parent=self)
         keep = pulumi.ResourceOptions(parent=self, protect=args.protect)
 
@@ -208,7 +208,7 @@ class Database(pulumi.ComponentResource):
 
         # Master credentials live in Secrets Manager, where the proxy reads them.
         credentials = aws.secretsmanager.Secret(
-            f"{name}-credentials", name=f"{args.app_name}/database", recovery_window_in_days=30,
+            f"{name}-credentials", name=f"{identifier}/credentials", recovery_window_in_days=30,
             description=f"{args.app_name} database master credentials (read by the RDS Proxy)", opts=keep)
         aws.secretsmanager.SecretVersion(
             f"{name}-credentials-version", secret_id=credentials.id,
@@ -243,7 +243,8 @@ class Database(pulumi.ComponentResource):
             final_snapshot_identifier=f"{identifier}-final",
             auto_minor_version_upgrade=True,
             enabled_cloudwatch_logs_exports=["postgresql"] if args.engine == "postgres" else ["error", "slowquery"],
-            opts=keep,
+            # The identifier is fixed: a replacement must free it first (protect forbids one in production).
+            opts=pulumi.ResourceOptions.merge(keep, pulumi.ResourceOptions(delete_before_replace=True)),
         )
 
         role = aws.iam.Role(
@@ -271,7 +272,7 @@ class Database(pulumi.ComponentResource):
             # NocoBase and New API authenticate with a password; IAM tokens are not an option for them.
             auths=[{"auth_scheme": "SECRETS", "secret_arn": credentials.arn, "iam_auth": "DISABLED",
                     "description": "the app's database user"}],
-            opts=keep,
+            opts=pulumi.ResourceOptions.merge(keep, pulumi.ResourceOptions(delete_before_replace=True)),
         )
         target_group = aws.rds.ProxyDefaultTargetGroup(
             f"{name}-proxy-target-group", db_proxy_name=proxy.name,

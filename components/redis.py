@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import k8s as conv
-from components.aws import Network, service_security_group
+from components.aws import Network, physical_name, service_security_group
 from config.aws import ElastiCacheConfig
 from profiles import REDIS_DB_INDEX
 
@@ -106,14 +106,14 @@ class Redis(pulumi.ComponentResource):
     def _elasticache(self, name: str, args: RedisArgs) -> pulumi.Output[str]:
         cache, network = args.elasticache, args.network
         child = pulumi.ResourceOptions(parent=self)
-        group_id = f"{args.app_name}-redis"
+        group_id = physical_name(args.app_name, "redis")
         security_group = service_security_group(self, name, network=network, service="redis", port=PORT)
         subnets = aws.elasticache.SubnetGroup(
             f"{name}-subnets", name=group_id, subnet_ids=list(network.subnet_ids),
             description=f"{args.app_name} Redis: the EKS cluster's private subnets", opts=child)
         family = f"{cache.engine}{cache.engine_version.split('.')[0]}"
         parameters = aws.elasticache.ParameterGroup(
-            f"{name}-parameters", name=group_id, family=family,
+            f"{name}-parameters", name=f"{group_id}-{family}", family=family,
             description=f"{args.app_name} Redis: never evict (locks, queues and worker IDs live here)",
             parameters=[{"name": "maxmemory-policy", "value": "noeviction"}], opts=child)
         group = aws.elasticache.ReplicationGroup(
@@ -137,7 +137,7 @@ class Redis(pulumi.ComponentResource):
             snapshot_retention_limit=cache.snapshot_retention_days,
             final_snapshot_identifier=f"{group_id}-final",
             auto_minor_version_upgrade=True,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, delete_before_replace=True),
         )
         self.host = group.primary_endpoint_address
         self.port = pulumi.Output.from_input(PORT)

@@ -2,6 +2,7 @@
 mocks capture them (the AWS provider never runs here)."""
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pulumi
@@ -40,17 +41,17 @@ def test_elasticache_is_multi_az_encrypted_with_auth_and_db_indexes(prod):
     assert p["automaticFailoverEnabled"] and p["multiAzEnabled"]
     assert p["atRestEncryptionEnabled"] and p["transitEncryptionEnabled"]
     assert is_secret(group.inputs["authToken"])
-    assert p["snapshotRetentionLimit"] == 7 and p["finalSnapshotIdentifier"] == "nocobase-redis-final"
+    assert p["snapshotRetentionLimit"] == 7 and p["finalSnapshotIdentifier"] == f"{p['replicationGroupId']}-final"
     assert group.protect
     params = props(one(prod, "aws:elasticache/parameterGroup:ParameterGroup"))
     assert params["family"] == "valkey8" and {"name": "maxmemory-policy", "value": "noeviction"} in params["parameters"]
     urls = secret_data(prod, "nocobase-connections")
     uses = ["CACHE_REDIS_URL", "PUBSUB_ADAPTER_REDIS_URL", "LOCK_ADAPTER_REDIS_URL", "QUEUE_ADAPTER_REDIS_URL", "REDIS_URL"]
     parts = [urlsplit(urls[k]) for k in uses]
-    assert {p.scheme for p in parts} == {"rediss"}
-    assert [p.path for p in parts] == ["/0", "/1", "/2", "/3", "/4"]
-    assert {p.hostname for p in parts} == {"master.nocobase-redis.x1y2z3.euw1.cache.amazonaws.com"}
-    assert all(p.password == secret_data(prod, "nocobase-shared")["REDIS_PASSWORD"] for p in parts)
+    assert {u.scheme for u in parts} == {"rediss"}
+    assert [u.path for u in parts] == ["/0", "/1", "/2", "/3", "/4"]
+    assert {u.hostname for u in parts} == {f"master.{p['replicationGroupId']}.x1y2z3.euw1.cache.amazonaws.com"}
+    assert all(u.password == secret_data(prod, "nocobase-shared")["REDIS_PASSWORD"] for u in parts)
     assert not prod.of_type("kubernetes:apps/v1:StatefulSet")
 
 
@@ -78,7 +79,7 @@ def test_rds_is_private_encrypted_protected_and_behind_the_proxy(prod):
     p = props(instance)
     assert p["storageEncrypted"] and not p["publiclyAccessible"] and p["multiAz"]
     assert p["deletionProtection"] and p["backupRetentionPeriod"] == 14
-    assert p["finalSnapshotIdentifier"] == "nocobase-db-final" and p["skipFinalSnapshot"] is False
+    assert p["finalSnapshotIdentifier"] == f"{p['identifier']}-final" and p["skipFinalSnapshot"] is False
     assert p["iamDatabaseAuthenticationEnabled"] and is_secret(instance.inputs["password"])
     assert instance.protect
     params = props(one(prod, "aws:rds/parameterGroup:ParameterGroup"))
@@ -90,14 +91,15 @@ def test_rds_is_private_encrypted_protected_and_behind_the_proxy(prod):
     assert pp["auths"][0]["authScheme"] == "SECRETS" and pp["auths"][0]["secretArn"].startswith("arn:aws:secretsmanager:")
     assert proxy.protect
     target = props(one(prod, "aws:rds/proxyTarget:ProxyTarget"))
-    assert target["dbInstanceIdentifier"] == "nocobase-db"
+    assert target["dbInstanceIdentifier"] == p["identifier"]
     assert one(prod, "aws:secretsmanager/secret:Secret").protect
 
 
 def test_the_app_connects_to_the_proxy_endpoint_never_the_instance(prod):
     env = env_of(k8s(prod, "Deployment", "nocobase-primary"))
     host = env["DB_HOST"]["value"]
-    assert host == f"nocobase-db-proxy.proxy-c9akciq32.{MOCK_REGION}.rds.amazonaws.com"
+    proxy = props(one(prod, "aws:rds/proxy:Proxy"))["name"]
+    assert host == f"{proxy}.proxy-c9akciq32.{MOCK_REGION}.rds.amazonaws.com"
     assert env["DB_DIALECT_OPTIONS_SSL_REJECT_UNAUTHORIZED"]["value"] == "true"
     assert prod.outputs["databaseHost"].value == host
 
@@ -105,7 +107,8 @@ def test_the_app_connects_to_the_proxy_endpoint_never_the_instance(prod):
 def test_new_api_dsn_points_at_the_mysql_proxy_with_tls(run_stack):
     run = run_stack("prod-newapi")
     dsn = secret_data(run, "new-api-connections")["SQL_DSN"]
-    assert "@tcp(new-api-db-proxy.proxy-c9akciq32.eu-west-1.rds.amazonaws.com:3306)/newapi?tls=true" in dsn
+    proxy = props(one(run, "aws:rds/proxy:Proxy"))["name"]
+    assert f"@tcp({proxy}.proxy-c9akciq32.eu-west-1.rds.amazonaws.com:3306)/newapi?tls=true" in dsn
     params = props(one(run, "aws:rds/parameterGroup:ParameterGroup"))
     assert params["family"] == "mysql8.4" and params["parameters"][0]["name"] == "require_secure_transport"
     assert props(one(run, "aws:rds/proxy:Proxy"))["engineFamily"] == "MYSQL"
@@ -220,11 +223,11 @@ def test_bad_aws_config_is_refused(run_stack, override, fragment):
 
 def test_new_api_log_database_is_a_second_proxied_rds(run_stack):
     run = run_stack("prod-newapi", database={"logDatabase": True})
-    proxies = sorted(props(p)["name"] for p in run.of_type("aws:rds/proxy:Proxy"))
-    assert proxies == ["new-api-db-proxy", "new-api-log-db-proxy"]
+    main, log = sorted(props(p)["name"] for p in run.of_type("aws:rds/proxy:Proxy"))
+    assert re.fullmatch(r"new-api-db-[0-9a-f]{6}-proxy", main) and re.fullmatch(r"new-api-log-db-[0-9a-f]{6}-proxy", log)
     data = secret_data(run, "new-api-connections")
-    assert "@tcp(new-api-log-db-proxy.proxy-c9akciq32.eu-west-1.rds.amazonaws.com:3306)/" in data["LOG_SQL_DSN"]
-    assert "@tcp(new-api-db-proxy.proxy-" in data["SQL_DSN"]
+    assert f"@tcp({log}.proxy-c9akciq32.eu-west-1.rds.amazonaws.com:3306)/" in data["LOG_SQL_DSN"]
+    assert f"@tcp({main}.proxy-" in data["SQL_DSN"]
     shared = secret_data(run, "new-api-shared")
     assert shared["LOG_DATABASE_PASSWORD"] != shared["DATABASE_PASSWORD"]
     assert all(i.protect for i in run.of_type("aws:rds/instance:Instance"))

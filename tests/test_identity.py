@@ -87,6 +87,34 @@ def test_generated_secrets_are_protected_and_named_apart_from_what_users_rename(
     assert not any(generated(run_stack("prod", protect=False)).values())
 
 
+def test_two_stacks_of_one_account_never_claim_the_same_aws_name(run_stack):
+    """Same app, same config, another stack (or project): every name AWS keeps unique differs."""
+    from tests.test_config import AWS_RULES
+
+    def names(stack: str, project: str = "appcluster") -> dict[str, str]:
+        config, secret_keys = stack_config("prod")
+        run = harness.run_program(REPO, stack, config, secret_keys, project=project)
+        return {f"{r.name}.{key}": value for r in run.resources for (type_, key) in AWS_RULES
+                if r.type == type_ and isinstance(value := harness.reveal(r.inputs).get(key), str)}
+
+    prod = names("prod")
+    assert len(prod) >= 12
+    for other in (names("prod-eu"), names("prod", project="shop")):
+        assert prod.keys() == other.keys() and not set(prod.values()) & set(other.values())
+
+
+def test_a_resource_whose_replacement_would_reuse_its_name_frees_it_first(run_stack):
+    """RDS, the proxy, the replication group and the (immutable) backup selection keep a fixed name
+    whatever forces their replacement: Pulumi must delete the old one before creating the new."""
+    run = run_stack("prod")
+    fixed = {"aws:rds/instance:Instance", "aws:rds/proxy:Proxy", "aws:backup/selection:Selection",
+             "aws:elasticache/replicationGroup:ReplicationGroup"}
+    found = [r for r in run.resources if r.type in fixed]
+    assert {r.type for r in found} == fixed and all(r.delete_before_replace for r in found)
+    # Every other named resource changes name with what replaces it, or is replaced only by a rename.
+    assert not [r.name for r in run.resources if r.delete_before_replace and r.type not in fixed]
+
+
 if __name__ == "__main__":
     PINNED.mkdir(exist_ok=True)
     for name in STACKS:

@@ -1,6 +1,7 @@
 """Day-2 operations as config changes: maintenance page, upgrade order, backups, service splitting."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -103,7 +104,7 @@ def test_new_api_upgrade_backs_up_then_master_then_slaves_without_stopping_them(
 def test_rds_snapshot_named_after_the_version_precedes_the_primary(run_stack):
     run = run_stack("prod", app={"image": "nocobase/nocobase:1.9.4"})
     snapshot = next(r for r in run.resources if r.type == "aws:rds/snapshot:Snapshot")
-    assert reveal(snapshot.inputs)["dbSnapshotIdentifier"] == "nocobase-before-1-9-4"
+    assert re.fullmatch(r"nocobase-before-1-9-4-[0-9a-f]{6}", reveal(snapshot.inputs)["dbSnapshotIdentifier"])
     assert snapshot.retain_on_delete  # a later upgrade must not delete this one
     assert snapshot.urn in k8s(run, "Deployment", "nocobase-primary").dependencies
 
@@ -190,13 +191,13 @@ def test_built_image_goes_to_a_scanned_immutable_ecr_repository_and_runs_by_dige
     rules = json.loads(reveal(policy.inputs)["policy"])["rules"]
     assert {r["selection"]["tagStatus"] for r in rules} == {"untagged", "any"}
     image = next(r for r in run.resources if r.type == "docker:index/image:Image")
-    assert image.inputs["imageName"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/nocobase:2.2.15-p1"
+    assert image.inputs["imageName"] == f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/{repo['name']}:2.2.15-p1"
     assert reveal(image.inputs)["build"]["dockerfile"] == "images/nocobase/Dockerfile"
     from tools.offline.harness import is_secret
 
     assert is_secret(image.inputs["registry"]) and reveal(image.inputs["registry"])["username"] == "AWS"
     container = spec(k8s(run, "Deployment", "nocobase-primary"))["template"]["spec"]["containers"][0]
-    assert container["image"].startswith("123456789012.dkr.ecr.eu-west-1.amazonaws.com/nocobase@sha256:")
+    assert container["image"].startswith(f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/{repo['name']}@sha256:")
     assert k8s(run, "Job", "nocobase-stop-before-2-2-15-p1")
 
 

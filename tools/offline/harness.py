@@ -38,6 +38,7 @@ class Declared:
     inputs: dict
     protect: bool
     retain_on_delete: bool
+    delete_before_replace: bool
     dependencies: list[str]
     ignore_changes: list[str]
     # create / update / delete, as given (e.g. "1500s"); empty where the provider's defaults apply.
@@ -219,6 +220,7 @@ class _RecordingMonitor(sdk.MockMonitor):
                 inputs=manifests.autoname(request.type, request.name, inputs),
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
+                delete_before_replace=bool(request.deleteBeforeReplace),
                 dependencies=list(request.dependencies),
                 ignore_changes=list(request.ignoreChanges),
                 custom_timeouts={k: v for k in ("create", "update", "delete")
@@ -252,7 +254,7 @@ class _RecordingMonitor(sdk.MockMonitor):
             self.run.resources.append(Declared(
                 urn=self.make_urn(component.urn, type_, name), type=type_, name=name, parent=component.urn,
                 custom=True, provider=component.provider, inputs=obj, protect=component.protect,
-                retain_on_delete=component.retain_on_delete, dependencies=[], ignore_changes=[], custom_timeouts={}))
+                retain_on_delete=component.retain_on_delete, delete_before_replace=False, dependencies=[], ignore_changes=[], custom_timeouts={}))
 
 
 async def _collect_outputs(run: Run) -> None:
