@@ -2,7 +2,6 @@
 import pulumi
 
 import config
-from platforms import docker, kubernetes
 
 try:
     cfg = config.from_pulumi()
@@ -10,6 +9,10 @@ except config.ConfigError as error:
     # A clean one-line failure before any resource is declared; no traceback for a config mistake.
     raise pulumi.RunError(str(error)) from None
 
-deploy = docker.deploy if cfg.platform == "docker" else kubernetes.deploy
+# Each platform loads only its own provider SDKs (components/__init__.py).
+if cfg.platform == "docker":
+    from platforms.docker import deploy
+else:
+    from platforms.kubernetes import deploy
 for name, value in deploy(cfg).items():
     pulumi.export(name, value)

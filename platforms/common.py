@@ -5,8 +5,7 @@ from typing import Optional
 import pulumi
 from pydantic import SecretStr
 
-from components import k8s as conv
-from components.shared_secrets import SharedSecrets, SharedSecretsArgs
+from components.shared.secrets import SharedSecrets, SharedSecretsArgs
 from config import StackConfig
 
 
@@ -15,16 +14,13 @@ def plain(secret: Optional[SecretStr]) -> Optional[str]:
     return secret.get_secret_value() if secret is not None else None
 
 
-def shared_secrets(cfg: StackConfig, namespace: Optional[pulumi.Input[str]], opts: pulumi.ResourceOptions) -> SharedSecrets:
+def shared_secrets(cfg: StackConfig, opts: pulumi.ResourceOptions) -> SharedSecrets:
     """The app secrets and server passwords, from config or generated once. Server passwords are held
     under their config key in upper snake case (databasePassword -> DATABASE_PASSWORD)."""
     passwords = {re.sub(r"([A-Z])", r"_\1", key).upper(): key for key in cfg.server_passwords}
     return SharedSecrets(
         "shared-secrets",
         SharedSecretsArgs(
-            app_name=cfg.app_name,
-            namespace=namespace,
-            labels=conv.labels(cfg.app_name, "secrets"),
             app_secrets=cfg.app_secrets,
             provided={
                 **{s.env: plain(cfg.secrets.app_secret(s.env)) for s in cfg.app_secrets},

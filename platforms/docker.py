@@ -8,12 +8,12 @@ environments, which Pulumi keeps as secrets in state).
 import pulumi
 import pulumi_docker as docker
 
-from components import redis as redis_server
-from components.database import connection_bindings, parse_url, server_image
-from components.docker_app import DockerAppCluster, DockerAppClusterArgs
-from components.docker_load_balancer import DockerLoadBalancer, DockerLoadBalancerArgs
-from components.docker_server import DockerServer, DockerServerArgs
-from components.shared_secrets import DATABASE_PASSWORD, REDIS_PASSWORD
+from components.docker.app import DockerAppCluster, DockerAppClusterArgs
+from components.docker.load_balancer import DockerLoadBalancer, DockerLoadBalancerArgs
+from components.docker.server import DockerServer, DockerServerArgs
+from components.shared import redis as redis_server
+from components.shared.database import connection_bindings, parse_url, server_image
+from components.shared.secrets import DATABASE_PASSWORD, REDIS_PASSWORD
 from config import StackConfig
 from platforms.common import plain, shared_secrets
 from profiles.wiring import Sensitive, resolve
@@ -23,7 +23,7 @@ def deploy(cfg: StackConfig) -> dict:
     app = cfg.app_name
     provider = docker.Provider("docker", host=cfg.docker.host)
     opts = pulumi.ResourceOptions(providers={"docker": provider})
-    shared = shared_secrets(cfg, None, opts)
+    shared = shared_secrets(cfg, opts)
     network = docker.Network("network", name=app, driver="bridge", opts=opts).name
 
     if cfg.redis.mode == "external":

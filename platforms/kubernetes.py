@@ -1,24 +1,21 @@
 """appcluster on Kubernetes: the app and everything it needs in (or beside) one cluster."""
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.kubernetes import conventions as conv, shared_secret
+from components.kubernetes.app_cluster import COMPONENT, WORKER_COMPONENT, AppCluster, AppClusterArgs
+from components.kubernetes.backups import COMPONENT as BACKUP_COMPONENT, Backups, BackupsArgs, DumpTarget
+from components.kubernetes.database import Database, DatabaseArgs
+from components.kubernetes.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.kubernetes.maintenance_page import MaintenancePage, MaintenancePageArgs
+from components.kubernetes.network_policy import NetworkPolicy, NetworkPolicyArgs, Protected
+from components.kubernetes.redis import Redis, RedisArgs
+from components.kubernetes.shared_storage import SharedStorage, SharedStorageArgs
+from components.shared.nginx import HEALTH_PATH as MAINTENANCE_HEALTH_PATH
+from components.shared.redis import PORT as REDIS_PORT
+from components.shared.secrets import DATABASE_PASSWORD, LOG_DATABASE_PASSWORD, REDIS_PASSWORD
 from config import ConfigError, StackConfig
-from components import k8s as conv
-from components.aws import Network
-from components.app_cluster import COMPONENT, WORKER_COMPONENT, AppCluster, AppClusterArgs
-from components.app_image import AppImage, AppImageArgs
-from components.backups import COMPONENT as BACKUP_COMPONENT, Backups, BackupsArgs, DumpTarget
-from components.database import Database, DatabaseArgs
-from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.maintenance_page import HEALTH_PATH as MAINTENANCE_HEALTH_PATH, MaintenancePage, MaintenancePageArgs
-from components.network_policy import NetworkPolicy, NetworkPolicyArgs, Protected
-from components.redis import PORT as REDIS_PORT, Redis, RedisArgs
-from components.shared_secrets import (
-    DATABASE_PASSWORD, LOG_DATABASE_PASSWORD, REDIS_PASSWORD,
-)
-from components.shared_storage import SharedStorage, SharedStorageArgs
 from profiles.wiring import Sensitive, resolve
 
 from platforms import preflight
@@ -46,11 +43,11 @@ def deploy(cfg: StackConfig) -> dict:
     providers = {"kubernetes": provider}
     network = None
     if cfg.aws is not None:
-        providers["aws"] = aws.Provider("aws", region=cfg.aws.region,
-                                        default_tags={"tags": {"appcluster:app": cfg.app_name, "appcluster:stack": pulumi.get_stack()}})
+        # Only stacks with an AWS mode load pulumi_aws.
+        from components.aws.network import connect
+
         try:
-            network = Network.discover(cfg.aws.vpc_id, cfg.aws.private_subnet_ids, cfg.aws.node_security_group_id,
-                                       providers["aws"])
+            providers["aws"], network = connect(cfg.aws, cfg.app_name)
         except ValueError as error:
             raise pulumi.RunError(str(error)) from None
     opts = pulumi.ResourceOptions(providers=providers)
@@ -75,11 +72,12 @@ def deploy(cfg: StackConfig) -> dict:
     secrets_cfg = cfg.secrets
     in_cluster_db = cfg.database.mode == "in-cluster" and cfg.database.engine != "sqlite"
     in_cluster_redis = cfg.redis.mode == "in-cluster"
-    shared = shared_secrets(cfg, namespace, opts)
+    shared = shared_secrets(cfg, opts)
+    shared_name = shared_secret.publish(shared, app_name=app, namespace=namespace, labels=conv.labels(app, "secrets"))
 
     def in_cluster(concern, image: str, password_key: str) -> conv.ServerArgs:
         return conv.ServerArgs(
-            image=image, password=shared.values[password_key], secret_name=shared.secret_name, password_key=password_key,
+            image=image, password=shared.values[password_key], secret_name=shared_name, password_key=password_key,
             storage_size=concern.storage_size, storage_class=concern.storage_class,
             resources=concern.resources.to_k8s(), protect=cfg.protect,
         )
@@ -136,6 +134,9 @@ def deploy(cfg: StackConfig) -> dict:
     image: pulumi.Input[str] = cfg.app_image
     pull_config = None
     if cfg.app.build is not None:
+        # Building the image is the only reason a Kubernetes stack loads pulumi_docker.
+        from components.docker.app_image import AppImage, AppImageArgs
+
         built = AppImage("app-image", AppImageArgs(
             app_name=app, build=cfg.app.build, registry_password=plain(secrets_cfg.registry_password),
             protect=cfg.protect), opts=opts)
@@ -144,7 +145,7 @@ def deploy(cfg: StackConfig) -> dict:
     dump = None
     if database is not None and in_cluster_db:
         dump = DumpTarget(engine=cfg.database.engine, image=cfg.database.resolved_image, host=database.host,
-                          name=cfg.database.name, user=cfg.database.user, secret_name=shared.secret_name,
+                          name=cfg.database.name, user=cfg.database.user, secret_name=shared_name,
                           password_key=DATABASE_PASSWORD, storage_claim=storage.claim_name, run_as_user=run_as_user)
     backups = Backups(
         "backups",
@@ -160,7 +161,7 @@ def deploy(cfg: StackConfig) -> dict:
             app_name=app, namespace=namespace, image=image, port=cfg.app_port,
             health_path=cfg.health_path, data_path=cfg.data_path, replicas=cfg.app.replicas,
             env=resolve(cfg.env, sources), replica_env=cfg.replica_env,
-            shared_secret_name=shared.secret_name, storage_claim=storage.claim_name,
+            shared_secret_name=shared_name, storage_claim=storage.claim_name,
             resources=cfg.app.resources.to_k8s(), run_as_user=run_as_user,
             read_only_root=security.read_only_root_filesystem, capabilities=cfg.profile.capabilities,
             local_paths=cfg.profile.local_paths,
@@ -221,7 +222,7 @@ def deploy(cfg: StackConfig) -> dict:
     outputs["instances"] = 0 if cfg.maintenance else cfg.app.replicas
     outputs["maintenance"] = cfg.maintenance
     outputs["maxInstances"] = cfg.max_instances
-    outputs["sharedSecretName"] = shared.secret_name
+    outputs["sharedSecretName"] = shared_name
     outputs["redisHost"] = redis.host
     if database is not None:
         outputs["databaseHost"] = database.host

@@ -9,7 +9,7 @@ import subprocess
 import pulumi
 import pytest
 
-from components.nginx import Upstream, load_balancer_config
+from components.shared.nginx import Upstream, load_balancer_config
 from tools.offline.harness import is_secret, reveal
 
 
@@ -129,7 +129,7 @@ def test_container_health_check_runs_with_only_the_client_the_image_has(health_s
     import shutil
     import subprocess
 
-    from components.docker_common import http_check_shell
+    from components.docker.common import http_check_shell
 
     # An image with just a shell and one HTTP client (the NocoBase image: node, no wget or curl).
     found = shutil.which(client)

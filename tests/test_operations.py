@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from components.nginx import HEALTH_PATH, maintenance_config
+from components.shared.nginx import HEALTH_PATH, maintenance_config
 from config import ConfigError, load
 from tests.conftest import env_of, k8s
 from tools.offline.harness import reveal

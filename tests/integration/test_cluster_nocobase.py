@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from components import upgrade
+from components.kubernetes import upgrade
 from tests.integration.conftest import Cluster, Project, REPO, deploy_settings, provide_volumes
 
 NS = "it-nocobase"

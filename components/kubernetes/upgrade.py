@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import k8s as conv
+from components.kubernetes import conventions as conv
 
 # FROM alpine, so it has the busybox `sh` the scripts need; registry.k8s.io/kubectl is distroless, no
 # shell (alpine-docker/multi-arch-docker-images kubectl/Dockerfile; tags name the kubectl version).

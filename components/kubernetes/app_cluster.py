@@ -17,8 +17,8 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import k8s as conv
-from components import upgrade
+from components.kubernetes import conventions as conv
+from components.kubernetes import upgrade
 from config.app import Autoscaling, WorkerConfig
 from profiles.wiring import PodName, Resolved, Sensitive, SharedSecretKey
 

@@ -10,11 +10,11 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_docker as docker
 
-from components.docker_app import Instance
-from components.docker_common import SECURITY_OPTS, pulled
-from components.maintenance_page import IMAGE, MESSAGE
-from components.nginx import (
-    HEALTH_PATH, LB_HEALTH_PATH, LISTEN_PORT, Upstream, load_balancer_config, maintenance_config, maintenance_page,
+from components.docker.app import Instance
+from components.docker.common import SECURITY_OPTS, pulled
+from components.shared.nginx import (
+    HEALTH_PATH, IMAGE, LB_HEALTH_PATH, LISTEN_PORT, MESSAGE, Upstream, load_balancer_config, maintenance_config,
+    maintenance_page,
 )
 
 

@@ -19,7 +19,7 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import k8s as conv
+from components.kubernetes import conventions as conv
 
 ALB = "alb.ingress.kubernetes.io/"
 NLB = "service.beta.kubernetes.io/aws-load-balancer-"

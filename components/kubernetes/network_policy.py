@@ -8,7 +8,7 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import k8s as conv
+from components.kubernetes import conventions as conv
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,9 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import k8s as conv
-from components.nginx import HEALTH_PATH, LISTEN_PORT as PORT, maintenance_config, maintenance_page
-
-IMAGE = "nginxinc/nginx-unprivileged:1.27.5-alpine"
-NGINX_UID = 101  # the image's nginx user
-MESSAGE = "We are upgrading. This page will be back in a few minutes."
+from components.kubernetes import conventions as conv
+from components.shared.nginx import (HEALTH_PATH, IMAGE, LISTEN_PORT as PORT, MESSAGE, NGINX_UID, maintenance_config,
+                                     maintenance_page)
 
 
 @dataclass

@@ -10,6 +10,10 @@ import html
 from dataclasses import dataclass
 from typing import Sequence
 
+# The unprivileged nginx image both targets run (the load balancer on Docker, the 503 page everywhere).
+IMAGE = "nginxinc/nginx-unprivileged:1.27.5-alpine"
+NGINX_UID = 101  # the image's nginx user
+MESSAGE = "We are upgrading. This page will be back in a few minutes."
 LISTEN_PORT = 8080
 HEALTH_PATH = "/__maintenance_health"
 LB_HEALTH_PATH = "/__lb_health"

@@ -10,7 +10,7 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_docker as docker
 
-from components.docker_common import SECURITY_OPTS, env_list, http_check, pulled
+from components.docker.common import SECURITY_OPTS, env_list, http_check, pulled
 from config.app import WorkerConfig
 from profiles.wiring import PodName, Resolved, SharedSecretKey
 

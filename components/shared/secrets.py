@@ -1,4 +1,5 @@
-"""SharedSecrets: the secrets every instance must share, in one Kubernetes Secret.
+"""SharedSecrets: the secrets every instance must share (published as one Kubernetes Secret by
+components/kubernetes/shared_secret.py, or handed to Docker containers).
 
 Each value comes from stack config when set there, else from pulumi_random, generated once and
 kept in state (stable across updates), protected like the data it guards. Every output is a Pulumi
@@ -10,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from profiles import AppSecret
@@ -23,10 +23,6 @@ REDIS_PASSWORD = "REDIS_PASSWORD"
 
 @dataclass
 class SharedSecretsArgs:
-    app_name: str
-    # Where to publish the Kubernetes Secret; None keeps the values for a platform without Secrets.
-    namespace: Optional[pulumi.Input[str]]
-    labels: Mapping[str, str]
     app_secrets: Sequence[AppSecret]
     # Values set in stack config, by key (env name / DATABASE_PASSWORD / REDIS_PASSWORD).
     provided: Mapping[str, Optional[str]] = field(default_factory=dict)
@@ -38,12 +34,12 @@ class SharedSecretsArgs:
 
 
 class SharedSecrets(pulumi.ComponentResource):
-    secret_name: Optional[pulumi.Output[str]]
+    # By key (env name / DATABASE_PASSWORD / REDIS_PASSWORD); every value a Pulumi secret.
     values: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: SharedSecretsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("appcluster:index:SharedSecrets", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        self.resource_name = name
         generated = pulumi.ResourceOptions(parent=self, protect=args.protect)
 
         wanted = [(s.env, s.kind) for s in args.app_secrets] + [(key, "password") for key in args.passwords]
@@ -66,16 +62,4 @@ class SharedSecrets(pulumi.ComponentResource):
                 value = random.RandomPassword(resource_name, length=length, special=False, opts=generated).result
             self.values[key] = pulumi.Output.secret(value)
 
-        self.secret_name = None
-        if args.namespace is None:
-            self.register_outputs({})
-            return
-        secret = k8s.core.v1.Secret(
-            f"{name}-secret",
-            metadata={"name": f"{args.app_name}-shared", "namespace": args.namespace, "labels": dict(args.labels)},
-            type="Opaque",
-            string_data=self.values,
-            opts=child,
-        )
-        self.secret_name = secret.metadata.name
-        self.register_outputs({"secret_name": self.secret_name})
+        self.register_outputs({})

@@ -1,8 +1,8 @@
 """AppImage: build the app's image from a Dockerfile in the repo and push it to a registry; the
 cluster then runs it by digest, so every instance runs exactly the bytes that were built.
 
-registry mode ecr: a repository this stack creates (scan on push, immutable tags, a lifecycle
-policy) and a short-lived token from ECR. registry mode registry: an existing registry, with the
+registry mode ecr: a repository this stack creates (components/aws/registry.py, loaded only for that
+mode) and a short-lived token from ECR. registry mode registry: an existing registry, with the
 password from a config secret. Credentials are Pulumi secrets throughout.
 """
 from __future__ import annotations
@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_docker as docker
 
-from components.aws import physical_name
 from config.image import BuildConfig
 
 
@@ -39,31 +37,10 @@ class AppImage(pulumi.ComponentResource):
         super().__init__("appcluster:index:AppImage", name, None, opts)
         build, registry = args.build, args.build.registry
         if registry.mode == "ecr":
-            repository = aws.ecr.Repository(
-                f"{name}-repository",
-                name=registry.repository or physical_name(args.app_name, "app"),
-                image_tag_mutability="IMMUTABLE",
-                image_scanning_configuration={"scan_on_push": True},
-                encryption_configurations=[{"encryption_type": "AES256"}],
-                force_delete=False,
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-            )
-            aws.ecr.LifecyclePolicy(
-                f"{name}-lifecycle", repository=repository.name,
-                policy=json.dumps({"rules": [
-                    {"rulePriority": 1, "description": "drop untagged layers after a week",
-                     "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
-                                   "countNumber": 7}, "action": {"type": "expire"}},
-                    {"rulePriority": 2, "description": f"keep the last {registry.keep_images} images",
-                     "selection": {"tagStatus": "any", "countType": "imageCountMoreThan",
-                                   "countNumber": registry.keep_images}, "action": {"type": "expire"}},
-                ]}),
-                opts=pulumi.ResourceOptions(parent=repository))
-            token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id,
-                                                           opts=pulumi.InvokeOutputOptions(parent=self))
-            image_name = repository.repository_url
-            credentials = docker.RegistryArgs(server=repository.repository_url, username=token.user_name,
-                                              password=pulumi.Output.secret(token.password))
+            from components.aws.registry import ecr
+
+            image_name, username, password = ecr(self, name, args)
+            credentials = docker.RegistryArgs(server=image_name, username=username, password=password)
         else:
             image_name = pulumi.Output.from_input(f"{registry.server}/{registry.repository}")
             credentials = docker.RegistryArgs(server=registry.server, username=registry.username,

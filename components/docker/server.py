@@ -8,7 +8,7 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_docker as docker
 
-from components.docker_common import SECURITY_OPTS, env_list, pulled
+from components.docker.common import SECURITY_OPTS, env_list, pulled
 
 
 @dataclass

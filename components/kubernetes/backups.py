@@ -4,21 +4,18 @@ in-cluster database: a CronJob and, per upgrade, a Job that dump the database (p
 with the server image's own client) into the shared storage, under .appcluster-backups/, or into
 an S3 bucket when configured.
 rds / efs: an AWS Backup plan for the instance and the file system and, per upgrade, an RDS
-snapshot named after the target version (kept when a later version supersedes it).
+snapshot named after the target version (components/aws/backups.py, loaded only for those modes).
 An external database is its owner's to back up.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components import k8s as conv
-from components.aws import physical_name
+from components.kubernetes import conventions as conv
 from config.backup import BackupConfig
 
 BACKUP_DIR = ".appcluster-backups"
@@ -53,8 +50,9 @@ class BackupsArgs:
     # The version the primary is about to run; names the pre-upgrade backup.
     version: str
     dump: Optional[DumpTarget] = None
-    rds_instance: Optional[aws.rds.Instance] = None
-    efs_file_system: Optional[aws.efs.FileSystem] = None
+    # AWS resources to back up (an aws.rds.Instance, an aws.efs.FileSystem): components/aws/backups.py.
+    rds_instance: Optional[Any] = None
+    efs_file_system: Optional[Any] = None
 
 
 def dump_command(engine: str, label: str, retention_days: Optional[int] = None) -> str:
@@ -78,15 +76,13 @@ class Backups(pulumi.ComponentResource):
         slug = conv.version_slug(args.version)
         if args.dump is not None:
             self._dumps(name, args, slug)
-        if args.rds_instance is not None and args.config.before_upgrade:
-            # Kept when a later version supersedes it: Pulumi forgets it, AWS keeps it.
-            self.before_upgrade.append(aws.rds.Snapshot(
-                f"{name}-before-{slug}", db_instance_identifier=args.rds_instance.identifier,
-                db_snapshot_identifier=physical_name(args.app_name, f"before-{slug}"),
-                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True)))
         aws_targets = [r.arn for r in (args.rds_instance, args.efs_file_system) if r is not None]
         if aws_targets:
-            self._aws_plan(name, args, aws_targets)
+            from components.aws import backups as aws_backups
+
+            if args.rds_instance is not None and args.config.before_upgrade:
+                self.before_upgrade.append(aws_backups.snapshot_before_upgrade(self, name, args, slug))
+            aws_backups.plan(self, name, args, aws_targets)
         self.register_outputs({})
 
     def _dumps(self, name: str, args: BackupsArgs, slug: str) -> None:
@@ -167,28 +163,3 @@ class Backups(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, custom_timeouts=pulumi.CustomTimeouts(
                     create=f"{DUMP_DEADLINE_SECONDS + 60}s", update=f"{DUMP_DEADLINE_SECONDS + 60}s")),
             ))
-
-    def _aws_plan(self, name: str, args: BackupsArgs, targets: list[pulumi.Output[str]]) -> None:
-        child = pulumi.ResourceOptions(parent=self)
-        vault = aws.backup.Vault(f"{name}-vault", name=physical_name(args.app_name, "backups"), opts=child)
-        minute, hour, day, month, weekday = args.config.schedule.split()
-        # AWS Backup wants cron(min hour day month weekday year) with '?' in one of day/weekday.
-        aws_cron = f"cron({minute} {hour} {day if weekday == '*' else '?'} {month} {'?' if weekday == '*' else weekday} *)"
-        plan = aws.backup.Plan(
-            f"{name}-plan", name=physical_name(args.app_name, "backups"),
-            rules=[{"rule_name": "scheduled", "target_vault_name": vault.name, "schedule": aws_cron,
-                    "lifecycle": {"delete_after": args.config.retention_days}}],
-            opts=child)
-        role = aws.iam.Role(
-            f"{name}-role", description=f"{args.app_name}: AWS Backup of the database and file system",
-            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
-            opts=child)
-        aws.iam.RolePolicyAttachment(
-            f"{name}-role-policy", role=role.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
-            opts=pulumi.ResourceOptions(parent=role))
-        # A selection is immutable: any change replaces it, under the same name.
-        aws.backup.Selection(f"{name}-selection", name=physical_name(args.app_name, "data"), plan_id=plan.id,
-                             iam_role_arn=role.arn, resources=targets,
-                             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))

@@ -7,8 +7,13 @@ import hashlib
 from dataclasses import dataclass
 from typing import Sequence
 
+from typing import TYPE_CHECKING
+
 import pulumi
 import pulumi_aws as aws
+
+if TYPE_CHECKING:
+    from config.aws import AwsConfig
 
 
 def physical_name(app_name: str, what: str) -> str:
@@ -18,6 +23,14 @@ def physical_name(app_name: str, what: str) -> str:
     left to it. A resource whose replacement would reuse its name is declared delete-before-replace."""
     scope = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
     return f"{app_name}-{what}-{hashlib.sha256(scope.encode()).hexdigest()[:6]}"
+
+
+def connect(config: "AwsConfig", app_name: str) -> tuple[aws.Provider, "Network"]:
+    """The stack's AWS provider (every resource tagged with app and stack) and its network, looked up
+    before anything is declared."""
+    provider = aws.Provider("aws", region=config.region, default_tags={
+        "tags": {"appcluster:app": app_name, "appcluster:stack": pulumi.get_stack()}})
+    return provider, Network.discover(config.vpc_id, config.private_subnet_ids, config.node_security_group_id, provider)
 
 
 @dataclass

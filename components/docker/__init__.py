@@ -1,0 +1,1 @@
+"""Components for the local Docker target (pulumi_docker), and the app image build."""

@@ -1,0 +1,75 @@
+"""The architecture as the folders state it: each platform loads only its own provider SDKs and
+components (components/__init__.py), and what the targets share imports none of them."""
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+TARGET_SDKS = {"pulumi_kubernetes", "pulumi_aws", "pulumi_docker"}
+# What a run of each stack may load, of the provider SDKs and of our component folders.
+ALLOWED = {
+    "local": ({"pulumi_kubernetes"}, {"kubernetes", "shared"}),  # Kubernetes only
+    "dev": ({"pulumi_kubernetes"}, {"kubernetes", "shared"}),
+    "prod": ({"pulumi_kubernetes", "pulumi_aws"}, {"kubernetes", "aws", "shared"}),  # EKS with managed services
+    "docker": ({"pulumi_docker"}, {"docker", "shared"}),
+}
+LOADED = """
+import json, sys
+from pathlib import Path
+from tools.offline import harness, stackfile
+config, secret_keys = stackfile.read(Path("Pulumi.{stack}.yaml"))
+harness.run_program(Path("."), "{stack}", config, secret_keys)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_each_platform_loads_only_its_own_sdks_and_components():
+    """In a fresh interpreter per stack, as `pulumi up` runs it."""
+    runs = {stack: subprocess.Popen([sys.executable, "-c", LOADED.format(stack=stack)], cwd=REPO,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for stack in ALLOWED}
+    for stack, process in runs.items():
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        modules = json.loads(out)
+        sdks = {m for m in modules if m in TARGET_SDKS}
+        folders = {m.split(".")[1] for m in modules if m.startswith("components.") and m.count(".") >= 1}
+        assert (sdks, folders) == ALLOWED[stack], stack
+
+
+def _imports(path) -> set[str]:
+    """Every module a file imports, at any depth (a lazy import inside a function counts too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_what_the_targets_share_imports_no_target():
+    shared = list((REPO / "components" / "shared").glob("*.py"))
+    assert len(shared) >= 4
+    for path in shared:
+        bad = {m for m in _imports(path) if m.split(".")[0] in TARGET_SDKS
+               or m.startswith(("components.kubernetes", "components.aws", "components.docker"))}
+        assert not bad, f"{path.relative_to(REPO)} imports {bad}"
+
+
+def test_a_target_reaches_another_only_for_a_mode_that_needs_it():
+    """Kubernetes components load AWS parts inside the branch of an AWS mode; the Docker platform's
+    components never touch Kubernetes or AWS (the image build's ECR mode is the one way into AWS)."""
+    for path in (REPO / "components" / "kubernetes").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        top = {n.module for n in tree.body if isinstance(n, ast.ImportFrom) and n.module} | {
+            a.name for n in tree.body if isinstance(n, ast.Import) for a in n.names}
+        assert not {m for m in top if m.split(".")[0] in {"pulumi_aws", "pulumi_docker"}
+                    or m.startswith(("components.aws", "components.docker"))}, path.name
+    for path in (REPO / "components" / "docker").glob("*.py"):
+        reach = {m for m in _imports(path) if m.split(".")[0] in {"pulumi_kubernetes", "pulumi_aws"}
+                 or m.startswith(("components.kubernetes", "components.aws"))}
+        assert reach <= ({"components.aws.registry"} if path.name == "app_image.py" else set()), path.name
