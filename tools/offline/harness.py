@@ -11,6 +11,7 @@ import hashlib
 import os
 import runpy
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -196,6 +197,33 @@ class _RecordingMonitor(sdk.MockMonitor):
         super().__init__(mocks)
         self.run = run
         self.stack, self.project = stack, project
+        # The SDK calls the monitor from its executor's threads, and the mock monitor gives each
+        # thread an event loop it never closes; garbage-collected at exit, those loops printed
+        # "Exception ignored ... Invalid file descriptor". We give the threads loops we close.
+        self.thread_loops: list[asyncio.AbstractEventLoop] = []
+        self._guard = threading.Lock()
+
+    def _thread_loop(self) -> None:
+        try:
+            asyncio.get_event_loop()
+        except RuntimeError:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            with self._guard:
+                self.thread_loops.append(loop)
+
+    def close_thread_loops(self) -> None:
+        for loop in self.thread_loops:
+            loop.close()
+        self.thread_loops.clear()
+
+    def Invoke(self, request):
+        self._thread_loop()
+        return super().Invoke(request)
+
+    def ReadResource(self, request):
+        self._thread_loop()
+        return super().ReadResource(request)
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """The engine's URN: the run's stack and project, and the whole chain of parent types joined
@@ -207,6 +235,7 @@ class _RecordingMonitor(sdk.MockMonitor):
         return f"urn:pulumi:{self.stack}::{self.project}::{type_}::{name}"
 
     def RegisterResource(self, request):
+        self._thread_loop()
         if request.type != "pulumi:pulumi:Stack":
             inputs = sdk.deserialize_properties(request.object, keep_unknowns=True)
             declared = Declared(
@@ -277,7 +306,7 @@ def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_ke
     sdk.reset_root_resource()
     mocks = _Mocks(program_dir)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview,
-                             monitor=_RecordingMonitor(mocks, run, stack, project))
+                             monitor=(monitor := _RecordingMonitor(mocks, run, stack, project)))
     runtime_config.set_all_config(config, secret_keys)
     # The program imports its own packages (config, components, ...): make them importable, and
     # drop any module of those names that another folder's copy loaded (a program's modules hold no
@@ -306,6 +335,9 @@ def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_ke
         if offline is None:
             del os.environ["APPCLUSTER_OFFLINE"]
         sys.path.remove(str(program_dir))
+        # The executor's threads first (they hold the thread loops), then every loop of this run.
+        loop.run_until_complete(loop.shutdown_default_executor())
+        monitor.close_thread_loops()
         asyncio.set_event_loop(None)
         loop.close()
     return run
