@@ -14,10 +14,11 @@ up-cluster: deps venv ## the local stack into the local control plane (builds an
 	scripts/up.sh --cluster
 
 test: deps venv engine helm cluster-build vendor ## every tier: mocks, vendor code, the real engine against a real API server
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto tests --ignore=tests/integration
+	$(PY) -m pytest tests/integration
 
-test-unit: deps venv helm vendor ## mocks and the vendor's code only (no engine, no cluster)
-	$(PY) -m pytest tests --ignore=tests/integration
+test-unit: deps venv helm vendor ## mocks and the vendor's code only (no engine, no cluster), on every core
+	$(PY) -m pytest -n auto tests --ignore=tests/integration
 
 test-integration: deps venv engine cluster-build
 	$(PY) -m pytest tests/integration

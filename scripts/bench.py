@@ -1,22 +1,32 @@
-"""Time the offline toolbox on the prod stack (Pulumi.prod.yaml): `plan` and `check`, as a user
-runs them (a fresh process each time, imports included), and the in-process parts alone.
+"""The figures the README quotes, measured here and printed:
 
-    .venv/bin/python scripts/bench.py [--runs N]
+- `plan` and `check` on the prod stack as a user runs them (a fresh process each, imports included),
+  and the in-process parts alone;
+- `plan` against a flat program declaring the same resources with the same SDK classes
+  (scripts/flat_program.py): CPU time of paired runs, side by side, and their ratio;
+- what a Kubernetes-only stack no longer loads (pulumi_aws, pulumi_docker), in a fresh interpreter;
+- the unit tier's wall time (`make test-unit`: `pytest -n auto tests --ignore=tests/integration`), unless
+  --no-tests.
+
+    .venv/bin/python scripts/bench.py [--runs N] [--no-tests]
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 STACK = "prod"
-SETTINGS = REPO / f"Pulumi.{STACK}.yaml"
-POLICY_CONFIG = REPO / "policies" / "config" / f"{STACK}.json"
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
 
 
 def timed(fn, runs: int) -> list[float]:
@@ -28,36 +38,81 @@ def timed(fn, runs: int) -> list[float]:
     return out
 
 
-def cli(command: str) -> None:
-    subprocess.run([sys.executable, "-m", "tools.offline", command, "--stack", STACK],
-                   cwd=REPO, check=True, capture_output=True)
+def cpu(args: list[str]) -> float:
+    """User + system CPU seconds of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(args, cwd=REPO, check=True, capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def toolbox(*args: str) -> list[str]:
+    return [sys.executable, "-m", "tools.offline", *args]
+
+
+def row(name: str, times: list[float], unit: str = "s") -> None:
+    print(f"  {name:<46} {statistics.median(times):6.2f}{unit} ({min(times):.2f}-{max(times):.2f})")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    runs = parser.parse_args().runs
+    parser.add_argument("--no-tests", action="store_true", help="skip timing the unit tier")
+    options = parser.parse_args()
+    runs = options.runs
 
-    import json
-
+    import flat_program
     from tools.offline import harness, policy, stackfile
 
-    config, secret_keys = stackfile.read(SETTINGS)
-    policy_config = json.loads(POLICY_CONFIG.read_text())
+    config, secret_keys = stackfile.read(REPO / f"Pulumi.{STACK}.yaml")
+    policy_config = json.loads((REPO / "policies" / "config" / f"{STACK}.json").read_text())
     last: list = []
 
     def run_only():
         last[:] = [harness.run_program(REPO, STACK, config, secret_keys)]
 
-    rows = [
-        ("plan (CLI, fresh process)", timed(lambda: cli("plan"), runs)),
-        ("check (CLI, fresh process)", timed(lambda: cli("check"), runs)),
-        ("program under mocks (in-process)", timed(run_only, runs)),
-        ("policy evaluation (in-process)", timed(lambda: policy.evaluate(last[0], policy_config), runs)),
-    ]
-    print(f"{STACK} stack: {len(last[0].resources)} resources, {runs} runs each, median (min-max)")
-    for name, times in rows:
-        print(f"  {name:<36} {statistics.median(times):6.2f}s ({min(times):.2f}-{max(times):.2f})")
+    print(f"{STACK} stack, {runs} runs each, median (min-max), {os.cpu_count()} cores")
+    row("plan (CLI, fresh process)", timed(lambda: subprocess.run(toolbox("plan", "--stack", STACK), cwd=REPO,
+                                                                  check=True, capture_output=True), runs))
+    row("check (CLI, fresh process)", timed(lambda: subprocess.run(toolbox("check", "--stack", STACK), cwd=REPO,
+                                                                   check=True, capture_output=True), runs))
+    row("program under mocks (in-process)", timed(run_only, runs))
+    row("policy evaluation (in-process)", timed(lambda: policy.evaluate(last[0], policy_config), runs))
+
+    with tempfile.TemporaryDirectory() as folder:
+        flat = Path(folder)
+        ours = flat_program.write(STACK, flat)
+        theirs = harness.run_program(flat, STACK, {}, [])
+        declared = sorted(r.urn for r in ours.resources if not r.type.startswith("pulumi:providers:"))
+        assert declared == sorted(r.urn.replace(f"::{flat.name}::", "::appcluster::") for r in theirs.resources), \
+            "the flat program declares other resources"
+        ours_cmd, flat_cmd = toolbox("plan", "--stack", STACK), toolbox("plan", "--program", str(flat))
+        pairs = []
+        for index in range(runs):
+            # Alternate which goes first, so a machine getting busier or quieter favours neither.
+            first, second = (ours_cmd, flat_cmd) if index % 2 == 0 else (flat_cmd, ours_cmd)
+            a, b = cpu(first), cpu(second)
+            pairs.append((a, b) if index % 2 == 0 else (b, a))
+    print(f"\nplan CPU, appcluster vs a flat program of the same {len(declared)} resources and SDK classes "
+          "(paired runs):")
+    row("appcluster (user+sys)", [a for a, _ in pairs])
+    row("flat program (user+sys)", [b for _, b in pairs])
+    row("ratio", [a / b for a, b in pairs], "x")
+
+    def import_cpu(modules: str) -> float:
+        return cpu([sys.executable, "-c", f"import pulumi{modules}"])
+
+    saved = [import_cpu(", pulumi_aws, pulumi_docker") - import_cpu("") for _ in range(runs)]
+    print("\nwhat a Kubernetes-only stack no longer loads:")
+    row("import pulumi_aws, pulumi_docker (CPU)", saved)
+
+    if not options.no_tests:
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "auto", "tests", "--ignore=tests/integration"],
+                              cwd=REPO, capture_output=True, text=True)
+        print(f"\nunit tier: {done.stdout.strip().splitlines()[-1]} (wall {time.perf_counter() - start:.1f}s)")
+        if done.returncode:
+            return done.returncode
     return 0
 
 

@@ -63,6 +63,26 @@ def run_stack(tmp_path):
     return run
 
 
+def props(resource: harness.Declared) -> dict:
+    """A resource's inputs as the provider receives them (secrets unwrapped)."""
+    return harness.reveal(resource.inputs)
+
+
+def spec(resource: harness.Declared) -> dict:
+    return props(resource)["spec"]
+
+
+def container(workload: harness.Declared) -> dict:
+    """A workload's first container."""
+    return spec(workload)["template"]["spec"]["containers"][0]
+
+
+def one(run: harness.Run, type_: str) -> harness.Declared:
+    found = run.of_type(type_)
+    assert len(found) == 1, f"{len(found)} {type_}"
+    return found[0]
+
+
 def env_of(deployment: harness.Declared) -> dict[str, dict]:
     container = deployment.inputs["spec"]["template"]["spec"]["containers"][0]
     return {var["name"]: var for var in container["env"]}
@@ -81,4 +101,4 @@ def secret_data(run: harness.Run, name: str) -> dict[str, str]:
 
 
 __all__ = ["REPO", "STACKS", "KUBERNETES_STACKS", "env_of", "k8s", "secret_data", "stack_config", "merge", "json",
-           "run_program"]
+           "run_program", "props", "spec", "container", "one"]

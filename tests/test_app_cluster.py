@@ -3,20 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tests.conftest import env_of, k8s, secret_data
-from tools.offline.harness import reveal
+from tests.conftest import container, env_of, k8s, secret_data, spec
 
 SECRET_NAMES = {"APP_KEY", "APP_AES_SECRET_KEY", "SESSION_SECRET", "CRYPTO_SECRET", "DB_PASSWORD", "SQL_DSN",
                 "REDIS_CONN_STRING", "CACHE_REDIS_URL", "PUBSUB_ADAPTER_REDIS_URL", "LOCK_ADAPTER_REDIS_URL",
                 "QUEUE_ADAPTER_REDIS_URL", "REDIS_URL"}
-
-
-def spec(d):
-    return reveal(d.inputs)["spec"]
-
-
-def container(d):
-    return spec(d)["template"]["spec"]["containers"][0]
 
 
 def test_primary_is_one_instance_that_never_overlaps_and_replicas_follow_it(run_stack):

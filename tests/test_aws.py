@@ -8,20 +8,10 @@ from urllib.parse import urlsplit
 import pulumi
 import pytest
 
-from tests.conftest import env_of, k8s, secret_data
-from tools.offline.harness import MOCK_REGION, is_secret, reveal
+from tests.conftest import env_of, k8s, one, props, secret_data
+from tools.offline.harness import MOCK_REGION, is_secret
 
 NODE_SG = "sg-0f1e2d3c4b5a69780"
-
-
-def one(run, type_):
-    found = run.of_type(type_)
-    assert len(found) == 1, f"{len(found)} {type_}"
-    return found[0]
-
-
-def props(resource):
-    return reveal(resource.inputs)
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import env_of, k8s, secret_data
+from tests.conftest import env_of, k8s, secret_data, spec
 from tools.offline.harness import is_secret, reveal
-
-
-def spec(d):
-    return reveal(d.inputs)["spec"]
 
 
 # -- SharedSecrets ----------------------------------------------------------------------------------

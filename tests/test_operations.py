@@ -9,12 +9,8 @@ import pytest
 
 from components.shared.nginx import HEALTH_PATH, maintenance_config
 from config import ConfigError, load
-from tests.conftest import env_of, k8s
+from tests.conftest import env_of, k8s, spec
 from tools.offline.harness import reveal
-
-
-def spec(d):
-    return reveal(d.inputs)["spec"]
 
 
 # -- maintenance ------------------------------------------------------------------------------------

@@ -141,9 +141,14 @@ class _Mocks(pulumi_mocks.Mocks):
             state["repoDigest"] = f"{repository}@sha256:{(seed * 2)[:64]}"
         return resource_id, state
 
-    @staticmethod
-    def _aws(typ: str, inputs: dict, seed: str, state: dict, name: str) -> str:
+    # Named by the AWS provider when the program gives no name: "<logical name>-<7 hex>".
+    AWS_AUTONAMED = {"aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:ec2/securityGroup:SecurityGroup"}
+
+    @classmethod
+    def _aws(cls, typ: str, inputs: dict, seed: str, state: dict, name: str) -> str:
         service = typ.split(":")[1].split("/")[0]
+        if typ in cls.AWS_AUTONAMED and not inputs.get("name"):
+            state["name"] = f"{name}-{seed[:7]}"
         prefixes = {"aws:ec2/securityGroup:SecurityGroup": "sg-", "aws:efs/fileSystem:FileSystem": "fs-",
                     "aws:efs/accessPoint:AccessPoint": "fsap-", "aws:efs/mountTarget:MountTarget": "fsmt-"}
         resource_id = prefixes.get(typ, "") + seed[:17] if typ in prefixes else inputs.get("name") or seed[:12]
