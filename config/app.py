@@ -8,7 +8,7 @@ from pydantic import AfterValidator, Field, HttpUrl, model_validator
 
 from config.base import AbsPath, DnsLabel, Image, Model, Port, Resources, matching
 from config.image import BuildConfig
-from profiles import PLATFORM_BINDINGS
+from profiles import PLATFORM_BINDINGS, PROFILES
 
 MAX_INSTANCES = 32  # snowflake IDs carry 5 bits of worker ID: 0..31
 
@@ -33,6 +33,14 @@ Instances = Annotated[int, AfterValidator(_instances)]
 def _binding(value: str) -> str:
     if value not in PLATFORM_BINDINGS:
         raise ValueError(f"must be one of {', '.join(sorted(PLATFORM_BINDINGS))}")
+    return value
+
+
+def _profile(value: str) -> str:
+    """A profile registered in profiles/ (config names none: adding one touches profiles/ only)."""
+    if value not in PROFILES:
+        names = [repr(name) for name in PROFILES]
+        raise ValueError(f"is no profile appcluster knows: use {', '.join(names[:-1])} or {names[-1]}")
     return value
 
 
@@ -110,7 +118,7 @@ class SecurityContext(Model):
 
 
 class AppConfig(Model):
-    profile: Literal["nocobase", "new-api", "generic"]
+    profile: Annotated[str, AfterValidator(_profile)]
     name: Optional[AppName] = None
     image: Optional[Image] = None
     port: Optional[Port] = None

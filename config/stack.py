@@ -26,9 +26,7 @@ from config.redis import RedisConfig
 from config.secrets import APP_SECRET_KEYS, SecretsConfig
 from config.storage import StorageConfig
 from profiles import PROFILES, AppSecret, EnvSpec, Profile
-from profiles.base import Release, Version, parse_version
-from profiles.generic import generic_secrets
-from profiles.nocobase import has_cluster_plugins
+from profiles.base import Refused, Release, Version, parse_version
 
 NAMESPACE = "appcluster"
 
@@ -113,10 +111,7 @@ class StackConfig(Model):
 
     @property
     def app_secrets(self) -> tuple[AppSecret, ...]:
-        if self.app.profile == "generic":
-            return generic_secrets(self)
-        optional = tuple(s for s in self.profile.optional_secrets if self.secrets.app_secret(s.env) is not None)
-        return self.release.secrets + optional
+        return self.profile.secrets(self)
 
     @property
     def replica_env(self) -> Mapping[str, str]:
@@ -148,6 +143,14 @@ class StackConfig(Model):
         return {k: v for k, v in modes.items() if v in ("elasticache", "rds", "efs", "nlb", "alb", "ecr")}
 
     @property
+    def role_weights(self) -> dict[str, int]:
+        """The load balancer's weight per role, where the profile weights its roles apart and there is
+        more than one instance; empty otherwise (one pool, equal weights)."""
+        if not self.profile.weighted_roles or self.app.replicas < 2:
+            return {}
+        return self.load_balancer.weights.model_dump()
+
+    @property
     def max_instances(self) -> int:
         """Instances at the most: the primary plus the replica role at its ceiling, times processes."""
         replicas = self.app.replicas - 1
@@ -155,6 +158,12 @@ class StackConfig(Model):
             replicas = max(replicas, self.app.autoscaling.max_replicas)
         workers = sum(w.replicas for w in self.app.workers)
         return (1 + replicas + workers) * self.app.processes_per_instance
+
+
+def _profiles_with(fact: str) -> str:
+    """The registered profiles that have a fact, for a message: "nocobase", "new-api and x"."""
+    names = [name for name, profile in PROFILES.items() if getattr(profile, fact)]
+    return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else "no profile"
 
 
 def _fail(key: str, value: Any, message: str) -> None:
@@ -170,7 +179,7 @@ def _show(value: Any) -> str:
 def _check_release(cfg: StackConfig) -> None:
     """The image must be a version whose facts the profile knows, and secrets in the form it reads."""
     app = cfg.app
-    if app.profile == "generic":
+    if cfg.profile.from_config:
         return
     key, value = ("app.build.tag", app.build.tag) if app.build is not None else ("app.image", cfg.app_image)
     if cfg.release is None:
@@ -194,28 +203,27 @@ def _check_release(cfg: StackConfig) -> None:
 
 def _check_rules(cfg: StackConfig) -> None:
     """Rules that span concerns. Pydantic checked each value on its own before this runs."""
-    app = cfg.app
-    if app.profile == "generic":
+    app, profile = cfg.app, cfg.profile
+    if profile.from_config:
         for field in ("image", "health_path", "data_path", "port", "generic"):
             if getattr(app, field) is None:
                 key = re.sub(r"_(\w)", lambda m: m.group(1).upper(), field)
-                _fail(f"app.{key}", None, f"profile generic takes its {key} from config: set app.{key}")
+                _fail(f"app.{key}", None, f"profile {app.profile} takes its {key} from config: set app.{key}")
     elif app.generic is not None:
-        _fail("app.generic", "…", f"only profile generic reads app.generic; remove it for profile {app.profile}")
+        _fail("app.generic", "…", f"profile {app.profile} does not read app.generic (only "
+                                  f"{_profiles_with('from_config')} do): remove it")
 
-    if app.processes_per_instance > 1 and app.profile != "nocobase":
+    if app.processes_per_instance > 1 and not profile.multi_process:
         _fail("app.processesPerInstance", app.processes_per_instance,
-              "only NocoBase runs several processes per instance (CLUSTER_MODE); use 1 and scale replicas")
+              f"profile {app.profile} runs one process per instance (several: {_profiles_with('multi_process')}); "
+              "use 1 and scale replicas")
     if app.replicas * app.processes_per_instance > MAX_INSTANCES:
         _fail("app.replicas", app.replicas,
               f"replicas × processesPerInstance = {app.replicas * app.processes_per_instance} exceeds "
               f"{MAX_INSTANCES}: worker IDs run 0–31, so lower replicas or processesPerInstance")
-    if app.frontend_base_url and app.frontend_base_url.host == cfg.load_balancer.ingress.host:
-        _fail("app.frontendBaseUrl", str(app.frontend_base_url),
-              "New API slaves redirect every non-API route to it, so it must be a separate frontend host, not the "
-              f"load balancer's own ({cfg.load_balancer.ingress.host}); remove it to serve the console from every node")
-    if app.workers and app.profile != "nocobase":
-        _fail("app.workers", [w.name for w in app.workers], "only NocoBase (v1.9+) splits services with WORKER_MODE")
+    if app.workers and not profile.workers:
+        _fail("app.workers", [w.name for w in app.workers],
+              f"profile {app.profile} has no worker-only instances (only {_profiles_with('workers')} do): remove them")
     if app.workers and cfg.max_instances > MAX_INSTANCES:
         _fail("app.workers", [w.name for w in app.workers],
               f"app instances plus workers can reach {cfg.max_instances}, more than {MAX_INSTANCES} worker IDs: "
@@ -241,22 +249,23 @@ def _check_rules(cfg: StackConfig) -> None:
         if any(name in repo for name in other):
             _fail("database.image", db.image, f"is not a {db.engine} server image, but database.engine is {db.engine}: "
                                               "make them agree")
+    if db.engine not in profile.database_engines:
+        _fail("database.engine", db.engine, f"profile {app.profile} runs on {' or '.join(sorted(profile.database_engines))}")
     if db.engine == "sqlite":
-        if app.profile != "new-api":
-            _fail("database.engine", "sqlite", f"profile {app.profile} needs postgres or mysql")
         if app.replicas > 1 or app.autoscaling.enabled:
             _fail("database.engine", "sqlite",
                   f"SQLite cannot be shared by {app.replicas} instances: use postgres or mysql, or replicas: 1")
         if db.mode == "external":
             _fail("database.mode", "external", "an external database needs engine postgres or mysql")
 
-    if app.profile == "nocobase" and cfg.redis.mode == "in-cluster":
-        _require_bloom_filters(cfg.redis.image)
+    if profile.redis_bloom_filters and cfg.redis.mode == "in-cluster":
+        _require_bloom_filters(cfg.redis.image, app.profile)
 
     if cfg.redis.mode == "external":
         _check_url("secrets.redisUrl", cfg.secrets.redis_url, ("redis", "rediss"), "rediss://:password@host:6379")
-    if db.log_database and (app.profile != "new-api" or db.engine == "sqlite"):
-        _fail("database.logDatabase", True, "only New API on postgres or mysql keeps logs in a second database (LOG_SQL_DSN)")
+    if db.log_database and (not profile.log_database or db.engine == "sqlite"):
+        _fail("database.logDatabase", True, f"profile {app.profile} on {db.engine} keeps no logs in a second database "
+                                            f"(only {_profiles_with('log_database')} on postgres or mysql do)")
     if db.mode == "external":
         schemes = ("postgres", "postgresql") if db.engine == "postgres" else ("mysql",)
         example = f"{schemes[0]}://user:password@host:{db.port}/{db.name}"
@@ -280,19 +289,10 @@ def _check_rules(cfg: StackConfig) -> None:
         _fail("loadBalancer.ingress.host", None, "an Ingress needs a host name, e.g. app.example.com")
     if ingress.tls_secret_name and not ingress.enabled:
         _fail("loadBalancer.ingress.tlsSecretName", ingress.tls_secret_name, "set loadBalancer.ingress.enabled: true to use TLS")
-    _check_cluster_plugins(cfg)
-
-
-def _check_cluster_plugins(cfg: StackConfig) -> None:
-    plugins = cfg.profile.cluster_plugins
-    if plugins and cfg.max_instances > 1 and not has_cluster_plugins(cfg):
-        _fail("app.replicas", cfg.app.replicas,
-              f"{cfg.max_instances} {cfg.app.profile} instances need the commercial plugins {', '.join(plugins)}, which "
-              "the stock image lacks: set secrets.nocobasePkgUsername and secrets.nocobasePkgPassword "
-              "(`pulumi config set --secret --path appcluster:secrets.nocobasePkgPassword …`) so the image downloads "
-              "them, or app.clusterPluginsInImage: true for an image that bundles them, or use replicas: 1")
-    if (cfg.secrets.nocobase_pkg_username is None) != (cfg.secrets.nocobase_pkg_password is None):
-        _fail("secrets.nocobasePkgPassword", "[secret]", "set both nocobasePkgUsername and nocobasePkgPassword, or neither")
+    try:
+        profile.check(cfg)
+    except Refused as refused:
+        _fail(refused.key, refused.value, refused.message)
 
 
 def _check_aws(cfg: StackConfig) -> None:
@@ -316,12 +316,12 @@ def _check_aws(cfg: StackConfig) -> None:
         if cfg.database.engine == "mysql" and not version.startswith(("8.0", "8.4")):
             _fail("database.rds.engineVersion", version, "is no MySQL version RDS and RDS Proxy run: use \"8.0\" or \"8.4\"")
     cache = cfg.redis.elasticache
-    if cfg.redis.mode == "elasticache" and cfg.app.profile == "nocobase":
+    if cfg.redis.mode == "elasticache" and cfg.profile.redis_bloom_filters:
         version = tuple(int(x) for x in cache.engine_version.split("."))
         if cache.engine != "valkey" or version < (8, 1):
             _fail("redis.elasticache", f"{cache.engine} {cache.engine_version}",
-                  "NocoBase needs Bloom filters (BF.RESERVE), which ElastiCache offers with engine valkey 8.1 or "
-                  "later only: set engine: valkey, engineVersion: \"8.1\"")
+                  f"{cfg.app.profile} needs Bloom filters (BF.RESERVE), which ElastiCache offers with engine valkey 8.1 "
+                  "or later only: set engine: valkey, engineVersion: \"8.1\"")
     lb = cfg.load_balancer
     if lb.mode in ("nlb", "alb") and not lb.certificate_arn:
         _fail("loadBalancer.certificateArn", None, f"mode {lb.mode} terminates TLS: give the ACM certificate ARN")
@@ -330,7 +330,7 @@ def _check_aws(cfg: StackConfig) -> None:
                                                     "set ingress.host only, or use mode service")
 
 
-def _require_bloom_filters(image: str) -> None:
+def _require_bloom_filters(image: str, profile: str) -> None:
     match = parse_image(image)
     repo = match.group("path").rsplit("/", 1)[-1]
     tag = match.group("tag") or ""
@@ -340,7 +340,7 @@ def _require_bloom_filters(image: str) -> None:
     if repo == "redis" and major and int(major.group(1)) >= 8:
         return
     _fail("redis.image", image,
-          "NocoBase's auth plugin needs Bloom filters (BF.RESERVE): use redis:8.x or redis/redis-stack-server")
+          f"{profile} needs Bloom filters (BF.RESERVE) from Redis: use redis:8.x or redis/redis-stack-server")
 
 
 def _check_url(key: str, secret: Optional[SecretStr], schemes: tuple[str, ...], example: str) -> None:

@@ -65,8 +65,7 @@ def deploy(cfg: StackConfig) -> dict:
     lb = DockerLoadBalancer("load-balancer", DockerLoadBalancerArgs(
         app_name=app, network=network, instances=cluster.instances, port=cfg.app_port,
         publish_port=cfg.docker.publish_port, sticky=lb_cfg.sticky, maintenance=cfg.maintenance,
-        weights={"primary": lb_cfg.weights.primary, "replicas": lb_cfg.weights.replicas}
-        if cfg.app.profile == "new-api" else {}),
+        weights=cfg.role_weights),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[cluster])))
     return {
         "profile": cfg.app.profile,

@@ -189,8 +189,7 @@ def deploy(cfg: StackConfig) -> dict:
             app_name=app, namespace=namespace, pod_selector=serving_selector, health_path=health_path,
             mode=lb_cfg.mode, service_type=lb_cfg.service_type,
             port=lb_cfg.port, sticky=lb_cfg.sticky, sticky_timeout_seconds=lb_cfg.sticky_timeout_seconds,
-            weights=lb_cfg.weights.model_dump()
-            if cfg.app.profile == "new-api" and cfg.app.replicas > 1 and not cfg.maintenance else {},
+            weights={} if cfg.maintenance else cfg.role_weights,
             role_selectors=cluster.role_selectors,
             ingress_host=lb_cfg.ingress.host if lb_cfg.ingress.enabled or lb_cfg.mode != "service" else None,
             ingress_class=lb_cfg.ingress.class_name, tls_secret_name=lb_cfg.ingress.tls_secret_name,

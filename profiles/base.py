@@ -67,13 +67,24 @@ class Release:
 
     def describe(self) -> str:
         last = (self.until[0], self.until[1] - 1) if self.until[1] else (self.until[0] - 1,)
-        return f"{'.'.join(map(str, self.since[:2]))}–{'.'.join(map(str, last))}.x"
+        first = self.since[:2]
+        if tuple(first) == last:
+            return f"{'.'.join(map(str, first))}.x"
+        return f"{'.'.join(map(str, first))}–{'.'.join(map(str, last))}.x"
 
 
 def parse_version(tag: str) -> Version | None:
     """The release a tag names: 1.9.62, v0.9.0, 2.2.15-full, 1.9.0-p1 (a build on top of 1.9.0)."""
     match = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?", tag)
     return (int(match[1]), int(match[2]), int(match[3] or 0)) if match else None
+
+
+class Refused(ValueError):
+    """A profile's own check failed: `key` (under appcluster:), the value, and what to do."""
+
+    def __init__(self, key: str, value: object, message: str):
+        super().__init__(message)
+        self.key, self.value, self.message = key, value, message
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,31 @@ class Profile:
     optional_secrets: tuple[AppSecret, ...] = ()
     # Plugins that more than one instance needs and the stock image lacks (NocoBase's Redis adapters).
     cluster_plugins: tuple[str, ...] = ()
+    # Several processes per instance (CLUSTER_MODE), each taking a worker ID.
+    multi_process: bool = False
+    # Instances that only run background tasks, outside the load balancer (WORKER_MODE).
+    workers: bool = False
+    # The database engines it runs on; sqlite only where a single instance may own the file.
+    database_engines: frozenset[str] = frozenset({"postgres", "mysql"})
+    # A second database for its logs (bound to logDatabase.dsn).
+    log_database: bool = False
+    # Needs Bloom filters (BF.*) from Redis: redis 8+, redis-stack or valkey-bundle; ElastiCache valkey 8.1+.
+    redis_bloom_filters: bool = False
+    # With more than one instance, each role gets a Service of its own so the load balancer can weight them.
+    weighted_roles: bool = False
+    # Image, port, health and data paths and shared secrets all come from stack config (app.generic).
+    from_config: bool = False
+    # The shared secrets when config names them (from_config); otherwise the release's, plus the
+    # optional ones the stack sets.
+    config_secrets: Callable[["StackConfig"], tuple[AppSecret, ...]] | None = None
+    # The profile's own checks of a stack, after the schema's: raise Refused(key, value, message).
+    check: Callable[["StackConfig"], None] = lambda cfg: None
+
+    def secrets(self, cfg: "StackConfig") -> tuple[AppSecret, ...]:
+        if self.config_secrets is not None:
+            return self.config_secrets(cfg)
+        optional = tuple(s for s in self.optional_secrets if cfg.secrets.app_secret(s.env) is not None)
+        return cfg.release.secrets + optional
 
     def release(self, version: Version | None) -> Release | None:
         return next((r for r in self.releases if version is not None and r.covers(version)), None)

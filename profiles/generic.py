@@ -16,7 +16,7 @@ def _env(cfg: "StackConfig") -> EnvSpec:
     return env
 
 
-def generic_secrets(cfg: "StackConfig") -> tuple[AppSecret, ...]:
+def _secrets(cfg: "StackConfig") -> tuple[AppSecret, ...]:
     return tuple(AppSecret(name) for name in cfg.app.generic.secret_env)
 
 
@@ -28,4 +28,6 @@ GENERIC = Profile(
     releases=(),
     env=_env,
     default_port=lambda image: 8080,
+    from_config=True,
+    config_secrets=_secrets,
 )

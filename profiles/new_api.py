@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from profiles.base import AppSecret, Bind, EnvSpec, Profile, Release
+from profiles.base import AppSecret, Bind, EnvSpec, Profile, Refused, Release
 
 if TYPE_CHECKING:
     from config.stack import StackConfig
@@ -38,6 +38,15 @@ def _replica_env(cfg: "StackConfig") -> dict[str, str]:
     return env
 
 
+def _check(cfg: "StackConfig") -> None:
+    url = cfg.app.frontend_base_url
+    if url and url.host == cfg.load_balancer.ingress.host:
+        raise Refused("app.frontendBaseUrl", str(url),
+                      "New API slaves redirect every non-API route to it, so it must be a separate frontend host, not "
+                      f"the load balancer's own ({cfg.load_balancer.ingress.host}); remove it to serve the console from "
+                      "every node")
+
+
 NEW_API = Profile(
     name="new-api",
     default_image="calciumion/new-api:v0.9.0",
@@ -58,4 +67,10 @@ NEW_API = Profile(
     local_paths={"/app/logs": "1Gi"},
     # The image runs as root and writes /data and /app/logs; it needs no capabilities beyond file ownership.
     capabilities=("CHOWN", "DAC_OVERRIDE", "FOWNER"),
+    # Without SQL_DSN it keeps its data in SQLite: possible for a single node only.
+    database_engines=frozenset({"postgres", "mysql", "sqlite"}),
+    log_database=True,
+    # Master and slaves get Services of their own, so the load balancer can weight them (loadBalancer.weights).
+    weighted_roles=True,
+    check=_check,
 )

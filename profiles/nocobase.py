@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from profiles.base import AppSecret, Bind, EnvSpec, Profile, Release
+from profiles.base import AppSecret, Bind, EnvSpec, Profile, Refused, Release
 
 if TYPE_CHECKING:
     from config.stack import StackConfig
@@ -69,6 +69,20 @@ def _env(cfg: "StackConfig") -> EnvSpec:
     return env
 
 
+def _check(cfg: "StackConfig") -> None:
+    """More than one instance needs the Redis adapter plugins; the plugin account is a pair."""
+    if cfg.max_instances > 1 and not has_cluster_plugins(cfg):
+        raise Refused("app.replicas", cfg.app.replicas,
+                      f"{cfg.max_instances} nocobase instances need the commercial plugins {', '.join(CLUSTER_PLUGINS)}, "
+                      "which the stock image lacks: set secrets.nocobasePkgUsername and secrets.nocobasePkgPassword "
+                      "(`pulumi config set --secret --path appcluster:secrets.nocobasePkgPassword …`) so the image "
+                      "downloads them, or app.clusterPluginsInImage: true for an image that bundles them, or use "
+                      "replicas: 1")
+    if (cfg.secrets.app_secret(PKG_USERNAME) is None) != (cfg.secrets.app_secret(PKG_PASSWORD) is None):
+        raise Refused("secrets.nocobasePkgPassword", "[secret]",
+                      "set both nocobasePkgUsername and nocobasePkgPassword, or neither")
+
+
 NOCOBASE = Profile(
     name="nocobase",
     # The current release, and one whose server code npm serves (tests/vendor runs it).
@@ -96,4 +110,10 @@ NOCOBASE = Profile(
     capabilities=("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID", "NET_BIND_SERVICE"),
     # Stop all, upgrade one and verify, then start the rest: nodes of two versions must never mix.
     stop_all_before_upgrade=True,
+    # CLUSTER_MODE runs several processes per instance; WORKER_MODE splits services (v1.9+).
+    multi_process=True,
+    workers=True,
+    # Its Redis must offer Bloom filters (BF.RESERVE).
+    redis_bloom_filters=True,
+    check=_check,
 )

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any, Optional
 
@@ -40,6 +42,18 @@ def stack_config(stack: str, overrides: Optional[dict] = None, tmp: Optional[Pat
         # Set as a team would, with `pulumi config set --secret`: the engine marks the key secret.
         secret_keys = sorted(set(secret_keys) | {"appcluster:secrets"})
     return config, secret_keys
+
+
+def copy_checkout(folder: Path) -> Path:
+    """Exactly what a checkout holds: the files git tracks (a new package can't be forgotten here)."""
+    root = folder / "appcluster"
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    for name in tracked:
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, target)
+    (root / ".venv").symlink_to(REPO / ".venv")
+    return root
 
 
 _RUNS: dict[str, harness.Run] = {}
@@ -101,4 +115,4 @@ def secret_data(run: harness.Run, name: str) -> dict[str, str]:
 
 
 __all__ = ["REPO", "STACKS", "KUBERNETES_STACKS", "env_of", "k8s", "secret_data", "stack_config", "merge", "json",
-           "run_program", "props", "spec", "container", "one"]
+           "run_program", "props", "spec", "container", "one", "copy_checkout"]

@@ -159,7 +159,7 @@ def test_workers_run_task_modes_outside_the_service(run_stack):
 @pytest.mark.parametrize("workers,profile,fragment", [
     ([{"name": "all", "mode": "*", "replicas": 30}], "nocobase", "can reach 32"),
     ([{"name": "all", "mode": "*", "replicas": 31}], "nocobase", "more than 32 worker IDs"),
-    ([{"name": "x", "mode": "*"}], "new-api", "only NocoBase"),
+    ([{"name": "x", "mode": "*"}], "new-api", "has no worker-only instances"),
     ([{"name": "x", "mode": "run everything"}], "nocobase", "appcluster:app.workers.0.mode"),
 ])
 def test_worker_budget_and_shape_are_checked(workers, profile, fragment):

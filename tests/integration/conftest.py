@@ -4,11 +4,12 @@ These tests fail, never skip, when the engine is missing: `make test` builds it 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import copy_checkout
 
 REPO = Path(__file__).resolve().parents[2]
 PASSPHRASE = "integration-tests-only"
@@ -49,18 +50,6 @@ class Project:
 
     def stack(self, name: str, cwd: Path | None = None) -> None:
         self.pulumi("stack", "select", "--create", "--secrets-provider", "passphrase", name, cwd=cwd)
-
-
-def copy_checkout(folder: Path) -> Path:
-    """Exactly what a checkout holds: the files git tracks (a new package can't be forgotten here)."""
-    root = folder / "appcluster"
-    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
-    for name in tracked:
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, target)
-    (root / ".venv").symlink_to(REPO / ".venv")
-    return root
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ NS = "it-new-api"
 
 @pytest.fixture(scope="module")
 def local(tmp_path_factory, engine_bin, cluster) -> Project:
-    from tests.integration.conftest import copy_checkout
+    from tests.conftest import copy_checkout
 
     project = Project(copy_checkout(tmp_path_factory.mktemp("local")), engine_bin)
     deploy_settings(project, "local", cluster, NS)

@@ -20,7 +20,7 @@ OLD, NEW = "2.0.0", "2.2.15"
 
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory, engine_bin, cluster) -> Project:
-    from tests.integration.conftest import copy_checkout
+    from tests.conftest import copy_checkout
 
     project = Project(copy_checkout(tmp_path_factory.mktemp("dev")), engine_bin)
     # The plugin platform's account: never generated, a team sets it (placeholders in Pulumi.dev.yaml).

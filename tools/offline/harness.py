@@ -317,7 +317,9 @@ def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_ke
     # drop any module of those names that another folder's copy loaded (a program's modules hold no
     # run state, so this program's own stay loaded: re-importing them was most of a run's time).
     own = {p.name for p in program_dir.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
-    for module in [m for m in sys.modules if m.split(".")[0] in own]:
+    # Never the harness's own modules, though (a copy of this checkout has a tools/ of its own).
+    mine = __name__.split(".")[0]
+    for module in [m for m in sys.modules if m.split(".")[0] in own - {mine}]:
         if not str(getattr(sys.modules[module], "__file__", "") or "").startswith(f"{program_dir}{os.sep}"):
             del sys.modules[module]
     sys.path.insert(0, str(program_dir))
