@@ -33,7 +33,7 @@ def connect(config: "AwsConfig", app_name: str) -> tuple[aws.Provider, "Network"
     return provider, Network.discover(config.vpc_id, config.private_subnet_ids, config.node_security_group_id, provider)
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Network:
     """Where the EKS cluster runs; every managed service goes into its private subnets."""
 
@@ -61,7 +61,8 @@ class Network:
         per_zone = {}
         for s in subnets:
             per_zone.setdefault(s.availability_zone, s.id)
-        return cls(vpc_id, list(subnet_ids), app_security_group_id, list(per_zone.values()))
+        return cls(vpc_id=vpc_id, subnet_ids=list(subnet_ids), app_security_group_id=app_security_group_id,
+                   subnet_per_zone=list(per_zone.values()))
 
 
 def service_security_group(parent: pulumi.Resource, name: str, *, network: Network, service: str, port: int,

@@ -11,11 +11,12 @@ import pulumi
 import pulumi_docker as docker
 
 from components.docker.common import SECURITY_OPTS, env_list, http_check, pulled
-from config.app import WorkerConfig
+from components.shared import args as check
+from config.app import MAX_INSTANCES, WorkerConfig
 from profiles.wiring import PodName, Resolved, SharedSecretKey
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class DockerAppClusterArgs:
     app_name: str
     image: pulumi.Input[str]
@@ -31,6 +32,13 @@ class DockerAppClusterArgs:
     stop_grace_seconds: int = 60
     maintenance: bool = False
     protect: bool = True
+
+    def __post_init__(self) -> None:
+        check.require(self, 1 <= self.replicas <= MAX_INSTANCES, "replicas",
+                      f"must be 1 to {MAX_INSTANCES}: worker IDs run 0-{MAX_INSTANCES - 1}, one per instance")
+        check.port(self, "port")
+        check.absolute(self, "health_path", "data_path")
+        check.require(self, self.stop_grace_seconds >= 0, "stop_grace_seconds", "must not be negative")
 
 
 @dataclass(frozen=True)

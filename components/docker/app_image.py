@@ -18,7 +18,7 @@ import pulumi_docker as docker
 from config.image import BuildConfig
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class AppImageArgs:
     app_name: str
     build: BuildConfig

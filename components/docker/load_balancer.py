@@ -12,6 +12,7 @@ import pulumi_docker as docker
 
 from components.docker.app import Instance
 from components.docker.common import SECURITY_OPTS, pulled
+from components.shared import args as check
 from components.shared.nginx import (
     HEALTH_PATH, IMAGE, LB_HEALTH_PATH, LISTEN_PORT, MESSAGE, Upstream, load_balancer_config, maintenance_config,
     maintenance_page,
@@ -26,7 +27,7 @@ def upstreams_fingerprint(instances: Sequence[Instance]) -> pulumi.Output[str]:
         lambda ids: hashlib.sha256(",".join(ids).encode()).hexdigest()[:16])
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class DockerLoadBalancerArgs:
     app_name: str
     network: pulumi.Input[str]
@@ -36,6 +37,12 @@ class DockerLoadBalancerArgs:
     weights: Mapping[str, int] = field(default_factory=dict)
     sticky: bool = False
     maintenance: bool = False
+
+    def __post_init__(self) -> None:
+        check.port(self, "port", "publish_port")
+        check.subset(self, "weights", ("primary", "replicas"), "the roles (primary, replicas)")
+        check.require(self, bool(self.instances) or self.maintenance, "instances",
+                      "must not be empty outside maintenance: nothing would answer")
 
 
 class DockerLoadBalancer(pulumi.ComponentResource):

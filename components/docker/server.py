@@ -3,18 +3,19 @@ named volume that outlives the container (protected and retained where the stack
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from typing import Literal, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_docker as docker
 
 from components.docker.common import SECURITY_OPTS, env_list, pulled
+from components.shared import args as check
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class DockerServerArgs:
     app_name: str
-    component: str  # redis | database
+    component: Literal["redis", "database"]  # names, labels, the data volume
     image: str
     network: pulumi.Input[str]
     data_path: str
@@ -23,6 +24,12 @@ class DockerServerArgs:
     env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     command: Optional[Sequence[str]] = None
     protect: bool = True
+
+    def __post_init__(self) -> None:
+        check.one_of(self, "component", ("redis", "database"))
+        check.absolute(self, "data_path")
+        check.require(self, bool(self.health_shell.strip()), "health_shell", "must be a command that succeeds once "
+                                                                            "the server accepts clients")
 
 
 class DockerServer(pulumi.ComponentResource):

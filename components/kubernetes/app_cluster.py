@@ -19,7 +19,8 @@ import pulumi_kubernetes as k8s
 
 from components.kubernetes import conventions as conv
 from components.kubernetes import upgrade
-from config.app import Autoscaling, WorkerConfig
+from components.shared import args as check
+from config.app import MAX_INSTANCES, Autoscaling, WorkerConfig
 from profiles.wiring import PodName, Resolved, Sensitive, SharedSecretKey
 
 PRIMARY, REPLICAS = "primary", "replicas"
@@ -31,7 +32,7 @@ PROBE_PERIOD = 10
 ROLLOUT_MARGIN_SECONDS = 600
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class AppClusterArgs:
     app_name: str
     namespace: pulumi.Input[str]
@@ -64,6 +65,19 @@ class AppClusterArgs:
     version: str = ""
     before_primary: Sequence[pulumi.Resource] = ()
     stop_others_before_upgrade: bool = False
+
+    def __post_init__(self) -> None:
+        check.require(self, 1 <= self.replicas <= MAX_INSTANCES, "replicas",
+                      f"must be 1 to {MAX_INSTANCES}: worker IDs run 0-{MAX_INSTANCES - 1}, one per instance")
+        check.port(self, "port")
+        check.absolute(self, "health_path", "data_path")
+        check.require(self, self.data_path not in self.local_paths, "local_paths",
+                      "must not hold the data path: it is the shared volume")
+        check.require(self, self.startup_timeout_seconds >= 30, "startup_timeout_seconds", "must be 30 or more")
+        check.require(self, self.termination_grace_seconds >= 0, "termination_grace_seconds", "must not be negative")
+        if self.stop_others_before_upgrade:
+            check.require(self, bool(self.version), "version", "is required to stop the others before an upgrade "
+                                                               "(the stop Job is named after it)")
 
 
 class AppCluster(pulumi.ComponentResource):

@@ -10,12 +10,13 @@ An external database is its owner's to back up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.kubernetes import conventions as conv
+from components.shared import args as check
 from config.backup import BackupConfig
 
 BACKUP_DIR = ".appcluster-backups"
@@ -26,11 +27,11 @@ AWS_CLI_IMAGE = "amazon/aws-cli:2.22.35"
 DUMP_DEADLINE_SECONDS = 3600
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class DumpTarget:
     """An in-cluster database to dump."""
 
-    engine: str
+    engine: Literal["postgres", "mysql"]
     image: str
     host: pulumi.Input[str]
     name: str
@@ -42,7 +43,7 @@ class DumpTarget:
     run_as_user: Optional[int] = None
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class BackupsArgs:
     app_name: str
     namespace: pulumi.Input[str]
@@ -53,6 +54,11 @@ class BackupsArgs:
     # AWS resources to back up (an aws.rds.Instance, an aws.efs.FileSystem): components/aws/backups.py.
     rds_instance: Optional[Any] = None
     efs_file_system: Optional[Any] = None
+
+    def __post_init__(self) -> None:
+        check.require(self, bool(self.version), "version", "names the pre-upgrade backup: it must not be empty")
+        if self.dump is not None:
+            check.one_of(self.dump, "engine", ("postgres", "mysql"))
 
 
 def dump_command(engine: str, label: str, retention_days: Optional[int] = None) -> str:

@@ -87,7 +87,7 @@ def spread(keys: Sequence[str], match_labels: Mapping[str, str]) -> list[dict]:
     ]
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class ServerArgs:
     """How to run an in-cluster stateful server (Redis, a database): the same knobs for each."""
 

@@ -8,11 +8,12 @@ Exposes the connection in every form the profiles bind to (components/shared/dat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
 import pulumi
 
 from components.kubernetes import conventions as conv
+from components.shared import args as check
 from components.shared.database import DB_UID, TLS_PARAMS, connection_bindings, parse_url, server_image
 from profiles.wiring import Source
 
@@ -21,23 +22,36 @@ if TYPE_CHECKING:
     from config.aws import RdsConfig
 
 
-@dataclass
+Mode = Literal["in-cluster", "rds", "external"]
+Engine = Literal["postgres", "mysql"]
+
+
+@dataclass(frozen=True, kw_only=True)
 class DatabaseArgs:
-    app_name: str
-    namespace: pulumi.Input[str]
-    mode: str
-    engine: str
-    port: int
-    name: str = "appcluster"
-    user: str = "appcluster"
-    in_cluster: Optional[conv.ServerArgs] = None
-    # mode rds
-    rds: Optional[RdsConfig] = None
-    network: Optional[Network] = None
-    password: Optional[pulumi.Input[str]] = None
-    protect: bool = True
-    # mode external: the whole URL, credentials included (read at plan time from the config secret)
-    url: Optional[str] = None
+    app_name: str  # names and labels: <app>-database
+    namespace: pulumi.Input[str]  # where the in-cluster server and its Service go
+    mode: Mode  # which kind of server sits behind the one entry point
+    engine: Engine  # postgres or mysql
+    port: int  # the entry point's port
+    name: str = "appcluster"  # the database
+    user: str = "appcluster"  # the app's user
+    in_cluster: Optional[conv.ServerArgs] = None  # mode in-cluster: how to run the server
+    rds: Optional[RdsConfig] = None  # mode rds: instance class, storage, versions, retention
+    network: Optional[Network] = None  # mode rds: the EKS cluster's VPC, subnets and node security group
+    password: Optional[pulumi.Input[str]] = None  # mode rds: the master password (a Pulumi secret)
+    protect: bool = True  # protect the server and its data from deletion
+    url: Optional[str] = None  # mode external: the whole URL, credentials included
+
+    def __post_init__(self) -> None:
+        check.one_of(self, "mode", Mode)
+        check.one_of(self, "engine", Engine)
+        check.port(self, "port")
+        if self.mode == "in-cluster":
+            check.needs(self, "by mode in-cluster", "in_cluster")
+        elif self.mode == "rds":
+            check.needs(self, "by mode rds", "rds", "network", "password")
+        else:
+            check.needs(self, "by mode external", "url")
 
 
 class Database(pulumi.ComponentResource):

@@ -14,41 +14,55 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Literal, Mapping, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.kubernetes import conventions as conv
+from components.shared import args as check
 
 ALB = "alb.ingress.kubernetes.io/"
 NLB = "service.beta.kubernetes.io/aws-load-balancer-"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
-@dataclass
+Mode = Literal["service", "nlb", "alb"]
+ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
+
+
+@dataclass(frozen=True, kw_only=True)
 class LoadBalancerArgs:
-    app_name: str
-    namespace: pulumi.Input[str]
-    pod_selector: Mapping[str, str]
-    health_path: str = "/"
-    mode: str = "service"  # service | nlb | alb
-    service_type: str = "ClusterIP"
-    port: int = 80
-    sticky: bool = False
-    sticky_timeout_seconds: int = 10800
-    # role -> weight, and role -> the selector of that role's pods (weights need one Service per role)
-    weights: Mapping[str, int] = field(default_factory=dict)
-    role_selectors: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    ingress_host: Optional[str] = None
-    ingress_class: Optional[str] = None
-    tls_secret_name: Optional[str] = None
-    ingress_annotations: Mapping[str, str] = field(default_factory=dict)
-    # nlb / alb
-    certificate_arn: Optional[str] = None
-    public: bool = True
-    access_logs_bucket: Optional[str] = None
-    deletion_protection: bool = True
+    app_name: str  # names and labels: the Service is <app>
+    namespace: pulumi.Input[str]  # where the Service and Ingress go
+    pod_selector: Mapping[str, str]  # the pods that serve (never workers or the maintenance page's, unless in maintenance)
+    health_path: str = "/"  # what the cloud load balancer checks
+    mode: Mode = "service"  # a Service (and optional Ingress), an AWS NLB, or an AWS ALB
+    service_type: ServiceType = "ClusterIP"  # mode service: the Service's type
+    port: int = 80  # the port clients connect to
+    sticky: bool = False  # keep a client on one instance
+    sticky_timeout_seconds: int = 10800  # how long stickiness lasts
+    weights: Mapping[str, int] = field(default_factory=dict)  # role -> weight (needs one Service per role)
+    role_selectors: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # role -> its pods' selector
+    ingress_host: Optional[str] = None  # the host name an Ingress serves
+    ingress_class: Optional[str] = None  # the Ingress class (mode service)
+    tls_secret_name: Optional[str] = None  # the Ingress's TLS certificate Secret
+    ingress_annotations: Mapping[str, str] = field(default_factory=dict)  # extra Ingress annotations
+    certificate_arn: Optional[str] = None  # nlb / alb: the ACM certificate that terminates TLS
+    public: bool = True  # nlb / alb: internet-facing rather than internal
+    access_logs_bucket: Optional[str] = None  # alb: where access logs go
+    deletion_protection: bool = True  # nlb / alb: the load balancer refuses deletion
+
+    def __post_init__(self) -> None:
+        check.one_of(self, "mode", Mode)
+        check.one_of(self, "service_type", ServiceType)
+        check.port(self, "port")
+        check.absolute(self, "health_path")
+        check.require(self, bool(self.pod_selector), "pod_selector", "must select the serving pods")
+        if self.mode in ("nlb", "alb"):
+            check.needs(self, f"by mode {self.mode} (it terminates TLS)", "certificate_arn")
+        check.subset(self, "weights", self.role_selectors, "role_selectors (a weight needs its role's Service)")
+        check.require(self, all(w >= 0 for w in self.weights.values()), "weights", "must not be negative")
 
 
 class LoadBalancer(pulumi.ComponentResource):

@@ -13,15 +13,19 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.kubernetes import conventions as conv
+from components.shared import args as check
 from components.shared.nginx import (HEALTH_PATH, IMAGE, LISTEN_PORT as PORT, MESSAGE, NGINX_UID, maintenance_config,
                                      maintenance_page)
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class MaintenancePageArgs:
     app_name: str
     namespace: pulumi.Input[str]
     message: str = MESSAGE
+
+    def __post_init__(self) -> None:
+        check.require(self, bool(self.message.strip()), "message", "must say something: the page shows only it")
 
 
 class MaintenancePage(pulumi.ComponentResource):

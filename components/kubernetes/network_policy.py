@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.kubernetes import conventions as conv
+from components.shared import args as check
 
 
 @dataclass(frozen=True)
@@ -22,13 +23,17 @@ class Protected:
     clients: Sequence[str] = ("app",)
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class NetworkPolicyArgs:
     app_name: str
     namespace: pulumi.Input[str]
     app_selector: Mapping[str, str]
     app_port: int
     protected: Sequence[Protected]
+
+    def __post_init__(self) -> None:
+        check.port(self, "app_port")
+        check.require(self, bool(self.app_selector), "app_selector", "must select the app's pods")
 
 
 class NetworkPolicy(pulumi.ComponentResource):

@@ -7,12 +7,13 @@ loaded only for that mode. mode external: an existing server whose URL comes fro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Optional
+from typing import TYPE_CHECKING, Literal, Mapping, Optional
 from urllib.parse import urlsplit
 
 import pulumi
 
 from components.kubernetes import conventions as conv
+from components.shared import args as check
 from components.shared.redis import (DATA_DIR, PASSWORD_ENV, PERSISTENCE_FLAGS, PING_SHELL, PORT, REDIS_UID,
                                      server_url, urls_per_use)
 
@@ -21,19 +22,29 @@ if TYPE_CHECKING:
     from config.aws import ElastiCacheConfig
 
 
-@dataclass
+Mode = Literal["in-cluster", "elasticache", "external"]
+
+
+@dataclass(frozen=True, kw_only=True)
 class RedisArgs:
-    app_name: str
-    namespace: pulumi.Input[str]
-    mode: str
-    in_cluster: Optional[conv.ServerArgs] = None
-    # mode elasticache
-    elasticache: Optional[ElastiCacheConfig] = None
-    network: Optional[Network] = None
-    password: Optional[pulumi.Input[str]] = None
-    protect: bool = True
-    # mode external: the server's URL, credentials included
-    url: Optional[pulumi.Input[str]] = None
+    app_name: str  # names and labels: <app>-redis
+    namespace: pulumi.Input[str]  # where the in-cluster server and its Service go
+    mode: Mode  # which server the URLs point at
+    in_cluster: Optional[conv.ServerArgs] = None  # mode in-cluster: how to run the server
+    elasticache: Optional[ElastiCacheConfig] = None  # mode elasticache: engine, version, nodes, snapshots
+    network: Optional[Network] = None  # mode elasticache: the EKS cluster's VPC, subnets and node security group
+    password: Optional[pulumi.Input[str]] = None  # mode elasticache: the AUTH token (a Pulumi secret)
+    protect: bool = True  # protect the server and its data from deletion
+    url: Optional[pulumi.Input[str]] = None  # mode external: the server's URL, credentials included
+
+    def __post_init__(self) -> None:
+        check.one_of(self, "mode", Mode)
+        if self.mode == "in-cluster":
+            check.needs(self, "by mode in-cluster", "in_cluster")
+        elif self.mode == "elasticache":
+            check.needs(self, "by mode elasticache", "elasticache", "network", "password")
+        else:
+            check.needs(self, "by mode external", "url")
 
 
 class Redis(pulumi.ComponentResource):

@@ -10,30 +10,44 @@ stack: Retain on the PV, and Pulumi `protect` plus `retain_on_delete` where the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.kubernetes import conventions as conv
+from components.shared import args as check
 
 if TYPE_CHECKING:
     from components.aws.network import Network
     from config.aws import EfsConfig
 
 
-@dataclass
+Mode = Literal["storage-class", "nfs", "efs"]
+
+
+@dataclass(frozen=True, kw_only=True)
 class SharedStorageArgs:
-    app_name: str
-    namespace: pulumi.Input[str]
-    mode: str  # storage-class | nfs | efs
-    size: str
-    storage_class: Optional[str] = None
-    nfs_server: Optional[str] = None
-    nfs_path: str = "/"
-    efs: Optional[EfsConfig] = None
-    network: Optional[Network] = None
-    protect: bool = True
+    app_name: str  # names and labels: the claim is <app>-data
+    namespace: pulumi.Input[str]  # where the claim goes
+    mode: Mode  # what backs the ReadWriteMany volume
+    size: str  # the claim's (and the PV's) capacity, a Kubernetes quantity
+    storage_class: Optional[str] = None  # mode storage-class: an RWX-capable class
+    nfs_server: Optional[str] = None  # mode nfs: the server's host name or address
+    nfs_path: str = "/"  # mode nfs: the export's absolute path
+    efs: Optional[EfsConfig] = None  # mode efs: POSIX user, root directory, throughput
+    network: Optional[Network] = None  # mode efs: the EKS cluster's VPC, subnets and node security group
+    protect: bool = True  # protect (and retain on delete) the volume and its data
+
+    def __post_init__(self) -> None:
+        check.one_of(self, "mode", Mode)
+        if self.mode == "storage-class":
+            check.needs(self, "by mode storage-class", "storage_class")
+        elif self.mode == "nfs":
+            check.needs(self, "by mode nfs", "nfs_server")
+            check.absolute(self, "nfs_path")
+        else:
+            check.needs(self, "by mode efs", "efs", "network")
 
 
 class SharedStorage(pulumi.ComponentResource):

@@ -13,6 +13,7 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_random as random
 
+from components.shared import args as check
 from profiles import AppSecret
 
 # Server passwords: the `secrets` config key in upper snake case (databasePassword -> DATABASE_PASSWORD).
@@ -21,7 +22,7 @@ LOG_DATABASE_PASSWORD = "LOG_DATABASE_PASSWORD"
 REDIS_PASSWORD = "REDIS_PASSWORD"
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class SharedSecretsArgs:
     app_secrets: Sequence[AppSecret]
     # Values set in stack config, by key (env name / DATABASE_PASSWORD / REDIS_PASSWORD).
@@ -31,6 +32,11 @@ class SharedSecretsArgs:
     # Keep generated values from being destroyed: a regenerated APP_KEY or AES key leaves every
     # session invalid and every encrypted field unreadable, and a new password locks out the data.
     protect: bool = True
+
+    def __post_init__(self) -> None:
+        names = [s.env for s in self.app_secrets] + list(self.passwords)
+        check.require(self, len(names) == len(set(names)), "passwords", "must not repeat a name: each key is one value")
+        check.subset(self, "provided", names, "the app secrets and passwords")
 
 
 class SharedSecrets(pulumi.ComponentResource):

@@ -1,0 +1,116 @@
+"""Every component's Args: frozen, keyword-only, and refusing what the component cannot build from,
+by Args name, field and value, before any resource is declared."""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pkgutil
+
+import pytest
+
+import components
+from components.docker.app import DockerAppClusterArgs
+from components.docker.load_balancer import DockerLoadBalancerArgs
+from components.docker.server import DockerServerArgs
+from components.kubernetes.app_cluster import AppClusterArgs
+from components.kubernetes.backups import BackupsArgs, DumpTarget
+from components.kubernetes.conventions import ServerArgs
+from components.kubernetes.database import DatabaseArgs
+from components.kubernetes.load_balancer import LoadBalancerArgs
+from components.kubernetes.maintenance_page import MaintenancePageArgs
+from components.kubernetes.network_policy import NetworkPolicyArgs
+from components.kubernetes.redis import RedisArgs
+from components.kubernetes.shared_storage import SharedStorageArgs
+from components.shared.args import ArgsError
+from components.shared.secrets import SharedSecretsArgs
+from config.backup import BackupConfig
+from profiles import AppSecret
+
+SERVER = ServerArgs(image="redis:8.2.2", password="p", secret_name="s", password_key="REDIS_PASSWORD",
+                    storage_size="1Gi", storage_class=None, resources={}, protect=False)
+APP = dict(app_name="shop", namespace="ns", image="shop:1.0", port=80, health_path="/health", data_path="/data",
+           replicas=3, env={}, shared_secret_name="shop-shared", storage_claim="shop-data", resources={})
+# (Args, what is valid, what to change, the fragment the refusal must hold)
+CASES = [
+    (AppClusterArgs, APP, {"replicas": 33}, "AppClusterArgs.replicas: 33 — must be 1 to 32"),
+    (AppClusterArgs, APP, {"health_path": "health"}, "AppClusterArgs.health_path: 'health' — must be an absolute path"),
+    (AppClusterArgs, APP, {"local_paths": {"/data": "1Gi"}}, "must not hold the data path"),
+    (AppClusterArgs, APP, {"stop_others_before_upgrade": True}, "AppClusterArgs.version: '' — is required to stop"),
+    (LoadBalancerArgs, dict(app_name="shop", namespace="ns", pod_selector={"a": "b"}), {"mode": "gce"},
+     "LoadBalancerArgs.mode: 'gce' — must be one of 'service', 'nlb', 'alb'"),
+    (LoadBalancerArgs, dict(app_name="shop", namespace="ns", pod_selector={"a": "b"}), {"mode": "alb"},
+     "LoadBalancerArgs.certificate_arn: None — is required by mode alb"),
+    (LoadBalancerArgs, dict(app_name="shop", namespace="ns", pod_selector={"a": "b"}), {"weights": {"primary": 3}},
+     "names ['primary'], which are not in role_selectors"),
+    (LoadBalancerArgs, dict(app_name="shop", namespace="ns", pod_selector={"a": "b"}), {"pod_selector": {}},
+     "must select the serving pods"),
+    (NetworkPolicyArgs, dict(app_name="shop", namespace="ns", app_selector={"a": "b"}, app_port=80, protected=()),
+     {"app_port": 0}, "NetworkPolicyArgs.app_port: 0 — must be a TCP port"),
+    (MaintenancePageArgs, dict(app_name="shop", namespace="ns"), {"message": " "}, "must say something"),
+    (DatabaseArgs, dict(app_name="shop", namespace="ns", mode="in-cluster", engine="postgres", port=5432,
+                        in_cluster=SERVER), {"engine": "oracle"}, "DatabaseArgs.engine: 'oracle'"),
+    (DatabaseArgs, dict(app_name="shop", namespace="ns", mode="in-cluster", engine="postgres", port=5432,
+                        in_cluster=SERVER), {"mode": "rds"}, "DatabaseArgs.rds: None — is required by mode rds"),
+    (DatabaseArgs, dict(app_name="shop", namespace="ns", mode="in-cluster", engine="postgres", port=5432,
+                        in_cluster=SERVER), {"mode": "external"}, "DatabaseArgs.url: None — is required by mode external"),
+    (RedisArgs, dict(app_name="shop", namespace="ns", mode="in-cluster", in_cluster=SERVER), {"in_cluster": None},
+     "RedisArgs.in_cluster: None — is required by mode in-cluster"),
+    (RedisArgs, dict(app_name="shop", namespace="ns", mode="in-cluster", in_cluster=SERVER), {"mode": "memcached"},
+     "RedisArgs.mode: 'memcached'"),
+    (SharedStorageArgs, dict(app_name="shop", namespace="ns", mode="storage-class", size="1Gi", storage_class="nfs"),
+     {"mode": "nfs", "nfs_server": "nas", "nfs_path": "exports"}, "SharedStorageArgs.nfs_path: 'exports' — must be an absolute"),
+    (SharedStorageArgs, dict(app_name="shop", namespace="ns", mode="storage-class", size="1Gi", storage_class="nfs"),
+     {"storage_class": None}, "SharedStorageArgs.storage_class: None — is required by mode storage-class"),
+    (BackupsArgs, dict(app_name="shop", namespace="ns", config=BackupConfig(), version="1.0"), {"version": ""},
+     "BackupsArgs.version: '' — names the pre-upgrade backup"),
+    (BackupsArgs, dict(app_name="shop", namespace="ns", config=BackupConfig(), version="1.0"),
+     {"dump": DumpTarget(engine="sqlite", image="x:1", host="h", name="n", user="u", secret_name="s", password_key="k",
+                         storage_claim="c")}, "DumpTarget.engine: 'sqlite'"),
+    (DockerAppClusterArgs, dict(app_name="shop", image="shop:1.0", port=80, health_path="/h", data_path="/data",
+                                replicas=2, network="net", env={}, shared_secrets={}), {"replicas": 0},
+     "DockerAppClusterArgs.replicas: 0 — must be 1 to 32"),
+    (DockerLoadBalancerArgs, dict(app_name="shop", network="net", instances=(), port=80, publish_port=8080,
+                                  maintenance=True), {"weights": {"master": 1}}, "names ['master']"),
+    (DockerLoadBalancerArgs, dict(app_name="shop", network="net", instances=(), port=80, publish_port=8080,
+                                  maintenance=True), {"maintenance": False}, "must not be empty outside maintenance"),
+    (DockerServerArgs, dict(app_name="shop", component="redis", image="redis:8", network="n", data_path="/data",
+                            health_shell="true"), {"component": "cache"}, "DockerServerArgs.component: 'cache'"),
+    (SharedSecretsArgs, dict(app_secrets=(AppSecret("APP_KEY"),), passwords=("REDIS_PASSWORD",)),
+     {"passwords": ("APP_KEY",)}, "must not repeat a name"),
+    (SharedSecretsArgs, dict(app_secrets=(AppSecret("APP_KEY"),)), {"provided": {"APP_KY": "x" * 20}},
+     "names ['APP_KY'], which are not in the app secrets"),
+]
+
+
+@pytest.mark.parametrize("args_type,valid,change,fragment", CASES,
+                         ids=[f"{c[0].__name__}-{'-'.join(c[2])}" for c in CASES])
+def test_args_refuse_what_their_component_cannot_build(args_type, valid, change, fragment):
+    args_type(**valid)  # the valid form is accepted as is
+    with pytest.raises(ArgsError) as error:
+        args_type(**{**valid, **change})
+    assert fragment in str(error.value)
+
+
+def _all_args() -> list[type]:
+    found = []
+    for module in pkgutil.walk_packages(components.__path__, "components."):
+        loaded = importlib.import_module(module.name)
+        found += [v for k, v in vars(loaded).items() if k.endswith("Args") and dataclasses.is_dataclass(v)
+                  and v.__module__ == module.name]
+    return found
+
+
+def test_every_args_is_frozen_keyword_only_and_checks_itself():
+    every = _all_args()
+    assert len(every) >= 13
+    tested = {case[0] for case in CASES}
+    for args_type in every:
+        params = args_type.__dataclass_params__
+        assert params.frozen, args_type.__name__
+        assert all(f.kw_only for f in dataclasses.fields(args_type)), args_type.__name__
+        if "__post_init__" in vars(args_type):
+            assert args_type in tested, f"{args_type.__name__} checks itself but no case here shows it"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        MaintenancePageArgs(app_name="shop", namespace="ns").message = "changed"
+    with pytest.raises(TypeError):
+        MaintenancePageArgs("shop", "ns")  # keyword-only
