@@ -21,6 +21,7 @@ from components.kubernetes.maintenance_page import MaintenancePageArgs
 from components.kubernetes.network_policy import NetworkPolicyArgs
 from components.kubernetes.redis import RedisArgs
 from components.kubernetes.shared_storage import SharedStorageArgs
+from components.kubernetes.upgrade import UpgradeGateArgs
 from components.shared.args import ArgsError
 from components.shared.secrets import SharedSecretsArgs
 from config.backup import BackupConfig
@@ -75,6 +76,8 @@ CASES = [
                                   maintenance=True), {"maintenance": False}, "must not be empty outside maintenance"),
     (DockerServerArgs, dict(app_name="shop", component="redis", image="redis:8", network="n", data_path="/data",
                             health_shell="true"), {"component": "cache"}, "DockerServerArgs.component: 'cache'"),
+    (UpgradeGateArgs, dict(app_name="shop", namespace="ns", version="2.2.15", others_selector="role!=primary",
+                           wait_seconds=180), {"version": ""}, "UpgradeGateArgs.version: '' — names the Jobs"),
     (SharedSecretsArgs, dict(app_secrets=(AppSecret("APP_KEY"),), passwords=("REDIS_PASSWORD",)),
      {"passwords": ("APP_KEY",)}, "must not repeat a name"),
     (SharedSecretsArgs, dict(app_secrets=(AppSecret("APP_KEY"),)), {"provided": {"APP_KY": "x" * 20}},

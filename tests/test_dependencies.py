@@ -219,7 +219,8 @@ def test_every_component_child_is_parented_to_its_component(run_stack):
     run = run_stack("dev")
     components = {r.urn: r for r in run.resources if r.type.startswith("appcluster:index:")}
     assert {r.type.split(":")[-1] for r in components.values()} == {
-        "SharedSecrets", "Redis", "Database", "SharedStorage", "AppCluster", "LoadBalancer", "NetworkPolicy", "Backups"}
+        "SharedSecrets", "Redis", "Database", "SharedStorage", "AppCluster", "UpgradeGate", "LoadBalancer", "NetworkPolicy",
+        "Backups"}
     for r in run.resources:
         if r.custom and r.type not in ("pulumi:providers:kubernetes", "kubernetes:core/v1:Namespace"):
             assert r.parent in components, f"{r.type} {r.name} is not inside a component"

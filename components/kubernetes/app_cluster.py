@@ -97,10 +97,15 @@ class AppCluster(pulumi.ComponentResource):
         autoscaled = args.autoscaling.enabled and not args.maintenance
 
         gate = list(args.before_primary)
-        stop_job_account = None
+        upgrade_gate = None
         if args.stop_others_before_upgrade:
-            stop_job_account = upgrade.job_account(self, name, args.app_name, args.namespace)
-            gate.append(self._stop_others(name, args, stop_job_account))
+            # Pods get their grace period to release locks and worker IDs, plus time to be rescheduled away.
+            upgrade_gate = upgrade.UpgradeGate(name, upgrade.UpgradeGateArgs(
+                app_name=args.app_name, namespace=args.namespace, version=args.version,
+                others_selector=(f"app.kubernetes.io/instance={args.app_name},app.kubernetes.io/component in "
+                                 f"({COMPONENT},{WORKER_COMPONENT}),{conv.ROLE_LABEL}!={PRIMARY}"),
+                wait_seconds=args.termination_grace_seconds + 120), opts=pulumi.ResourceOptions(parent=self))
+            gate.append(upgrade_gate.stop_job)
         primary = self._deployment(name, args, PRIMARY, running, env, depends_on=gate)
         self.primary_name = primary.metadata.name
         self.replicas_name = None
@@ -123,8 +128,8 @@ class AppCluster(pulumi.ComponentResource):
                                           component=WORKER_COMPONENT)
             others[f"{args.app_name}-{role}"] = (deployment, worker.replicas)
         # In maintenance every role stays at zero: nothing to bring back.
-        if stop_job_account is not None and others and not args.maintenance:
-            self._resume_others(name, args, stop_job_account, others)
+        if upgrade_gate is not None and others and not args.maintenance:
+            upgrade_gate.resume({n: count for n, (_, count) in others.items()}, after=[d for d, _ in others.values()])
 
         if args.replicas > 1 or args.autoscaling.enabled:
             k8s.policy.v1.PodDisruptionBudget(
@@ -261,31 +266,6 @@ class AppCluster(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
-
-    def _stop_others(self, name: str, args: AppClusterArgs, account) -> k8s.batch.v1.Job:
-        """A Job, one per target version, that stops every instance but the primary; the primary moves
-        only after it succeeds. On a first install there is nothing to stop and it ends at once."""
-        others = (f"app.kubernetes.io/instance={args.app_name},app.kubernetes.io/component in "
-                  f"({COMPONENT},{WORKER_COMPONENT}),{conv.ROLE_LABEL}!={PRIMARY}")
-        # Pods get their grace period to release locks and worker IDs, plus time to be rescheduled away.
-        wait = args.termination_grace_seconds + 120
-        slug = conv.version_slug(args.version)
-        service_account, binding = account
-        return upgrade.kubectl_job(
-            self, f"{name}-stop-before-{slug}", app_name=args.app_name, namespace=args.namespace,
-            job_name=f"{args.app_name}-stop-before-{slug}", account=service_account,
-            script=upgrade.stop_script(others, wait), deadline_seconds=wait + 120, depends_on=[binding])
-
-    def _resume_others(self, name: str, args: AppClusterArgs, account,
-                       others: Mapping[str, tuple[k8s.apps.v1.Deployment, int]]) -> k8s.batch.v1.Job:
-        """After the others were declared at the new version, bring back any role the stop Job left at zero."""
-        slug = conv.version_slug(args.version)
-        service_account, binding = account
-        return upgrade.kubectl_job(
-            self, f"{name}-resume-after-{slug}", app_name=args.app_name, namespace=args.namespace,
-            job_name=f"{args.app_name}-resume-after-{slug}", account=service_account,
-            script=upgrade.resume_script({n: count for n, (_, count) in others.items()}), deadline_seconds=300,
-            depends_on=[binding, *(d for d, _ in others.values())])
 
 
 def rollout_timeouts(startup_seconds: int) -> pulumi.CustomTimeouts:

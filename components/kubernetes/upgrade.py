@@ -7,12 +7,14 @@ The scripts are plain POSIX sh around kubectl, kept here as functions so the tes
 from __future__ import annotations
 
 import shlex
-from typing import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.kubernetes import conventions as conv
+from components.shared import args as check
 
 # FROM alpine, so it has the busybox `sh` the scripts need; registry.k8s.io/kubectl is distroless, no
 # shell (alpine-docker/multi-arch-docker-images kubectl/Dockerfile; tags name the kubectl version).
@@ -53,7 +55,8 @@ def resume_script(counts: Mapping[str, int]) -> str:
 
 def kubectl_job(parent: pulumi.Resource, name: str, *, app_name: str, namespace: pulumi.Input[str], job_name: str,
                 account: pulumi.Input[str], script: str, deadline_seconds: int,
-                depends_on: Sequence[pulumi.Resource]) -> k8s.batch.v1.Job:
+                depends_on: Sequence[pulumi.Resource],
+                opts: Optional[pulumi.ResourceOptions] = None) -> k8s.batch.v1.Job:
     labels = conv.labels(app_name, "upgrade")
     return k8s.batch.v1.Job(
         name,
@@ -85,27 +88,74 @@ def kubectl_job(parent: pulumi.Resource, name: str, *, app_name: str, namespace:
                 },
             },
         },
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on),
-                                    # Pulumi waits for the Job as long as the Job may take.
-                                    custom_timeouts=pulumi.CustomTimeouts(create=f"{deadline_seconds + 60}s",
-                                                                          update=f"{deadline_seconds + 60}s")),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            parent=parent, depends_on=list(depends_on),
+            # Pulumi waits for the Job as long as the Job may take.
+            custom_timeouts=pulumi.CustomTimeouts(create=f"{deadline_seconds + 60}s",
+                                                  update=f"{deadline_seconds + 60}s"))),
     )
 
 
-def job_account(parent: pulumi.Resource, name: str, app_name: str,
-                namespace: pulumi.Input[str]) -> tuple[pulumi.Output[str], k8s.rbac.v1.RoleBinding]:
-    """The ServiceAccount the Jobs run as: it may read and scale the namespace's Deployments, and
-    watch pods, nothing else."""
-    child = pulumi.ResourceOptions(parent=parent)
-    meta = {"name": f"{app_name}-upgrade", "namespace": namespace, "labels": conv.labels(app_name, "upgrade")}
-    account = k8s.core.v1.ServiceAccount(f"{name}-upgrade-account", metadata=meta,
-                                         automount_service_account_token=False, opts=child)
-    role = k8s.rbac.v1.Role(f"{name}-upgrade-role", metadata=meta, rules=[
-        {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]},
-        {"apiGroups": ["apps"], "resources": ["deployments/scale"], "verbs": ["get", "patch", "update"]},
-        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
-    ], opts=child)
-    binding = k8s.rbac.v1.RoleBinding(f"{name}-upgrade-binding", metadata=meta, role_ref={
-        "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role.metadata.name},
-        subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": namespace}], opts=child)
-    return account.metadata.name, binding
+@dataclass(frozen=True, kw_only=True)
+class UpgradeGateArgs:
+    app_name: str  # names and labels: <app>-upgrade, <app>-stop-before-<version>
+    namespace: pulumi.Input[str]  # the app's namespace: the Jobs scale its Deployments only
+    version: str  # the version the primary moves to; names the Jobs, so each runs once per version
+    others_selector: str  # a label selector for every instance but the primary
+    wait_seconds: int  # how long the stop Job waits for the others' pods to go
+
+    def __post_init__(self) -> None:
+        check.require(self, bool(self.version), "version", "names the Jobs: it must not be empty")
+        check.require(self, bool(self.others_selector), "others_selector", "must select the other instances")
+        check.require(self, self.wait_seconds >= 0, "wait_seconds", "must not be negative")
+
+
+class UpgradeGate(pulumi.ComponentResource):
+    """The stop Job and its RBAC (a ServiceAccount that may only read and scale the namespace's
+    Deployments and watch pods); `resume` adds the Job that brings the others back.
+
+    Its children were the AppCluster's before this component existed: each names that parent in
+    `aliases`, so moving them here replaced nothing."""
+
+    stop_job: k8s.batch.v1.Job
+
+    def __init__(self, name: str, args: UpgradeGateArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        """`name` is the app cluster's: the gate is `<name>-upgrade-gate`, and its children keep the
+        names they had under the AppCluster (`<name>-upgrade-account`, `<name>-stop-before-<version>`)."""
+        super().__init__("appcluster:index:UpgradeGate", f"{name}-upgrade-gate", None, opts)
+        self._args, self._name = args, name
+        self._child = pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=opts.parent if opts else None)])
+        meta = {"name": f"{args.app_name}-upgrade", "namespace": args.namespace,
+                "labels": conv.labels(args.app_name, "upgrade")}
+        account = k8s.core.v1.ServiceAccount(f"{name}-upgrade-account", metadata=meta,
+                                             automount_service_account_token=False, opts=self._child)
+        role = k8s.rbac.v1.Role(f"{name}-upgrade-role", metadata=meta, rules=[
+            {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]},
+            {"apiGroups": ["apps"], "resources": ["deployments/scale"], "verbs": ["get", "patch", "update"]},
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+        ], opts=self._child)
+        self._binding = k8s.rbac.v1.RoleBinding(f"{name}-upgrade-binding", metadata=meta, role_ref={
+            "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role.metadata.name},
+            subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": args.namespace}],
+            opts=self._child)
+        self._account = account.metadata.name
+        slug = conv.version_slug(args.version)
+        # A Job per target version: the primary moves only after it succeeds. On a first install there
+        # is nothing to stop and it ends at once.
+        self.stop_job = self._job(f"{name}-stop-before-{slug}", f"{args.app_name}-stop-before-{slug}",
+                                  stop_script(args.others_selector, args.wait_seconds), args.wait_seconds + 120,
+                                  [self._binding])
+        self.register_outputs({"stop_job": self.stop_job.metadata.name})
+
+    def resume(self, counts: Mapping[str, int], after: Sequence[pulumi.Resource]) -> k8s.batch.v1.Job:
+        """Once `after` (the others, declared at the new version) exist, bring back any of `counts`
+        (Deployment -> instances) the stop Job left at zero."""
+        slug = conv.version_slug(self._args.version)
+        return self._job(f"{self._name}-resume-after-{slug}", f"{self._args.app_name}-resume-after-{slug}",
+                         resume_script(counts), 300, [self._binding, *after])
+
+    def _job(self, name: str, job_name: str, script: str, deadline: int,
+             depends_on: Sequence[pulumi.Resource]) -> k8s.batch.v1.Job:
+        return kubectl_job(self, name, app_name=self._args.app_name, namespace=self._args.namespace,
+                           job_name=job_name, account=self._account, script=script, deadline_seconds=deadline,
+                           depends_on=depends_on, opts=self._child)
