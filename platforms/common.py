@@ -5,8 +5,10 @@ from typing import Optional
 import pulumi
 from pydantic import SecretStr
 
+from components.shared.app import AppSpec, Worker
 from components.shared.secrets import SharedSecrets, SharedSecretsArgs
 from config import StackConfig
+from profiles.wiring import Source, resolve
 
 
 def plain(secret: Optional[SecretStr]) -> Optional[str]:
@@ -30,4 +32,14 @@ def shared_secrets(cfg: StackConfig, opts: pulumi.ResourceOptions) -> SharedSecr
             protect=cfg.protect,
         ),
         opts=opts,
+    )
+
+
+def app_spec(cfg: StackConfig, image: pulumi.Input[str], sources: dict[str, Source]) -> AppSpec:
+    """The app as both platforms run it, from the config and what the platform provides (`sources`)."""
+    return AppSpec(
+        app_name=cfg.app_name, image=image, port=cfg.app_port, health_path=cfg.health_path, data_path=cfg.data_path,
+        replicas=cfg.app.replicas, env=resolve(cfg.env, sources), replica_env=cfg.replica_env,
+        workers=[Worker(name=w.name, mode=w.mode, replicas=w.replicas) for w in cfg.app.workers],
+        grace_seconds=cfg.app.termination_grace_period_seconds, maintenance=cfg.maintenance,
     )

@@ -15,8 +15,8 @@ from components.shared import redis as redis_server
 from components.shared.database import connection_bindings, parse_url, server_image
 from components.shared.secrets import DATABASE_PASSWORD, REDIS_PASSWORD
 from config import StackConfig
-from platforms.common import plain, shared_secrets
-from profiles.wiring import Sensitive, resolve
+from platforms.common import app_spec, plain, shared_secrets
+from profiles.wiring import Sensitive
 
 
 def deploy(cfg: StackConfig) -> dict:
@@ -56,11 +56,8 @@ def deploy(cfg: StackConfig) -> dict:
         sources.update(connection_bindings(db.engine, host, port, name, user, pulumi.Output.secret(secret)))
 
     cluster = DockerAppCluster("app", DockerAppClusterArgs(
-        app_name=app, image=cfg.app_image, port=cfg.app_port, health_path=cfg.health_path, data_path=cfg.data_path,
-        replicas=cfg.app.replicas, network=network, env=resolve(cfg.env, sources), shared_secrets=shared.values,
-        replica_env=cfg.replica_env, workers=cfg.app.workers,
-        stop_grace_seconds=cfg.app.termination_grace_period_seconds, maintenance=cfg.maintenance,
-        protect=cfg.protect), opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=dependencies)))
+        app=app_spec(cfg, cfg.app_image, sources), network=network, shared_secrets=shared.values, protect=cfg.protect),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=dependencies)))
     lb_cfg = cfg.load_balancer
     lb = DockerLoadBalancer("load-balancer", DockerLoadBalancerArgs(
         app_name=app, network=network, instances=cluster.instances, port=cfg.app_port,

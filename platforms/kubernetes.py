@@ -16,10 +16,10 @@ from components.shared.nginx import HEALTH_PATH as MAINTENANCE_HEALTH_PATH
 from components.shared.redis import PORT as REDIS_PORT
 from components.shared.secrets import DATABASE_PASSWORD, LOG_DATABASE_PASSWORD, REDIS_PASSWORD
 from config import ConfigError, StackConfig
-from profiles.wiring import Sensitive, resolve
+from profiles.wiring import Sensitive
 
 from platforms import preflight
-from platforms.common import plain, shared_secrets
+from platforms.common import app_spec, plain, shared_secrets
 
 
 def deploy(cfg: StackConfig) -> dict:
@@ -158,16 +158,13 @@ def deploy(cfg: StackConfig) -> dict:
     cluster = AppCluster(
         "app",
         AppClusterArgs(
-            app_name=app, namespace=namespace, image=image, port=cfg.app_port,
-            health_path=cfg.health_path, data_path=cfg.data_path, replicas=cfg.app.replicas,
-            env=resolve(cfg.env, sources), replica_env=cfg.replica_env,
+            app=app_spec(cfg, image, sources), namespace=namespace,
             shared_secret_name=shared_name, storage_claim=storage.claim_name,
             resources=cfg.app.resources.to_k8s(), run_as_user=run_as_user,
             read_only_root=security.read_only_root_filesystem, capabilities=cfg.profile.capabilities,
             local_paths=cfg.profile.local_paths,
-            termination_grace_seconds=cfg.app.termination_grace_period_seconds,
             startup_timeout_seconds=cfg.app.startup_timeout_seconds, autoscaling=cfg.app.autoscaling,
-            spread_keys=kube.spread_topology_keys, workers=cfg.app.workers, maintenance=cfg.maintenance,
+            spread_keys=kube.spread_topology_keys,
             version=cfg.app_version, before_primary=backups.before_upgrade, pull_config=pull_config,
             stop_others_before_upgrade=cfg.profile.stop_all_before_upgrade,
         ),

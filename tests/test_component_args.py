@@ -9,7 +9,6 @@ import pkgutil
 import pytest
 
 import components
-from components.docker.app import DockerAppClusterArgs
 from components.docker.load_balancer import DockerLoadBalancerArgs
 from components.docker.server import DockerServerArgs
 from components.kubernetes.app_cluster import AppClusterArgs
@@ -22,6 +21,7 @@ from components.kubernetes.network_policy import NetworkPolicyArgs
 from components.kubernetes.redis import RedisArgs
 from components.kubernetes.shared_storage import SharedStorageArgs
 from components.kubernetes.upgrade import UpgradeGateArgs
+from components.shared.app import AppSpec, Worker
 from components.shared.args import ArgsError
 from components.shared.secrets import SharedSecretsArgs
 from config.backup import BackupConfig
@@ -29,12 +29,15 @@ from profiles import AppSecret
 
 SERVER = ServerArgs(image="redis:8.2.2", password="p", secret_name="s", password_key="REDIS_PASSWORD",
                     storage_size="1Gi", storage_class=None, resources={}, protect=False)
-APP = dict(app_name="shop", namespace="ns", image="shop:1.0", port=80, health_path="/health", data_path="/data",
-           replicas=3, env={}, shared_secret_name="shop-shared", storage_claim="shop-data", resources={})
+SPEC = dict(app_name="shop", image="shop:1.0", port=80, health_path="/health", data_path="/data", replicas=3, env={})
+APP = dict(app=AppSpec(**SPEC), namespace="ns", shared_secret_name="shop-shared", storage_claim="shop-data",
+           resources={})
 # (Args, what is valid, what to change, the fragment the refusal must hold)
 CASES = [
-    (AppClusterArgs, APP, {"replicas": 33}, "AppClusterArgs.replicas: 33 — must be 1 to 32"),
-    (AppClusterArgs, APP, {"health_path": "health"}, "AppClusterArgs.health_path: 'health' — must be an absolute path"),
+    (AppSpec, SPEC, {"replicas": 33}, "AppSpec.replicas: 33 — must be 1 or more, and with the workers' at most 32"),
+    (AppSpec, SPEC, {"replicas": 30, "workers": [Worker(name="w", mode="*", replicas=3)]}, "(got 33 in all)"),
+    (AppSpec, SPEC, {"workers": [Worker(name="w", mode="*", replicas=1)] * 2}, "must have distinct names"),
+    (AppSpec, SPEC, {"health_path": "health"}, "AppSpec.health_path: 'health' — must be an absolute path"),
     (AppClusterArgs, APP, {"local_paths": {"/data": "1Gi"}}, "must not hold the data path"),
     (AppClusterArgs, APP, {"stop_others_before_upgrade": True}, "AppClusterArgs.version: '' — is required to stop"),
     (LoadBalancerArgs, dict(app_name="shop", namespace="ns", pod_selector={"a": "b"}), {"mode": "gce"},
@@ -67,9 +70,6 @@ CASES = [
     (BackupsArgs, dict(app_name="shop", namespace="ns", config=BackupConfig(), version="1.0"),
      {"dump": DumpTarget(engine="sqlite", image="x:1", host="h", name="n", user="u", secret_name="s", password_key="k",
                          storage_claim="c")}, "DumpTarget.engine: 'sqlite'"),
-    (DockerAppClusterArgs, dict(app_name="shop", image="shop:1.0", port=80, health_path="/h", data_path="/data",
-                                replicas=2, network="net", env={}, shared_secrets={}), {"replicas": 0},
-     "DockerAppClusterArgs.replicas: 0 — must be 1 to 32"),
     (DockerLoadBalancerArgs, dict(app_name="shop", network="net", instances=(), port=80, publish_port=8080,
                                   maintenance=True), {"weights": {"master": 1}}, "names ['master']"),
     (DockerLoadBalancerArgs, dict(app_name="shop", network="net", instances=(), port=80, publish_port=8080,
@@ -98,7 +98,7 @@ def _all_args() -> list[type]:
     found = []
     for module in pkgutil.walk_packages(components.__path__, "components."):
         loaded = importlib.import_module(module.name)
-        found += [v for k, v in vars(loaded).items() if k.endswith("Args") and dataclasses.is_dataclass(v)
+        found += [v for k, v in vars(loaded).items() if k.endswith(("Args", "Spec")) and dataclasses.is_dataclass(v)
                   and v.__module__ == module.name]
     return found
 

@@ -4,41 +4,23 @@ every instance with the same environment (the profile's, resolved like on Kubern
 named volume at the data path."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_docker as docker
 
 from components.docker.common import SECURITY_OPTS, env_list, http_check, pulled
-from components.shared import args as check
-from config.app import MAX_INSTANCES, WorkerConfig
+from components.shared.app import AppSpec
 from profiles.wiring import PodName, Resolved, SharedSecretKey
 
 
 @dataclass(frozen=True, kw_only=True)
 class DockerAppClusterArgs:
-    app_name: str
-    image: pulumi.Input[str]
-    port: int
-    health_path: str
-    data_path: str
-    replicas: int
-    network: pulumi.Input[str]
-    env: Mapping[str, Resolved]
-    shared_secrets: Mapping[str, pulumi.Input[str]]
-    replica_env: Mapping[str, str] = field(default_factory=dict)
-    workers: Sequence[WorkerConfig] = ()
-    stop_grace_seconds: int = 60
-    maintenance: bool = False
-    protect: bool = True
-
-    def __post_init__(self) -> None:
-        check.require(self, 1 <= self.replicas <= MAX_INSTANCES, "replicas",
-                      f"must be 1 to {MAX_INSTANCES}: worker IDs run 0-{MAX_INSTANCES - 1}, one per instance")
-        check.port(self, "port")
-        check.absolute(self, "health_path", "data_path")
-        check.require(self, self.stop_grace_seconds >= 0, "stop_grace_seconds", "must not be negative")
+    app: AppSpec  # the instances, roles and wiring, as every target runs them
+    network: pulumi.Input[str]  # the Docker network the servers and the load balancer share
+    shared_secrets: Mapping[str, pulumi.Input[str]]  # the shared secrets' values, by key (container env)
+    protect: bool = True  # keep the data volume from deletion
 
 
 @dataclass(frozen=True)
@@ -57,17 +39,17 @@ class DockerAppCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: DockerAppClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("appcluster:index:DockerAppCluster", name, None, opts)
         self._args = args
-        self._image = pulled(self, name, args.image)
+        self._image = pulled(self, name, args.app.image)
         self._volume = docker.Volume(
-            f"{name}-storage", name=f"{args.app_name}-storage",
+            f"{name}-storage", name=f"{args.app.app_name}-storage",
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect))
         self.instances = []
-        primary = self._container(name, "primary", f"{args.app_name}-primary", {})
-        for i in range(1, args.replicas):
-            self._container(name, "replicas", f"{args.app_name}-replica-{i}", args.replica_env, after=primary)
-        for worker in args.workers:
+        primary = self._container(name, "primary", f"{args.app.app_name}-primary", {})
+        for i in range(1, args.app.replicas):
+            self._container(name, "replicas", f"{args.app.app_name}-replica-{i}", args.app.replica_env, after=primary)
+        for worker in args.app.workers:
             for i in range(1, worker.replicas + 1):
-                self._container(name, "worker", f"{args.app_name}-worker-{worker.name}-{i}",
+                self._container(name, "worker", f"{args.app.app_name}-worker-{worker.name}-{i}",
                                 {"WORKER_MODE": worker.mode}, after=primary, serves=False)
         self.register_outputs({})
 
@@ -82,21 +64,21 @@ class DockerAppCluster(pulumi.ComponentResource):
                 return container_name  # unique per instance, like the pod name on Kubernetes
             return resolved.value
 
-        env = {key: value(v) for key, v in args.env.items()}
+        env = {key: value(v) for key, v in args.app.env.items()}
         env.update(extra_env)
-        running = not args.maintenance
+        running = not args.app.maintenance
         container = docker.Container(
-            f"{name}-{container_name.removeprefix(args.app_name + '-')}",
+            f"{name}-{container_name.removeprefix(args.app.app_name + '-')}",
             name=container_name,
             image=self._image,
             envs=env_list(env),
             networks_advanced=[{"name": args.network, "aliases": [container_name]}],
-            volumes=[{"volume_name": self._volume.name, "container_path": args.data_path}],
-            healthcheck=http_check(args.port, args.health_path),
+            volumes=[{"volume_name": self._volume.name, "container_path": args.app.data_path}],
+            healthcheck=http_check(args.app.port, args.app.health_path),
             labels=[{"label": "appcluster.io/role", "value": role}],
             restart="unless-stopped",
             security_opts=SECURITY_OPTS,
-            destroy_grace_seconds=args.stop_grace_seconds,
+            destroy_grace_seconds=args.app.grace_seconds,
             # In maintenance every instance is created stopped; otherwise Pulumi waits for healthy.
             start=running,
             must_run=running,

@@ -20,7 +20,8 @@ import pulumi_kubernetes as k8s
 from components.kubernetes import conventions as conv
 from components.kubernetes import upgrade
 from components.shared import args as check
-from config.app import MAX_INSTANCES, Autoscaling, WorkerConfig
+from components.shared.app import AppSpec
+from config.app import Autoscaling
 from profiles.wiring import PodName, Resolved, Sensitive, SharedSecretKey
 
 PRIMARY, REPLICAS = "primary", "replicas"
@@ -34,47 +35,27 @@ ROLLOUT_MARGIN_SECONDS = 600
 
 @dataclass(frozen=True, kw_only=True)
 class AppClusterArgs:
-    app_name: str
-    namespace: pulumi.Input[str]
-    image: pulumi.Input[str]
-    port: int
-    health_path: str
-    data_path: str
-    replicas: int  # all instances, the primary included
-    env: Mapping[str, Resolved]
-    shared_secret_name: pulumi.Input[str]
-    storage_claim: pulumi.Input[str]
-    resources: Mapping
-    replica_env: Mapping[str, str] = field(default_factory=dict)
-    run_as_user: Optional[int] = None
-    read_only_root: bool = False
-    # Per-pod scratch space (path -> size limit): what must stay off the shared volume, bounded.
-    local_paths: Mapping[str, str] = field(default_factory=dict)
-    capabilities: Sequence[str] = ()
-    termination_grace_seconds: int = 60
-    startup_timeout_seconds: int = 900
-    autoscaling: Autoscaling = field(default_factory=Autoscaling)
-    spread_keys: Sequence[str] = ()
-    workers: Sequence[WorkerConfig] = ()
-    # A registry's docker config JSON (secret) to pull the image with, for private registries.
-    pull_config: Optional[pulumi.Input[str]] = None
-    # Every role at zero instances (the load balancer serves the maintenance page meanwhile).
-    maintenance: bool = False
-    # Upgrades: what must be done before the primary moves to `version` (a backup), and whether
-    # every other instance must be stopped first (NocoBase: no rolling upgrade across versions).
-    version: str = ""
-    before_primary: Sequence[pulumi.Resource] = ()
-    stop_others_before_upgrade: bool = False
+    app: AppSpec  # the instances, roles and wiring, as every target runs them
+    namespace: pulumi.Input[str]  # where the Deployments, Secrets and PDB go
+    shared_secret_name: pulumi.Input[str]  # the Secret every instance reads the app secrets from
+    storage_claim: pulumi.Input[str]  # the ReadWriteMany claim mounted at the data path
+    resources: Mapping  # the containers' requests and limits, as Kubernetes takes them
+    run_as_user: Optional[int] = None  # None: the image runs as root
+    read_only_root: bool = False  # a read-only root filesystem (the image must allow it)
+    local_paths: Mapping[str, str] = field(default_factory=dict)  # per-pod scratch off the shared volume: path -> size
+    capabilities: Sequence[str] = ()  # added back after dropping ALL (root images)
+    startup_timeout_seconds: int = 900  # how long a first start or migration may take before the probe gives up
+    autoscaling: Autoscaling = field(default_factory=Autoscaling)  # an HPA on the replica role
+    spread_keys: Sequence[str] = ()  # topology keys the instances spread over
+    pull_config: Optional[pulumi.Input[str]] = None  # a registry's docker config JSON (secret), private registries
+    version: str = ""  # the version the primary moves to: names the upgrade Jobs
+    before_primary: Sequence[pulumi.Resource] = ()  # what must finish before the primary moves (a backup)
+    stop_others_before_upgrade: bool = False  # no rolling upgrade across versions (NocoBase): stop the others first
 
     def __post_init__(self) -> None:
-        check.require(self, 1 <= self.replicas <= MAX_INSTANCES, "replicas",
-                      f"must be 1 to {MAX_INSTANCES}: worker IDs run 0-{MAX_INSTANCES - 1}, one per instance")
-        check.port(self, "port")
-        check.absolute(self, "health_path", "data_path")
-        check.require(self, self.data_path not in self.local_paths, "local_paths",
+        check.require(self, self.app.data_path not in self.local_paths, "local_paths",
                       "must not hold the data path: it is the shared volume")
         check.require(self, self.startup_timeout_seconds >= 30, "startup_timeout_seconds", "must be 30 or more")
-        check.require(self, self.termination_grace_seconds >= 0, "termination_grace_seconds", "must not be negative")
         if self.stop_others_before_upgrade:
             check.require(self, bool(self.version), "version", "is required to stop the others before an upgrade "
                                                                "(the stop Job is named after it)")
@@ -89,52 +70,52 @@ class AppCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AppClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("appcluster:index:AppCluster", name, None, opts)
-        self.pod_selector = conv.selector(args.app_name, COMPONENT)
+        self.pod_selector = conv.selector(args.app.app_name, COMPONENT)
         self.role_selectors = {role: {**self.pod_selector, conv.ROLE_LABEL: role} for role in (PRIMARY, REPLICAS)}
         env = self._env(name, args)
         self._pull_secrets = self._registry_secret(name, args)
-        running = 0 if args.maintenance else 1
-        autoscaled = args.autoscaling.enabled and not args.maintenance
+        running = 0 if args.app.maintenance else 1
+        autoscaled = args.autoscaling.enabled and not args.app.maintenance
 
         gate = list(args.before_primary)
         upgrade_gate = None
         if args.stop_others_before_upgrade:
             # Pods get their grace period to release locks and worker IDs, plus time to be rescheduled away.
             upgrade_gate = upgrade.UpgradeGate(name, upgrade.UpgradeGateArgs(
-                app_name=args.app_name, namespace=args.namespace, version=args.version,
-                others_selector=(f"app.kubernetes.io/instance={args.app_name},app.kubernetes.io/component in "
+                app_name=args.app.app_name, namespace=args.namespace, version=args.version,
+                others_selector=(f"app.kubernetes.io/instance={args.app.app_name},app.kubernetes.io/component in "
                                  f"({COMPONENT},{WORKER_COMPONENT}),{conv.ROLE_LABEL}!={PRIMARY}"),
-                wait_seconds=args.termination_grace_seconds + 120), opts=pulumi.ResourceOptions(parent=self))
+                wait_seconds=args.app.grace_seconds + 120), opts=pulumi.ResourceOptions(parent=self))
             gate.append(upgrade_gate.stop_job)
         primary = self._deployment(name, args, PRIMARY, running, env, depends_on=gate)
         self.primary_name = primary.metadata.name
         self.replicas_name = None
-        replica_count = args.replicas - 1
+        replica_count = args.app.replicas - 1
         if args.autoscaling.enabled:
             replica_count = max(replica_count, args.autoscaling.min_replicas)
         others: dict[str, tuple[k8s.apps.v1.Deployment, int]] = {}
         if replica_count > 0:
-            replica_env = env + [{"name": k, "value": v} for k, v in args.replica_env.items()]
+            replica_env = env + [{"name": k, "value": v} for k, v in args.app.replica_env.items()]
             replicas = self._deployment(name, args, REPLICAS, replica_count * running, replica_env,
                                         depends_on=[primary], autoscaled=autoscaled)
             self.replicas_name = replicas.metadata.name
-            others[f"{args.app_name}-{REPLICAS}"] = (replicas, replica_count)
+            others[f"{args.app.app_name}-{REPLICAS}"] = (replicas, replica_count)
             if autoscaled:
                 self._autoscaler(name, args, replicas)
-        for worker in args.workers:
+        for worker in args.app.workers:
             role = f"worker-{worker.name}"
             deployment = self._deployment(name, args, role, worker.replicas * running,
                                           env + [{"name": "WORKER_MODE", "value": worker.mode}], depends_on=[primary],
                                           component=WORKER_COMPONENT)
-            others[f"{args.app_name}-{role}"] = (deployment, worker.replicas)
+            others[f"{args.app.app_name}-{role}"] = (deployment, worker.replicas)
         # In maintenance every role stays at zero: nothing to bring back.
-        if upgrade_gate is not None and others and not args.maintenance:
+        if upgrade_gate is not None and others and not args.app.maintenance:
             upgrade_gate.resume({n: count for n, (_, count) in others.items()}, after=[d for d, _ in others.values()])
 
-        if args.replicas > 1 or args.autoscaling.enabled:
+        if args.app.replicas > 1 or args.autoscaling.enabled:
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb",
-                metadata={"name": args.app_name, "namespace": args.namespace, "labels": conv.labels(args.app_name, COMPONENT)},
+                metadata={"name": args.app.app_name, "namespace": args.namespace, "labels": conv.labels(args.app.app_name, COMPONENT)},
                 # One voluntary disruption at a time, whatever the current size.
                 spec={"maxUnavailable": 1, "selector": {"matchLabels": dict(self.pod_selector)}},
                 opts=pulumi.ResourceOptions(parent=self),
@@ -147,21 +128,21 @@ class AppCluster(pulumi.ComponentResource):
             return []
         pull = k8s.core.v1.Secret(
             f"{name}-registry",
-            metadata={"name": f"{args.app_name}-registry", "namespace": args.namespace,
-                      "labels": conv.labels(args.app_name, COMPONENT)},
+            metadata={"name": f"{args.app.app_name}-registry", "namespace": args.namespace,
+                      "labels": conv.labels(args.app.app_name, COMPONENT)},
             type="kubernetes.io/dockerconfigjson",
             string_data={".dockerconfigjson": pulumi.Output.secret(args.pull_config)},
             opts=pulumi.ResourceOptions(parent=self))
         return [{"name": pull.metadata.name}]
 
     def _env(self, name: str, args: AppClusterArgs) -> list[dict]:
-        sensitive = {k: v.value for k, v in args.env.items() if isinstance(v, Sensitive)}
+        sensitive = {k: v.value for k, v in args.app.env.items() if isinstance(v, Sensitive)}
         connections = None
         if sensitive:
             connections = k8s.core.v1.Secret(
                 f"{name}-connections",
-                metadata={"name": f"{args.app_name}-connections", "namespace": args.namespace,
-                          "labels": conv.labels(args.app_name, COMPONENT)},
+                metadata={"name": f"{args.app.app_name}-connections", "namespace": args.namespace,
+                          "labels": conv.labels(args.app.app_name, COMPONENT)},
                 type="Opaque",
                 string_data={k: pulumi.Output.secret(v) for k, v in sensitive.items()},
                 opts=pulumi.ResourceOptions(parent=self),
@@ -176,14 +157,14 @@ class AppCluster(pulumi.ComponentResource):
                 return {"name": key, "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}
             return {"name": key, "value": value.value}
 
-        return [var(k, v) for k, v in args.env.items()]
+        return [var(k, v) for k, v in args.app.env.items()]
 
     def _deployment(self, name: str, args: AppClusterArgs, role: str, count: int, env: list[dict],
                     depends_on: list[pulumi.Resource], autoscaled: bool = False,
                     component: str = COMPONENT) -> k8s.apps.v1.Deployment:
-        pod_labels = conv.labels(args.app_name, component, role)
-        selector = {**conv.selector(args.app_name, component), conv.ROLE_LABEL: role}
-        http = {"path": args.health_path, "port": "http", "scheme": "HTTP"}
+        pod_labels = conv.labels(args.app.app_name, component, role)
+        selector = {**conv.selector(args.app.app_name, component), conv.ROLE_LABEL: role}
+        http = {"path": args.app.health_path, "port": "http", "scheme": "HTTP"}
         if role == PRIMARY:
             # Never two primaries: the old one is gone before the new one migrates.
             strategy = {"type": "Recreate"}
@@ -191,7 +172,7 @@ class AppCluster(pulumi.ComponentResource):
             # maxSurge 0: a rollout never adds an instance beyond the 32 worker IDs.
             strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
         volumes = [{"name": "data", "persistentVolumeClaim": {"claimName": args.storage_claim}}]
-        mounts = [{"name": "data", "mountPath": args.data_path}]
+        mounts = [{"name": "data", "mountPath": args.app.data_path}]
         if args.read_only_root:
             volumes.append({"name": "tmp", "emptyDir": {}})
             mounts.append({"name": "tmp", "mountPath": "/tmp"})
@@ -210,13 +191,13 @@ class AppCluster(pulumi.ComponentResource):
                     "enableServiceLinks": False,
                     "imagePullSecrets": self._pull_secrets,
                     # Graceful shutdown releases locks and worker IDs before the pod goes.
-                    "terminationGracePeriodSeconds": args.termination_grace_seconds,
+                    "terminationGracePeriodSeconds": args.app.grace_seconds,
                     "securityContext": conv.pod_security_context(args.run_as_user),
-                    "topologySpreadConstraints": conv.spread(args.spread_keys, conv.selector(args.app_name, component)),
+                    "topologySpreadConstraints": conv.spread(args.spread_keys, conv.selector(args.app.app_name, component)),
                     "containers": [{
                         "name": COMPONENT,
-                        "image": args.image,
-                        "ports": [{"name": "http", "containerPort": args.port, "protocol": "TCP"}],
+                        "image": args.app.image,
+                        "ports": [{"name": "http", "containerPort": args.app.port, "protocol": "TCP"}],
                         "env": env,
                         "resources": dict(args.resources),
                         "securityContext": conv.container_security_context(
@@ -245,7 +226,7 @@ class AppCluster(pulumi.ComponentResource):
             del spec["replicas"]
         return k8s.apps.v1.Deployment(
             f"{name}-{role}",
-            metadata={"name": f"{args.app_name}-{role}", "namespace": args.namespace, "labels": pod_labels},
+            metadata={"name": f"{args.app.app_name}-{role}", "namespace": args.namespace, "labels": pod_labels},
             spec=spec,
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on,
                                         custom_timeouts=rollout_timeouts(args.startup_timeout_seconds)),
@@ -255,8 +236,8 @@ class AppCluster(pulumi.ComponentResource):
         scaling = args.autoscaling
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-hpa",
-            metadata={"name": f"{args.app_name}-{REPLICAS}", "namespace": args.namespace,
-                      "labels": conv.labels(args.app_name, COMPONENT, REPLICAS)},
+            metadata={"name": f"{args.app.app_name}-{REPLICAS}", "namespace": args.namespace,
+                      "labels": conv.labels(args.app.app_name, COMPONENT, REPLICAS)},
             spec={
                 "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target.metadata.name},
                 "minReplicas": scaling.min_replicas,

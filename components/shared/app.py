@@ -1,0 +1,47 @@
+"""The app as every target runs it: one primary, replicas that follow it, worker-only roles, the
+same wiring and start order. AppCluster (Kubernetes) and DockerAppCluster take it as it is."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import pulumi
+
+from components.shared import args as check
+from profiles.wiring import Resolved
+
+# Worker IDs run 0-31, one per instance (every process of every role).
+MAX_INSTANCES = 32
+
+
+@dataclass(frozen=True, kw_only=True)
+class Worker:
+    name: str  # the role is worker-<name>
+    mode: str  # WORKER_MODE: '*' or <plugin>:<task> pairs
+    replicas: int  # instances of this role
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppSpec:
+    app_name: str  # names and labels: <app>-primary, <app>-replicas, <app>-worker-<name>
+    image: pulumi.Input[str]  # what every instance runs (a tag, or the built image's digest)
+    port: int  # where the app listens
+    health_path: str  # what the probes and the load balancer ask
+    data_path: str  # where the shared volume is mounted
+    replicas: int  # all instances that serve, the primary included
+    env: Mapping[str, Resolved]  # the profile's wiring, resolved: literals, secret refs, pod name
+    replica_env: Mapping[str, str] = field(default_factory=dict)  # added on every instance but the primary
+    workers: Sequence[Worker] = ()  # worker-only roles, outside the load balancer
+    grace_seconds: int = 60  # time to release locks and worker IDs on shutdown
+    maintenance: bool = False  # every role at zero; the load balancer serves the 503 page
+
+    def __post_init__(self) -> None:
+        total = self.replicas + sum(w.replicas for w in self.workers)
+        check.require(self, 1 <= self.replicas and total <= MAX_INSTANCES, "replicas",
+                      f"must be 1 or more, and with the workers' at most {MAX_INSTANCES}: worker IDs run "
+                      f"0-{MAX_INSTANCES - 1}, one per instance (got {total} in all)")
+        check.port(self, "port")
+        check.absolute(self, "health_path", "data_path")
+        check.require(self, self.grace_seconds >= 0, "grace_seconds", "must not be negative")
+        check.require(self, len({w.name for w in self.workers}) == len(self.workers), "workers",
+                      "must have distinct names: each is a role of its own")
