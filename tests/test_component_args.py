@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import pkgutil
+from types import SimpleNamespace
 
 import pytest
 
@@ -39,6 +40,10 @@ CASES = [
     (AppSpec, SPEC, {"workers": [Worker(name="w", mode="*", replicas=1)] * 2}, "must have distinct names"),
     (AppSpec, SPEC, {"health_path": "health"}, "AppSpec.health_path: 'health' — must be an absolute path"),
     (AppClusterArgs, APP, {"local_paths": {"/data": "1Gi"}}, "must not hold the data path"),
+    (AppClusterArgs, APP, {"autoscaling": SimpleNamespace(enabled=True, min_replicas=9, max_replicas=4,
+                                                          target_cpu_percent=70)}, "needs 1 <= minReplicas (9)"),
+    (AppClusterArgs, APP, {"autoscaling": SimpleNamespace(enabled=True, min_replicas=2, max_replicas=32,
+                                                          target_cpu_percent=70)}, "exceed 32 worker IDs"),
     (AppClusterArgs, APP, {"stop_others_before_upgrade": True}, "AppClusterArgs.version: '' — is required to stop"),
     (LoadBalancerArgs, dict(app_name="shop", namespace="ns", pod_selector={"a": "b"}), {"mode": "gce"},
      "LoadBalancerArgs.mode: 'gce' — must be one of 'service', 'nlb', 'alb'"),

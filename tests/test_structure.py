@@ -73,3 +73,10 @@ def test_a_target_reaches_another_only_for_a_mode_that_needs_it():
         reach = {m for m in _imports(path) if m.split(".")[0] in {"pulumi_kubernetes", "pulumi_aws"}
                  or m.startswith(("components.kubernetes", "components.aws"))}
         assert reach <= ({"components.aws.registry"} if path.name == "app_image.py" else set()), path.name
+
+
+def test_components_take_their_own_types_not_config_models():
+    """A component states what it reads (its Args, and Protocols for settings the config happens to
+    satisfy): none imports config/, even for type checking."""
+    for path in (REPO / "components").rglob("*.py"):
+        assert not {m for m in _imports(path) if m.split(".")[0] == "config"}, path.relative_to(REPO)

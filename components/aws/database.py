@@ -4,7 +4,7 @@ Declared under the Database component that chose the mode."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional, Protocol
 
 import pulumi
 import pulumi_aws as aws
@@ -13,6 +13,17 @@ from components.aws.network import physical_name, service_security_group
 
 if TYPE_CHECKING:
     from components.kubernetes.database import Database, DatabaseArgs
+
+class RdsSettings(Protocol):
+    """What the instance reads (the stack config's database.rds has this shape)."""
+
+    engine_version: Optional[str]  # None: the engine's default here
+    instance_class: str
+    allocated_storage_gb: int
+    max_allocated_storage_gb: int  # the storage autoscaling ceiling
+    multi_az: bool
+    backup_retention_days: int
+
 
 # Engine name, parameter group family prefix, the parameter that refuses clear-text connections,
 # the proxy's engine family and the default version.

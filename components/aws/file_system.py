@@ -3,7 +3,7 @@ availability zone and an access point (POSIX user, its own root directory), decl
 SharedStorage component that binds a PersistentVolume to it through the EFS CSI driver."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pulumi
 import pulumi_aws as aws
@@ -14,6 +14,15 @@ if TYPE_CHECKING:
     from components.kubernetes.shared_storage import SharedStorage, SharedStorageArgs
 
 NFS_PORT = 2049
+
+
+class EfsSettings(Protocol):
+    """What the file system and access point read (the stack config's storage.efs has this shape)."""
+
+    uid: int  # the POSIX user every instance writes as
+    gid: int
+    root_directory: str  # the access point's own directory, never the file system's root
+    throughput_mode: str
 
 
 def efs(component: SharedStorage, name: str, args: SharedStorageArgs) -> pulumi.Output[str]:

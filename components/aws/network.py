@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Sequence
-
-from typing import TYPE_CHECKING
+from typing import Protocol, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
-if TYPE_CHECKING:
-    from config.aws import AwsConfig
+
+class AwsSettings(Protocol):
+    """Where the stack's AWS side goes (the stack config's `aws` has this shape)."""
+
+    region: str
+    vpc_id: str
+    private_subnet_ids: Sequence[str]  # the EKS cluster's private subnets, two or more zones
+    node_security_group_id: str  # the app's nodes: the one source the services admit
 
 
 def physical_name(app_name: str, what: str) -> str:
@@ -25,7 +29,7 @@ def physical_name(app_name: str, what: str) -> str:
     return f"{app_name}-{what}-{hashlib.sha256(scope.encode()).hexdigest()[:6]}"
 
 
-def connect(config: "AwsConfig", app_name: str) -> tuple[aws.Provider, "Network"]:
+def connect(config: AwsSettings, app_name: str) -> tuple[aws.Provider, "Network"]:
     """The stack's AWS provider (every resource tagged with app and stack) and its network, looked up
     before anything is declared."""
     provider = aws.Provider("aws", region=config.region, default_tags={

@@ -3,7 +3,7 @@ are used; Multi-AZ with failover, encrypted at rest and in transit, AUTH token),
 Redis component that chose the mode."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pulumi
 import pulumi_aws as aws
@@ -13,6 +13,16 @@ from components.shared.redis import PORT, server_url
 
 if TYPE_CHECKING:
     from components.kubernetes.redis import Redis, RedisArgs
+
+
+class CacheSettings(Protocol):
+    """What the replication group reads (the stack config's redis.elasticache has this shape)."""
+
+    engine: str  # valkey or redis
+    engine_version: str  # major.minor
+    node_type: str
+    num_cache_clusters: int  # 2 or more: failover needs a replica
+    snapshot_retention_days: int
 
 
 def elasticache(component: Redis, name: str, args: RedisArgs) -> pulumi.Output[str]:

@@ -10,18 +10,38 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from typing import Optional
+from typing import Literal, Mapping, Optional, Protocol
 
 import pulumi
 import pulumi_docker as docker
 
-from config.image import BuildConfig
+
+
+class Registry(Protocol):
+    """Where the image goes: an ECR repository the stack creates, or an existing registry."""
+
+    mode: Literal["ecr", "registry"]
+    server: Optional[str]
+    repository: Optional[str]  # ecr: None names it after the app
+    username: Optional[str]
+    keep_images: int  # ecr: tagged images the lifecycle policy keeps
+
+
+class ImageBuild(Protocol):
+    """What to build (the stack config's app.build has this shape)."""
+
+    context: str  # the project folder holding the Dockerfile
+    dockerfile: str
+    tag: str  # immutable: names this build
+    platform: str
+    args: Mapping[str, str]
+    registry: Registry
 
 
 @dataclass(frozen=True, kw_only=True)
 class AppImageArgs:
     app_name: str
-    build: BuildConfig
+    build: ImageBuild
     # registry mode: the password from secrets.registryPassword
     registry_password: Optional[str] = None
     protect: bool = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, Optional, Protocol, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -20,8 +20,7 @@ import pulumi_kubernetes as k8s
 from components.kubernetes import conventions as conv
 from components.kubernetes import upgrade
 from components.shared import args as check
-from components.shared.app import AppSpec
-from config.app import Autoscaling
+from components.shared.app import MAX_INSTANCES, AppSpec
 from profiles.wiring import PodName, Resolved, Sensitive, SharedSecretKey
 
 PRIMARY, REPLICAS = "primary", "replicas"
@@ -31,6 +30,15 @@ WORKER_COMPONENT = "worker"
 PROBE_PERIOD = 10
 # How long Pulumi may wait for a rollout beyond the startup window: scheduling, image pulls, readiness.
 ROLLOUT_MARGIN_SECONDS = 600
+
+
+class AutoscalingSpec(Protocol):
+    """What the HPA on the replica role reads (the stack config's app.autoscaling has this shape)."""
+
+    enabled: bool
+    min_replicas: int
+    max_replicas: int
+    target_cpu_percent: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,17 +53,27 @@ class AppClusterArgs:
     local_paths: Mapping[str, str] = field(default_factory=dict)  # per-pod scratch off the shared volume: path -> size
     capabilities: Sequence[str] = ()  # added back after dropping ALL (root images)
     startup_timeout_seconds: int = 900  # how long a first start or migration may take before the probe gives up
-    autoscaling: Autoscaling = field(default_factory=Autoscaling)  # an HPA on the replica role
+    autoscaling: Optional[AutoscalingSpec] = None  # an HPA on the replica role, when enabled
     spread_keys: Sequence[str] = ()  # topology keys the instances spread over
     pull_config: Optional[pulumi.Input[str]] = None  # a registry's docker config JSON (secret), private registries
     version: str = ""  # the version the primary moves to: names the upgrade Jobs
     before_primary: Sequence[pulumi.Resource] = ()  # what must finish before the primary moves (a backup)
     stop_others_before_upgrade: bool = False  # no rolling upgrade across versions (NocoBase): stop the others first
 
+    @property
+    def autoscaled(self) -> bool:
+        return self.autoscaling is not None and self.autoscaling.enabled
+
     def __post_init__(self) -> None:
         check.require(self, self.app.data_path not in self.local_paths, "local_paths",
                       "must not hold the data path: it is the shared volume")
         check.require(self, self.startup_timeout_seconds >= 30, "startup_timeout_seconds", "must be 30 or more")
+        if self.autoscaled:
+            scaling = self.autoscaling
+            check.require(self, 1 <= scaling.min_replicas <= scaling.max_replicas, "autoscaling",
+                          f"needs 1 <= minReplicas ({scaling.min_replicas}) <= maxReplicas ({scaling.max_replicas})")
+            check.require(self, 1 + scaling.max_replicas <= MAX_INSTANCES, "autoscaling",
+                          f"maxReplicas {scaling.max_replicas} and the primary exceed {MAX_INSTANCES} worker IDs")
         if self.stop_others_before_upgrade:
             check.require(self, bool(self.version), "version", "is required to stop the others before an upgrade "
                                                                "(the stop Job is named after it)")
@@ -75,7 +93,7 @@ class AppCluster(pulumi.ComponentResource):
         env = self._env(name, args)
         self._pull_secrets = self._registry_secret(name, args)
         running = 0 if args.app.maintenance else 1
-        autoscaled = args.autoscaling.enabled and not args.app.maintenance
+        autoscaled = args.autoscaled and not args.app.maintenance
 
         gate = list(args.before_primary)
         upgrade_gate = None
@@ -91,7 +109,7 @@ class AppCluster(pulumi.ComponentResource):
         self.primary_name = primary.metadata.name
         self.replicas_name = None
         replica_count = args.app.replicas - 1
-        if args.autoscaling.enabled:
+        if args.autoscaled:
             replica_count = max(replica_count, args.autoscaling.min_replicas)
         others: dict[str, tuple[k8s.apps.v1.Deployment, int]] = {}
         if replica_count > 0:
@@ -112,7 +130,7 @@ class AppCluster(pulumi.ComponentResource):
         if upgrade_gate is not None and others and not args.app.maintenance:
             upgrade_gate.resume({n: count for n, (_, count) in others.items()}, after=[d for d, _ in others.values()])
 
-        if args.app.replicas > 1 or args.autoscaling.enabled:
+        if args.app.replicas > 1 or args.autoscaled:
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb",
                 metadata={"name": args.app.app_name, "namespace": args.namespace, "labels": conv.labels(args.app.app_name, COMPONENT)},

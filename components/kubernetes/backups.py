@@ -10,14 +10,13 @@ An external database is its owner's to back up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Protocol
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.kubernetes import conventions as conv
 from components.shared import args as check
-from config.backup import BackupConfig
 
 BACKUP_DIR = ".appcluster-backups"
 # The component label of the dump pods (the database's NetworkPolicy admits it).
@@ -25,6 +24,23 @@ COMPONENT = "backup"
 AWS_CLI_IMAGE = "amazon/aws-cli:2.22.35"
 # How long a pre-upgrade dump may run; Pulumi waits that long (its own default is 10 minutes).
 DUMP_DEADLINE_SECONDS = 3600
+
+
+class S3Upload(Protocol):
+    """Where dumps go instead of the shared storage: the Job's ServiceAccount assumes role_arn (IRSA)."""
+
+    bucket: str
+    prefix: str
+    role_arn: str
+
+
+class BackupPlan(Protocol):
+    """What the backups read (the stack config's `backup` has this shape)."""
+
+    schedule: str  # 5-field cron, UTC
+    retention_days: int
+    before_upgrade: bool  # a dump Job / RDS snapshot before the primary moves to a new version
+    s3: Optional[S3Upload]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,7 +63,7 @@ class DumpTarget:
 class BackupsArgs:
     app_name: str
     namespace: pulumi.Input[str]
-    config: BackupConfig
+    config: BackupPlan  # schedule, retention, pre-upgrade backups, S3
     # The version the primary is about to run; names the pre-upgrade backup.
     version: str
     dump: Optional[DumpTarget] = None

@@ -19,7 +19,7 @@ from profiles.wiring import Source
 
 if TYPE_CHECKING:
     from components.aws.network import Network
-    from config.aws import RdsConfig
+    from components.aws.database import RdsSettings
 
 
 Mode = Literal["in-cluster", "rds", "external"]
@@ -36,7 +36,7 @@ class DatabaseArgs:
     name: str = "appcluster"  # the database
     user: str = "appcluster"  # the app's user
     in_cluster: Optional[conv.ServerArgs] = None  # mode in-cluster: how to run the server
-    rds: Optional[RdsConfig] = None  # mode rds: instance class, storage, versions, retention
+    rds: Optional[RdsSettings] = None  # mode rds: instance class, storage, versions, retention
     network: Optional[Network] = None  # mode rds: the EKS cluster's VPC, subnets and node security group
     password: Optional[pulumi.Input[str]] = None  # mode rds: the master password (a Pulumi secret)
     protect: bool = True  # protect the server and its data from deletion

@@ -19,7 +19,7 @@ from components.shared.redis import (DATA_DIR, PASSWORD_ENV, PERSISTENCE_FLAGS, 
 
 if TYPE_CHECKING:
     from components.aws.network import Network
-    from config.aws import ElastiCacheConfig
+    from components.aws.redis import CacheSettings
 
 
 Mode = Literal["in-cluster", "elasticache", "external"]
@@ -31,7 +31,7 @@ class RedisArgs:
     namespace: pulumi.Input[str]  # where the in-cluster server and its Service go
     mode: Mode  # which server the URLs point at
     in_cluster: Optional[conv.ServerArgs] = None  # mode in-cluster: how to run the server
-    elasticache: Optional[ElastiCacheConfig] = None  # mode elasticache: engine, version, nodes, snapshots
+    elasticache: Optional[CacheSettings] = None  # mode elasticache: engine, version, nodes, snapshots
     network: Optional[Network] = None  # mode elasticache: the EKS cluster's VPC, subnets and node security group
     password: Optional[pulumi.Input[str]] = None  # mode elasticache: the AUTH token (a Pulumi secret)
     protect: bool = True  # protect the server and its data from deletion

@@ -20,7 +20,7 @@ from components.shared import args as check
 
 if TYPE_CHECKING:
     from components.aws.network import Network
-    from config.aws import EfsConfig
+    from components.aws.file_system import EfsSettings
 
 
 Mode = Literal["storage-class", "nfs", "efs"]
@@ -35,7 +35,7 @@ class SharedStorageArgs:
     storage_class: Optional[str] = None  # mode storage-class: an RWX-capable class
     nfs_server: Optional[str] = None  # mode nfs: the server's host name or address
     nfs_path: str = "/"  # mode nfs: the export's absolute path
-    efs: Optional[EfsConfig] = None  # mode efs: POSIX user, root directory, throughput
+    efs: Optional[EfsSettings] = None  # mode efs: POSIX user, root directory, throughput
     network: Optional[Network] = None  # mode efs: the EKS cluster's VPC, subnets and node security group
     protect: bool = True  # protect (and retain on delete) the volume and its data
 
