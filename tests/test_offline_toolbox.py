@@ -171,6 +171,14 @@ def test_bad_settings_and_arguments_end_in_one_line_and_exit_2(content, args, fr
     assert fragment in err and "\n" not in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("program,fragment", [("{tmp}/nowhere", "no such folder"),
+                                               ("{tmp}", "no __main__.py there")])
+def test_a_program_folder_that_is_not_one_is_a_usage_error(program, fragment, tmp_path, capsys):
+    assert main(["check", "--program", program.format(tmp=tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert fragment in err and "\n" not in err
+
+
 def test_an_unwritable_out_folder_is_one_line(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("")

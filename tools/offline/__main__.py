@@ -40,6 +40,11 @@ class _TimedOut(Exception):
 
 
 def settings_of(args: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
+    if not args.program.is_dir():
+        raise stackfile.SettingsError(f"--program {args.program}: no such folder")
+    if not (args.program / "__main__.py").is_file():
+        raise stackfile.SettingsError(f"--program {args.program}: no __main__.py there; give the folder of a Pulumi "
+                                      "Python program (the toolbox runs its __main__.py)")
     settings = args.config or args.program / f"Pulumi.{args.stack}.yaml"
     if args.config is None and not settings.exists():
         if args.program.resolve() != REPO:
