@@ -4,8 +4,14 @@ Constructing PolicyPack starts the analyzer and blocks, so the rules live in an 
 (appcluster_policies, also run in-process by `python -m tools.offline check`) and this file only
 builds the pack.
 """
+import sys
+from pathlib import Path
+
 from pulumi_policy import PolicyPack
 
-from appcluster_policies import POLICIES
+# The rules read the apps' facts from profiles/, beside this pack in the repository.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from appcluster_policies import POLICIES  # noqa: E402
 
 PolicyPack(name="appcluster", policies=POLICIES)

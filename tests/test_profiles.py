@@ -98,21 +98,3 @@ def test_config_and_profiles_import_one_way_and_config_names_no_profile():
                    if isinstance(node, ast.Subscript) and ast.unparse(node.value) == "Literal"
                    and any(isinstance(e, ast.Constant) and e.value in names for e in ast.walk(node.slice))]
         assert not compared and not literal, f"{path.name} branches on a profile's name: {compared + literal}"
-
-
-def test_the_policy_packs_copy_of_the_app_facts_matches_the_profiles():
-    """The pack runs in the analyzer from policies/ alone, so it keeps its own table of the facts it
-    recognises apps by; this holds that table to the profiles' (newest release)."""
-    import sys
-
-    from profiles import PROFILES
-
-    sys.path.insert(0, str(REPO / "policies"))
-    try:
-        from appcluster_policies.workloads import DATA_PATHS, PROFILE_SECRETS
-    finally:
-        sys.path.remove(str(REPO / "policies"))
-    for name, secrets in PROFILE_SECRETS.items():
-        profile = PROFILES[name]
-        assert set(secrets) == {s.env for s in profile.releases[-1].secrets}, name
-        assert DATA_PATHS[name] == profile.data_path, name

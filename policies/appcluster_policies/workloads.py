@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 from pulumi_policy.proxy import _is_unknown
 
+from profiles import PROFILES
+
 WORKLOAD_TYPES = {"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"}
 HPA_TYPES = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler"}
 SECRET_TYPE = "kubernetes:core/v1:Secret"
@@ -22,11 +24,12 @@ DEPENDENCY_COMPONENTS = {"redis", "database"}
 NOT_INSTANCES = DEPENDENCY_COMPONENTS | {"maintenance"}
 MAX_INSTANCES = 32
 
-PROFILE_SECRETS = {
-    "nocobase": ("APP_KEY", "APP_AES_SECRET_KEY"),
-    "new-api": ("SESSION_SECRET", "CRYPTO_SECRET"),
-}
-DATA_PATHS = {"nocobase": "/app/nocobase/storage", "new-api": "/data"}
+# The apps' facts come from their profiles (profiles/, beside this pack): the secrets every instance
+# must share (newest release) and where the shared volume goes. Config-driven profiles have none.
+PROFILE_SECRETS = {p.name: tuple(s.env for s in p.releases[-1].secrets) for p in PROFILES.values() if p.releases}
+DATA_PATHS = {p.name: p.data_path for p in PROFILES.values() if p.releases}
+# What else gives away an app in a hand-written program: an image, or a variable only it reads.
+RECOGNISED_BY = {"nocobase": ("nocobase/nocobase", ()), "new-api": ("new-api", ("SQL_DSN",))}
 
 
 class Unknown:
@@ -117,10 +120,10 @@ class Workload:
     def profile(self) -> Optional[str]:
         names = set(self.env())
         images = " ".join(str(c.get("image", "")) for c in self.containers)
-        if {"APP_KEY", "APP_AES_SECRET_KEY"} & names or "nocobase/nocobase" in images:
-            return "nocobase"
-        if {"SESSION_SECRET", "CRYPTO_SECRET", "SQL_DSN"} & names or "new-api" in images:
-            return "new-api"
+        for profile, secrets in PROFILE_SECRETS.items():
+            image, variables = RECOGNISED_BY.get(profile, (None, ()))
+            if (set(secrets) | set(variables)) & names or (image and image in images):
+                return profile
         return None
 
 
