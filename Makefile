@@ -58,7 +58,7 @@ plan render check: venv ## the offline toolbox on STACK (default local)
 urns: venv ## pin every example stack's resource URNs again (tests/urns/), after a deliberate identity change
 	$(PY) -m tests.test_identity
 
-bench: venv ## time plan and check on the prod-sized stack
+bench: venv helm vendor ## the README's figures: plan, check, plan vs a flat program, the import saving, the unit tier
 	$(PY) scripts/bench.py
 
 clean:

@@ -3,12 +3,13 @@ stacks and on a hand-written program that bypasses our components. The rules run
 analyzer runs them (the same POLICIES objects, props in the analyzer's proxies)."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import STACKS
+from tests.conftest import REPO, STACKS
 from tools.offline import harness, policy
 from tools.offline.__main__ import main
 
@@ -21,10 +22,6 @@ RELAXED = {"protect-stateful": {"required": False}, "deletion-protection": {"req
 
 def levels(stack: str) -> dict:
     """The stack's environment config, as `check` and the PR pipeline pass it."""
-    import json
-
-    from tests.conftest import REPO
-
     return json.loads((REPO / "policies" / "config" / f"{stack}.json").read_text())
 
 
@@ -175,10 +172,6 @@ def test_deletion_protection_is_required_where_the_environment_says_so():
 
 
 def test_prod_stacks_pass_with_their_environment_config(run_stack):
-    import json
-
-    from tests.conftest import REPO
-
     for stack in ("prod", "prod-newapi"):
         config = json.loads((REPO / "policies" / "config" / f"{stack}.json").read_text())
         assert mandatory(policy.evaluate(run_stack(stack), config)) == []
@@ -236,3 +229,30 @@ def test_unknown_values_during_preview_neither_crash_nor_fail_a_policy(run_stack
             r.inputs["backupRetentionPeriod"] = UNKNOWN_NUMBER_VALUE
             r.inputs["storageEncrypted"] = UNKNOWN_STRING_VALUE
     assert mandatory(policy.evaluate(run, {"deletion-protection": {"required": True}})) == []
+
+
+def test_manifests_are_decoded_and_namespaced_as_the_provider_does():
+    from tools.offline import manifests
+
+    objects = manifests.decode("""
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}
+- {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: reader}}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec: {group: example.com, scope: Cluster, names: {kind: Widget, plural: widgets}}
+---
+{apiVersion: example.com/v1, kind: Widget, metadata: {name: w}}
+""")
+    children = dict(manifests.children("kubernetes:yaml/v2:ConfigGroup", "g", {"objs": objects}, REPO))
+    assert {name: manifests.type_token(o) for name, o in children.items()} == {
+        "g:default/a": "kubernetes:core/v1:ConfigMap",
+        "g:reader": "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+        "g:widgets.example.com": "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+        "g:w": "kubernetes:example.com/v1:Widget"}  # a cluster-scoped custom kind takes no namespace
+    with pytest.raises(manifests.ManifestError, match="every document must be a Kubernetes object"):
+        manifests.decode("- just\n- a list\n")
