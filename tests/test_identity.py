@@ -10,7 +10,6 @@ which. A change meant as a new resource is pinned again with `make urns`.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 

@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 
 from components.kubernetes import upgrade
-from tests.integration.conftest import Cluster, Project, REPO, deploy_settings, provide_volumes
+from tests.integration.conftest import Cluster, Project, deploy_settings, provide_volumes
 
 NS = "it-nocobase"
 OLD, NEW = "2.0.0", "2.2.15"
