@@ -111,6 +111,18 @@ MOCK_ACCOUNT = "123456789012"
 MOCK_VPC = "vpc-0a1b2c3d4e5f60718"
 
 
+# Named by the AWS provider's Check when the program gives none: "<logical name>-<7 hex>".
+AWS_AUTONAMED = {"aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:ec2/securityGroup:SecurityGroup"}
+
+
+def checked(type_: str, name: str, inputs: dict) -> dict:
+    """The inputs as the provider's Check returns them: what the analyzer judges, and what the
+    program reads back. What the program left unnamed gets the provider's name."""
+    if type_ in AWS_AUTONAMED and not inputs.get("name"):
+        return {**inputs, "name": f"{name}-{manifests.stable_hex(type_, name, 7)}"}
+    return manifests.autoname(type_, name, inputs)
+
+
 class _Mocks(pulumi_mocks.Mocks):
     """Resources echo their inputs, plus the outputs a provider would compute that programs read,
     shaped as AWS would return them (ids, ARNs, endpoints)."""
@@ -123,7 +135,7 @@ class _Mocks(pulumi_mocks.Mocks):
         self.refused: list[str] = []
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
-        state = manifests.autoname(args.typ, args.name, dict(args.inputs))
+        state = checked(args.typ, args.name, dict(args.inputs))
         seed = hashlib.sha256(f"{args.typ}:{args.name}".encode()).hexdigest()
         resource_id = f"{args.name}-id"
         if args.typ == "pulumi:pulumi:StackReference":
@@ -141,14 +153,9 @@ class _Mocks(pulumi_mocks.Mocks):
             state["repoDigest"] = f"{repository}@sha256:{(seed * 2)[:64]}"
         return resource_id, state
 
-    # Named by the AWS provider when the program gives no name: "<logical name>-<7 hex>".
-    AWS_AUTONAMED = {"aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:ec2/securityGroup:SecurityGroup"}
-
-    @classmethod
-    def _aws(cls, typ: str, inputs: dict, seed: str, state: dict, name: str) -> str:
+    @staticmethod
+    def _aws(typ: str, inputs: dict, seed: str, state: dict, name: str) -> str:
         service = typ.split(":")[1].split("/")[0]
-        if typ in cls.AWS_AUTONAMED and not inputs.get("name"):
-            state["name"] = f"{name}-{seed[:7]}"
         prefixes = {"aws:ec2/securityGroup:SecurityGroup": "sg-", "aws:efs/fileSystem:FileSystem": "fs-",
                     "aws:efs/accessPoint:AccessPoint": "fsap-", "aws:efs/mountTarget:MountTarget": "fsmt-"}
         resource_id = prefixes.get(typ, "") + seed[:17] if typ in prefixes else inputs.get("name") or seed[:12]
@@ -251,7 +258,7 @@ class _RecordingMonitor(sdk.MockMonitor):
                 custom=request.custom,
                 provider=request.provider,
                 # What the analyzer sees is the provider's checked inputs: auto-names filled in.
-                inputs=manifests.autoname(request.type, request.name, inputs),
+                inputs=checked(request.type, request.name, inputs),
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 delete_before_replace=bool(request.deleteBeforeReplace),
@@ -288,7 +295,8 @@ class _RecordingMonitor(sdk.MockMonitor):
             self.run.resources.append(Declared(
                 urn=self.make_urn(component.urn, type_, name), type=type_, name=name, parent=component.urn,
                 custom=True, provider=component.provider, inputs=obj, protect=component.protect,
-                retain_on_delete=component.retain_on_delete, delete_before_replace=False, dependencies=[], ignore_changes=[], custom_timeouts={}))
+                retain_on_delete=component.retain_on_delete, delete_before_replace=False, dependencies=[],
+                ignore_changes=[], custom_timeouts={}))
 
 
 async def _collect_outputs(run: Run) -> None:

@@ -61,6 +61,12 @@ def type_token(obj: dict) -> str:
     return f"kubernetes:{'core/' + api if '/' not in api else api}:{obj['kind']}"
 
 
+def stable_hex(type_: str, name: str, length: int) -> str:
+    """Stands in for the random part of a provider's auto-name: derived from the resource, so every
+    run (and every render) names it the same."""
+    return hashlib.sha256(f"{type_}::{name}".encode()).hexdigest()[:length]
+
+
 def autoname(type_: str, name: str, inputs: dict) -> dict:
     """The inputs after the provider's Check: an object with neither name nor generateName gets
     `<logical name>-<8 hex>` and the `pulumi.com/autonamed` annotation. (The hex is random in the
@@ -70,7 +76,7 @@ def autoname(type_: str, name: str, inputs: dict) -> dict:
     meta = inputs.get("metadata") if isinstance(inputs.get("metadata"), dict) else {}
     if meta.get("name") or meta.get("generateName"):
         return inputs
-    suffix = hashlib.sha256(f"{type_}::{name}".encode()).hexdigest()[:8]
+    suffix = stable_hex(type_, name, 8)
     annotations = {**(meta.get("annotations") or {}), "pulumi.com/autonamed": "true"}
     return {**inputs, "metadata": {**meta, "name": f"{name}-{suffix}", "annotations": annotations}}
 
