@@ -53,49 +53,6 @@ def resume_script(counts: Mapping[str, int]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def kubectl_job(parent: pulumi.Resource, name: str, *, app_name: str, namespace: pulumi.Input[str], job_name: str,
-                account: pulumi.Input[str], script: str, deadline_seconds: int,
-                depends_on: Sequence[pulumi.Resource],
-                opts: Optional[pulumi.ResourceOptions] = None) -> k8s.batch.v1.Job:
-    labels = conv.labels(app_name, "upgrade")
-    return k8s.batch.v1.Job(
-        name,
-        metadata={"name": job_name, "namespace": namespace, "labels": labels},
-        spec={
-            # A script that fails says why; retrying it would only repeat that.
-            "backoffLimit": 0,
-            "activeDeadlineSeconds": deadline_seconds,
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "restartPolicy": "Never",
-                    "serviceAccountName": account,
-                    # The one pod that needs the API: it scales the app's own Deployments.
-                    "automountServiceAccountToken": True,
-                    "securityContext": conv.pod_security_context(KUBECTL_UID),
-                    "containers": [{
-                        "name": "kubectl",
-                        "image": KUBECTL_IMAGE,
-                        "command": ["sh", "-c", script],
-                        # kubectl caches discovery under $HOME; the root filesystem is read-only.
-                        "env": [{"name": "HOME", "value": "/tmp"}],
-                        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"},
-                                      "limits": {"cpu": "200m", "memory": "128Mi"}},
-                        "securityContext": conv.container_security_context(KUBECTL_UID, read_only_root=True),
-                        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
-                    }],
-                    "volumes": [{"name": "tmp", "emptyDir": {}}],
-                },
-            },
-        },
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            parent=parent, depends_on=list(depends_on),
-            # Pulumi waits for the Job as long as the Job may take.
-            custom_timeouts=pulumi.CustomTimeouts(create=f"{deadline_seconds + 60}s",
-                                                  update=f"{deadline_seconds + 60}s"))),
-    )
-
-
 @dataclass(frozen=True, kw_only=True)
 class UpgradeGateArgs:
     app_name: str  # names and labels: <app>-upgrade, <app>-stop-before-<version>
@@ -156,6 +113,40 @@ class UpgradeGate(pulumi.ComponentResource):
 
     def _job(self, name: str, job_name: str, script: str, deadline: int,
              depends_on: Sequence[pulumi.Resource]) -> k8s.batch.v1.Job:
-        return kubectl_job(self, name, app_name=self._args.app_name, namespace=self._args.namespace,
-                           job_name=job_name, account=self._account, script=script, deadline_seconds=deadline,
-                           depends_on=depends_on, opts=self._child)
+        """A Job that runs `script` with kubectl as the gate's ServiceAccount, once (no retries)."""
+        labels = conv.labels(self._args.app_name, "upgrade")
+        return k8s.batch.v1.Job(
+            name,
+            metadata={"name": job_name, "namespace": self._args.namespace, "labels": labels},
+            spec={
+                # A script that fails says why; retrying it would only repeat that.
+                "backoffLimit": 0,
+                "activeDeadlineSeconds": deadline,
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "serviceAccountName": self._account,
+                        # The one pod that needs the API: it scales the app's own Deployments.
+                        "automountServiceAccountToken": True,
+                        "securityContext": conv.pod_security_context(KUBECTL_UID),
+                        "containers": [{
+                            "name": "kubectl",
+                            "image": KUBECTL_IMAGE,
+                            "command": ["sh", "-c", script],
+                            # kubectl caches discovery under $HOME; the root filesystem is read-only.
+                            "env": [{"name": "HOME", "value": "/tmp"}],
+                            "resources": {"requests": {"cpu": "10m", "memory": "32Mi"},
+                                          "limits": {"cpu": "200m", "memory": "128Mi"}},
+                            "securityContext": conv.container_security_context(KUBECTL_UID, read_only_root=True),
+                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                        }],
+                        "volumes": [{"name": "tmp", "emptyDir": {}}],
+                    },
+                },
+            },
+            opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(
+                depends_on=list(depends_on),
+                # Pulumi waits for the Job as long as the Job may take.
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{deadline + 60}s", update=f"{deadline + 60}s"))),
+        )
