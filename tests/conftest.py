@@ -1,6 +1,7 @@
 """Shared fixtures: run appcluster under Pulumi's mocks with a stack's config, plus overrides."""
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import shutil
@@ -42,6 +43,25 @@ def stack_config(stack: str, overrides: Optional[dict] = None, tmp: Optional[Pat
         # Set as a team would, with `pulumi config set --secret`: the engine marks the key secret.
         secret_keys = sorted(set(secret_keys) | {"appcluster:secrets"})
     return config, secret_keys
+
+
+def imports(path: Path, *, top_level: bool = False, run_time: bool = False) -> set[str]:
+    """The modules a source file imports: anywhere in it (a lazy import inside a function counts),
+    or only in its module body (`top_level`), or only those that run (`run_time`: not what an
+    `if TYPE_CHECKING:` block imports)."""
+    tree = ast.parse(path.read_text())
+    nodes = tree.body if top_level else list(ast.walk(tree))
+    if run_time:
+        skipped = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+                   for n in ast.walk(node)}
+        nodes = [n for n in nodes if id(n) not in skipped]
+    found = set()
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found
 
 
 def copy_checkout(folder: Path) -> Path:
@@ -115,4 +135,4 @@ def secret_data(run: harness.Run, name: str) -> dict[str, str]:
 
 
 __all__ = ["REPO", "STACKS", "KUBERNETES_STACKS", "env_of", "k8s", "secret_data", "stack_config", "merge", "json",
-           "run_program", "props", "spec", "container", "one", "copy_checkout"]
+           "run_program", "props", "spec", "container", "one", "copy_checkout", "imports"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from tests.conftest import REPO, copy_checkout, props
+from tests.conftest import REPO, copy_checkout, imports, props
 from tools.offline import harness, stackfile
 
 ECHO = '''"""Echo, a stand-in third app: one shared secret, Redis and the database from the platform."""
@@ -68,25 +68,9 @@ def test_a_third_app_is_its_profile_file_and_one_registration(tmp_path):
         raise AssertionError("an unknown echo version was accepted")
 
 
-def _runtime_imports(path) -> set[str]:
-    """Modules a file imports when it runs (an `if TYPE_CHECKING:` block does not run)."""
-    tree = ast.parse(path.read_text())
-    skipped = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-               for n in ast.walk(node)}
-    found = set()
-    for node in ast.walk(tree):
-        if id(node) in skipped:
-            continue
-        if isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-        elif isinstance(node, ast.Import):
-            found |= {a.name for a in node.names}
-    return found
-
-
 def test_config_and_profiles_import_one_way_and_config_names_no_profile():
     for path in (REPO / "profiles").glob("*.py"):
-        assert not {m for m in _runtime_imports(path) if m.split(".")[0] == "config"}, path.name
+        assert not {m for m in imports(path, run_time=True) if m.split(".")[0] == "config"}, path.name
     names = {"nocobase", "new-api", "generic"}
     for path in [*(REPO / "config").glob("*.py"), *(REPO / "platforms").glob("*.py")]:
         compared = [ast.unparse(node) for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Compare)

@@ -2,12 +2,11 @@
 components (components/__init__.py), and what the targets share imports none of them."""
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 import sys
 
-from tests.conftest import REPO
+from tests.conftest import REPO, imports
 
 TARGET_SDKS = {"pulumi_kubernetes", "pulumi_aws", "pulumi_docker"}
 # What a run of each stack may load, of the provider SDKs and of our component folders.
@@ -40,22 +39,11 @@ def test_each_platform_loads_only_its_own_sdks_and_components():
         assert (sdks, folders) == ALLOWED[stack], stack
 
 
-def _imports(path) -> set[str]:
-    """Every module a file imports, at any depth (a lazy import inside a function counts too)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-    return found
-
-
 def test_what_the_targets_share_imports_no_target():
     shared = list((REPO / "components" / "shared").glob("*.py"))
     assert len(shared) >= 4
     for path in shared:
-        bad = {m for m in _imports(path) if m.split(".")[0] in TARGET_SDKS
+        bad = {m for m in imports(path) if m.split(".")[0] in TARGET_SDKS
                or m.startswith(("components.kubernetes", "components.aws", "components.docker"))}
         assert not bad, f"{path.relative_to(REPO)} imports {bad}"
 
@@ -64,13 +52,10 @@ def test_a_target_reaches_another_only_for_a_mode_that_needs_it():
     """Kubernetes components load AWS parts inside the branch of an AWS mode; the Docker platform's
     components never touch Kubernetes or AWS (the image build's ECR mode is the one way into AWS)."""
     for path in (REPO / "components" / "kubernetes").glob("*.py"):
-        tree = ast.parse(path.read_text())
-        top = {n.module for n in tree.body if isinstance(n, ast.ImportFrom) and n.module} | {
-            a.name for n in tree.body if isinstance(n, ast.Import) for a in n.names}
-        assert not {m for m in top if m.split(".")[0] in {"pulumi_aws", "pulumi_docker"}
+        assert not {m for m in imports(path, top_level=True) if m.split(".")[0] in {"pulumi_aws", "pulumi_docker"}
                     or m.startswith(("components.aws", "components.docker"))}, path.name
     for path in (REPO / "components" / "docker").glob("*.py"):
-        reach = {m for m in _imports(path) if m.split(".")[0] in {"pulumi_kubernetes", "pulumi_aws"}
+        reach = {m for m in imports(path) if m.split(".")[0] in {"pulumi_kubernetes", "pulumi_aws"}
                  or m.startswith(("components.kubernetes", "components.aws"))}
         assert reach <= ({"components.aws.registry"} if path.name == "app_image.py" else set()), path.name
 
@@ -79,4 +64,4 @@ def test_components_take_their_own_types_not_config_models():
     """A component states what it reads (its Args, and Protocols for settings the config happens to
     satisfy): none imports config/, even for type checking."""
     for path in (REPO / "components").rglob("*.py"):
-        assert not {m for m in _imports(path) if m.split(".")[0] == "config"}, path.relative_to(REPO)
+        assert not {m for m in imports(path) if m.split(".")[0] == "config"}, path.relative_to(REPO)
