@@ -8,9 +8,7 @@ from pydantic import AfterValidator, Field, HttpUrl, model_validator
 
 from config.base import AbsPath, DnsLabel, Image, Model, Port, Resources, matching
 from config.image import BuildConfig
-from profiles import PLATFORM_BINDINGS, PROFILES
-
-MAX_INSTANCES = 32  # snowflake IDs carry 5 bits of worker ID: 0..31
+from profiles import MAX_INSTANCES, PLATFORM_BINDINGS, PROFILES
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING, Callable, Literal, Mapping, Union
 if TYPE_CHECKING:
     from config.stack import StackConfig
 
+# Snowflake IDs carry 5 bits of worker ID, 0-31, one per instance (every process of every role):
+# no app cluster may run more instances than that.
+MAX_INSTANCES = 32
+
 # One Redis DB index per use, so cache keys, pub/sub channels, locks, queues and worker IDs never collide.
 REDIS_DB_INDEX: Mapping[str, int] = {"cache": 0, "pubsub": 1, "lock": 2, "queue": 3, "workerId": 4}
 
@@ -113,8 +117,6 @@ class Profile:
     local_paths: Mapping[str, str] = field(default_factory=dict)
     # Secrets wired only when the stack config sets them (credentials for the vendor's services).
     optional_secrets: tuple[AppSecret, ...] = ()
-    # Plugins that more than one instance needs and the stock image lacks (NocoBase's Redis adapters).
-    cluster_plugins: tuple[str, ...] = ()
     # Several processes per instance (CLUSTER_MODE), each taking a worker ID.
     multi_process: bool = False
     # Instances that only run background tasks, outside the load balancer (WORKER_MODE).

@@ -99,7 +99,6 @@ NOCOBASE = Profile(
                 source="@nocobase/server 2.2.15 lib/aes-encryptor.js"),
     ),
     optional_secrets=(AppSecret(PKG_USERNAME, "provided"), AppSecret(PKG_PASSWORD, "provided")),
-    cluster_plugins=CLUSTER_PLUGINS,
     reserved_env=frozenset({
         "CLUSTER_MODE", "WORKER_MODE", "PUBSUB_ADAPTER_REDIS_URL", "LOCK_ADAPTER_DEFAULT", "LOCK_ADAPTER_REDIS_URL",
         "QUEUE_ADAPTER", "QUEUE_ADAPTER_REDIS_URL", "REDIS_URL", "APPEND_PRESET_BUILT_IN_PLUGINS", PKG_USERNAME,

@@ -8,10 +8,8 @@ from typing import Mapping, Sequence
 import pulumi
 
 from components.shared import args as check
+from profiles import MAX_INSTANCES
 from profiles.wiring import Resolved
-
-# Worker IDs run 0-31, one per instance (every process of every role).
-MAX_INSTANCES = 32
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pulumi_policy.proxy import _is_unknown
 
-from profiles import PROFILES
+from profiles import MAX_INSTANCES, PROFILES
 
 WORKLOAD_TYPES = {"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"}
 HPA_TYPES = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler"}
@@ -22,7 +22,6 @@ PVC_TYPE = "kubernetes:core/v1:PersistentVolumeClaim"
 DEPENDENCY_COMPONENTS = {"redis", "database"}
 # Workloads of ours that carry the app's instance label without being app instances.
 NOT_INSTANCES = DEPENDENCY_COMPONENTS | {"maintenance"}
-MAX_INSTANCES = 32
 
 # The apps' facts come from their profiles (profiles/, beside this pack): the secrets every instance
 # must share (newest release) and where the shared volume goes. Config-driven profiles have none.
