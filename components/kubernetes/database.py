@@ -43,15 +43,10 @@ class DatabaseArgs:
     url: Optional[str] = None  # mode external: the whole URL, credentials included
 
     def __post_init__(self) -> None:
-        check.one_of(self, "mode", Mode)
+        check.mode(self, Mode, {"in-cluster": ("in_cluster",), "rds": ("rds", "network", "password"),
+                                "external": ("url",)})
         check.one_of(self, "engine", Engine)
         check.port(self, "port")
-        if self.mode == "in-cluster":
-            check.needs(self, "by mode in-cluster", "in_cluster")
-        elif self.mode == "rds":
-            check.needs(self, "by mode rds", "rds", "network", "password")
-        else:
-            check.needs(self, "by mode external", "url")
 
 
 class Database(pulumi.ComponentResource):

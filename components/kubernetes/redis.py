@@ -38,13 +38,8 @@ class RedisArgs:
     url: Optional[pulumi.Input[str]] = None  # mode external: the server's URL, credentials included
 
     def __post_init__(self) -> None:
-        check.one_of(self, "mode", Mode)
-        if self.mode == "in-cluster":
-            check.needs(self, "by mode in-cluster", "in_cluster")
-        elif self.mode == "elasticache":
-            check.needs(self, "by mode elasticache", "elasticache", "network", "password")
-        else:
-            check.needs(self, "by mode external", "url")
+        check.mode(self, Mode, {"in-cluster": ("in_cluster",), "elasticache": ("elasticache", "network", "password"),
+                                "external": ("url",)})
 
 
 class Redis(pulumi.ComponentResource):

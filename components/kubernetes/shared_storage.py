@@ -40,14 +40,9 @@ class SharedStorageArgs:
     protect: bool = True  # protect (and retain on delete) the volume and its data
 
     def __post_init__(self) -> None:
-        check.one_of(self, "mode", Mode)
-        if self.mode == "storage-class":
-            check.needs(self, "by mode storage-class", "storage_class")
-        elif self.mode == "nfs":
-            check.needs(self, "by mode nfs", "nfs_server")
+        check.mode(self, Mode, {"storage-class": ("storage_class",), "nfs": ("nfs_server",), "efs": ("efs", "network")})
+        if self.mode == "nfs":
             check.absolute(self, "nfs_path")
-        else:
-            check.needs(self, "by mode efs", "efs", "network")
 
 
 class SharedStorage(pulumi.ComponentResource):

@@ -3,7 +3,7 @@ build from is refused where the component is declared, naming the Args, the fiel
 whoever builds the Args (a platform, a test, another program)."""
 from __future__ import annotations
 
-from typing import Any, Iterable, get_args
+from typing import Any, Iterable, Mapping, get_args
 
 
 class ArgsError(ValueError):
@@ -38,6 +38,13 @@ def needs(args: Any, when: str, *fields: str) -> None:
     """Fields a mode cannot do without."""
     for field in fields:
         require(args, getattr(args, field) is not None, field, f"is required {when}")
+
+
+def mode(args: Any, allowed: Any, required: Mapping[str, tuple[str, ...]]) -> None:
+    """`args.mode` is one of `allowed` (a Literal), and the fields that mode cannot do without are set."""
+    one_of(args, "mode", allowed)
+    require(args, set(required) == set(get_args(allowed)), "mode", "has a mode with no stated needs (a bug in the Args)")
+    needs(args, f"by mode {args.mode}", *required[args.mode])
 
 
 def subset(args: Any, field: str, keys: Iterable[str], of: str) -> None:
