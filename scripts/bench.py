@@ -78,6 +78,7 @@ def main() -> int:
                                                                    check=True, capture_output=True), runs))
     row("program under mocks (in-process)", timed(run_only, runs))
     row("policy evaluation (in-process)", timed(lambda: policy.evaluate(last[0], policy_config), runs))
+    print(f"  ({len(last[0].resources)} resources, providers included)")
 
     with tempfile.TemporaryDirectory() as folder:
         flat = Path(folder)
