@@ -5,6 +5,7 @@
 - `plan` against a flat program declaring the same resources with the same SDK classes
   (scripts/flat_program.py): CPU time of paired runs, side by side, and their ratio;
 - what a Kubernetes-only stack no longer loads (pulumi_aws, pulumi_docker), in a fresh interpreter;
+- the prod deploy's critical path against its longest inherent chain (scripts/bench_critical_path.py);
 - the unit tier's wall time (`make test-unit`: `pytest -n auto tests --ignore=tests/integration`), unless
   --no-tests.
 
@@ -106,6 +107,11 @@ def main() -> int:
     saved = [import_cpu(", pulumi_aws, pulumi_docker") - import_cpu("") for _ in range(runs)]
     print("\nwhat a Kubernetes-only stack no longer loads:")
     row("import pulumi_aws, pulumi_docker (CPU)", saved)
+
+    import bench_critical_path
+
+    print()
+    bench_critical_path.report(STACK)
 
     if not options.no_tests:
         start = time.perf_counter()
