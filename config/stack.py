@@ -273,6 +273,7 @@ def _check_rules(cfg: StackConfig) -> None:
         if db.log_database:
             _check_url("secrets.logDatabaseUrl", cfg.secrets.log_database_url, schemes, example)
 
+    _check_platform(cfg)
     _check_aws(cfg)
     build = app.build
     if build is not None:
@@ -295,12 +296,48 @@ def _check_rules(cfg: StackConfig) -> None:
         _fail(refused.key, refused.value, refused.message)
 
 
-def _check_aws(cfg: StackConfig) -> None:
+# What each platform does not implement, as (key, its value when set, else None; what to do instead): a key
+# that validated and was then ignored, or crashed the program, is refused here instead. Kubernetes
+# implements every key; the Docker target (platforms/docker.py) runs the vendor image on one host.
+_UNSUPPORTED: dict[str, tuple[tuple[str, Any, str], ...]] = {
+    "kubernetes": (),
+    "docker": (
+        ("app.build", lambda cfg: "…" if cfg.app.build else None,
+         "the docker platform runs a pulled image and builds none: build and push it, then set app.image"),
+        ("app.autoscaling.enabled", lambda cfg: cfg.app.autoscaling.enabled or None,
+         "the docker platform runs a fixed number of containers: set app.replicas"),
+        ("database.logDatabase", lambda cfg: cfg.database.log_database or None,
+         "the docker platform runs one database server: remove it (logs go to the main database)"),
+        ("loadBalancer.ingress.enabled", lambda cfg: cfg.load_balancer.ingress.enabled or None,
+         "the docker platform publishes its nginx on docker.publishPort and declares no Ingress: remove it"),
+        ("backup.s3", lambda cfg: "…" if cfg.backup.s3 else None,
+         "the docker platform runs no backup Jobs: remove it and back up the database volume yourself"),
+    ),
+}
+
+
+def _check_platform(cfg: StackConfig) -> None:
+    for key, value, advice in _UNSUPPORTED[cfg.platform]:
+        if value(cfg) is not None:
+            _fail(key, value(cfg), advice)
     modes = cfg.aws_modes
     if cfg.platform == "docker" and modes:
         key, mode = next(iter(modes.items()))
         _fail(key, mode, "the docker platform runs everything on one Docker host: use in-cluster or external "
                          "(and loadBalancer.mode service), or platform kubernetes")
+    instances = cfg.app.replicas + sum(w.replicas for w in cfg.app.workers)
+    if cfg.platform == "docker" and cfg.profile.stop_all_before_upgrade and instances > 1:
+        # pulumi-docker replaces each changed container on its own: the primary would migrate while
+        # the other instances still run the old version, with no backup first (Kubernetes gates this
+        # with the upgrade Jobs, components/kubernetes/upgrade.py).
+        _fail("app.replicas", cfg.app.replicas,
+              f"{cfg.app.profile} must not run two versions at once, and the docker platform cannot stop the other "
+              f"{instances - 1} instance(s) and back up before an upgrade: use replicas: 1 (and no workers) on docker, "
+              "or platform kubernetes")
+
+
+def _check_aws(cfg: StackConfig) -> None:
+    modes = cfg.aws_modes
     if modes and cfg.aws is None:
         key, mode = next(iter(modes.items()))
         _fail("aws", None, f"{key} {mode} runs on AWS: set appcluster:aws to {{region, vpcId, privateSubnetIds "
