@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 CLUSTER_PLUGINS = ("pubsub-adapter-redis", "lock-adapter-redis", "queue-adapter-redis", "workerid-allocator-redis")
 # The commercial plugin platform's credentials: the image downloads licensed plugins with them.
 PKG_USERNAME, PKG_PASSWORD = "NOCOBASE_PKG_USERNAME", "NOCOBASE_PKG_PASSWORD"
+# The first release whose image holds the app extracted instead of untarring it at every start.
+UNPACKED_IN_IMAGE = (2, 1, 0)
 
 
 def _port(image: str) -> int:
@@ -78,6 +80,15 @@ def _check(cfg: "StackConfig") -> None:
                       "(`pulumi config set --secret --path appcluster:secrets.nocobasePkgPassword …`) so the image "
                       "downloads them, or app.clusterPluginsInImage: true for an image that bundles them, or use "
                       "replicas: 1")
+    if cfg.storage is not None and cfg.storage.mode == "efs" and cfg.version is not None and cfg.version < UNPACKED_IN_IMAGE:
+        # Before 2.1 the entrypoint untars the app as root over /app/nocobase, its storage/ included, in
+        # every new container (`set -e`); on an EFS access point every write is uid 1000, tar's chown
+        # fails and the pod crash-loops (nocobase/nocobase docker/nocobase/docker-entrypoint.sh v1.9.62,
+        # v2.0.62; from v2.1.0 the Dockerfile copies the app in extracted and the entrypoint untars nothing).
+        raise Refused("storage.mode", "efs",
+                      f"nocobase {'.'.join(map(str, cfg.version))} unpacks itself as root onto the storage volume at "
+                      "every start and crash-loops on an EFS access point (uid 1000): use nocobase/nocobase:2.2.15 "
+                      "(2.1.0 or later), or storage mode storage-class or nfs")
     if (cfg.secrets.app_secret(PKG_USERNAME) is None) != (cfg.secrets.app_secret(PKG_PASSWORD) is None):
         raise Refused("secrets.nocobasePkgPassword", "[secret]",
                       "set both nocobasePkgUsername and nocobasePkgPassword, or neither")

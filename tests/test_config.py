@@ -306,3 +306,18 @@ def test_the_longest_allowed_app_name_yields_names_every_service_accepts(stack, 
                 checked.add(r.type)
     assert len(checked) > 8, checked
     assert stack != "prod" or {"aws:ecr/repository:Repository", "aws:iam/role:Role"} <= checked
+
+
+@pytest.mark.parametrize("image,refused", [("nocobase/nocobase:1.9.62", True), ("nocobase/nocobase:2.0.62", True),
+                                           ("nocobase/nocobase:2.1.0", False), ("nocobase/nocobase:2.2.15", False)])
+def test_nocobase_that_untars_itself_at_start_is_refused_on_an_efs_access_point(image, refused, tmp_path):
+    """Before 2.1 the image's entrypoint untars the app as root onto the storage volume at every start;
+    the access point's uid 1000 makes tar's chown fail and the pod crash-loop."""
+    config, _ = stack_config("prod", {"app": {"image": image}}, tmp=tmp_path)
+    if not refused:
+        assert load(from_settings(config)).storage.mode == "efs"
+        return
+    with pytest.raises(ConfigError) as error:
+        load(from_settings(config))
+    assert str(error.value).startswith("appcluster:storage.mode: 'efs' — nocobase ")
+    assert "crash-loops on an EFS access point" in str(error.value) and "\n" not in str(error.value)
