@@ -186,6 +186,15 @@ def _check_release(cfg: StackConfig) -> None:
         _fail(key, value, f"appcluster knows {app.profile}'s facts (secret formats, env names) for versions "
                           f"{cfg.profile.known_versions()} only; use a tag that names one of those versions, "
                           f"e.g. {cfg.profile.default_image}")
+    if cfg.release.single_instance and cfg.max_instances > 1:
+        safe = next((r for r in cfg.profile.releases if r.since > cfg.release.since and not r.single_instance), None)
+        key, value = next((k, v) for k, v, more in (
+            ("app.replicas", app.replicas, app.replicas > 1), ("app.autoscaling.enabled", True, app.autoscaling.enabled),
+            ("app.processesPerInstance", app.processes_per_instance, app.processes_per_instance > 1),
+            ("app.workers", [w.name for w in app.workers], True)) if more)
+        _fail(key, value,
+              f"{app.profile} {'.'.join(map(str, cfg.version))} {cfg.release.single_instance}: run one instance"
+              + (f", or {'.'.join(map(str, safe.since))} or later for more" if safe else ""))
     for secret in cfg.release.secrets:
         given = cfg.secrets.app_secret(secret.env)
         if given is None:

@@ -18,6 +18,14 @@ PKG_USERNAME, PKG_PASSWORD = "NOCOBASE_PKG_USERNAME", "NOCOBASE_PKG_PASSWORD"
 UNPACKED_IN_IMAGE = (2, 1, 0)
 
 
+# Up to 2.1.23 the cache takes `REDIS_URL || CACHE_REDIS_URL` (nocobase/nocobase packages/core/app/src/
+# config/cache.ts v1.9.62, v2.0.0, v2.1.23), and REDIS_URL is the worker-ID allocator's connection
+# (config/index.ts redisConfig, same tags): the cache lands in the allocator's DB and "clear cache"
+# flushes the worker IDs that keep instances apart. Nothing but REDIS_URL configures the allocator.
+_CACHE_ON_REDIS_URL = ("puts its cache on REDIS_URL, the worker-ID allocator's Redis DB (cache.ts reads REDIS_URL "
+                       "before CACHE_REDIS_URL), so clearing the cache frees every instance's worker ID")
+
+
 def _port(image: str) -> int:
     # The plain and -full images front Node with nginx on :80; the -no-nginx ones expose Node on :13000.
     return 13000 if "no-nginx" in image.rsplit(":", 1)[-1] else 80
@@ -40,8 +48,8 @@ def _env(cfg: "StackConfig") -> EnvSpec:
         "DB_DATABASE": Bind("database.name"),
         "DB_USER": Bind("database.user"),
         "DB_PASSWORD": Bind("database.password"),
-        # The cache's Redis store is built in (@nocobase/app lib/config/cache.js, 2.2.15: CACHE_REDIS_URL
-        # first, REDIS_URL as fallback), so it needs no plugin.
+        # The cache's Redis store is built in (@nocobase/app lib/config/cache.js 2.2.15: CACHE_REDIS_URL
+        # first, REDIS_URL as fallback, from 2.1.24; before, see _CACHE_ON_REDIS_URL), so it needs no plugin.
         "CACHE_DEFAULT_STORE": "redis",
         "CACHE_REDIS_URL": Bind("redis.cache"),
     }
@@ -104,10 +112,14 @@ NOCOBASE = Profile(
         # 1.x reads APP_AES_SECRET_KEY as the raw key: exactly 32 characters, or `Key must be 32 bytes`
         # (nocobase/nocobase packages/core/server/src/aes-encryptor.ts, npm @nocobase/server 1.9.62).
         Release((1, 9, 0), (2, 0, 0), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "chars32")),
-                source="@nocobase/server 1.9.62 lib/aes-encryptor.js"),
+                source="@nocobase/server 1.9.62 lib/aes-encryptor.js", single_instance=_CACHE_ON_REDIS_URL),
         # 2.x decodes it as hex: 64 hex characters are the 32 key bytes (same file, 2.0.0 and 2.2.15).
-        Release((2, 0, 0), (2, 3, 0), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "hex32")),
-                source="@nocobase/server 2.2.15 lib/aes-encryptor.js"),
+        Release((2, 0, 0), (2, 1, 24), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "hex32")),
+                source="@nocobase/server 2.0.0 lib/aes-encryptor.js", single_instance=_CACHE_ON_REDIS_URL),
+        # From 2.1.24 the cache reads CACHE_REDIS_URL first (nocobase/nocobase packages/core/app/src/config/
+        # cache.ts v2.1.24, "isolate cache Redis configuration"; npm @nocobase/app 2.2.15 lib/config/cache.js).
+        Release((2, 1, 24), (2, 3, 0), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "hex32")),
+                source="@nocobase/server 2.2.15 lib/aes-encryptor.js, @nocobase/app 2.2.15 lib/config/cache.js"),
     ),
     optional_secrets=(AppSecret(PKG_USERNAME, "provided"), AppSecret(PKG_PASSWORD, "provided")),
     reserved_env=frozenset({

@@ -313,7 +313,8 @@ def test_the_longest_allowed_app_name_yields_names_every_service_accepts(stack, 
 def test_nocobase_that_untars_itself_at_start_is_refused_on_an_efs_access_point(image, refused, tmp_path):
     """Before 2.1 the image's entrypoint untars the app as root onto the storage volume at every start;
     the access point's uid 1000 makes tar's chown fail and the pod crash-loop."""
-    config, _ = stack_config("prod", {"app": {"image": image}}, tmp=tmp_path)
+    one = {"replicas": 1, "autoscaling": {"enabled": False}}  # before 2.1.24 NocoBase runs one instance
+    config, _ = stack_config("prod", {"app": {"image": image, **one}}, tmp=tmp_path)
     if not refused:
         assert load(from_settings(config)).storage.mode == "efs"
         return
@@ -321,3 +322,24 @@ def test_nocobase_that_untars_itself_at_start_is_refused_on_an_efs_access_point(
         load(from_settings(config))
     assert str(error.value).startswith("appcluster:storage.mode: 'efs' — nocobase ")
     assert "crash-loops on an EFS access point" in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("image,app,key", [
+    ("nocobase/nocobase:1.9.62", {"replicas": 2}, "app.replicas: 2"),
+    ("nocobase/nocobase:2.0.0", {"replicas": 2}, "app.replicas: 2"),
+    ("nocobase/nocobase:2.1.23", {"replicas": 1, "processesPerInstance": 2}, "app.processesPerInstance: 2"),
+    ("nocobase/nocobase:2.1.23", {"replicas": 1, "workers": [{"name": "jobs", "mode": "*", "replicas": 1}]},
+     "app.workers: [\"jobs\"]"),
+    ("nocobase/nocobase:2.1.24", {"replicas": 2}, None),
+])
+def test_nocobase_whose_cache_shares_the_worker_id_db_runs_one_instance(image, app, key, tmp_path):
+    """Up to 2.1.23 NocoBase's cache reads REDIS_URL (the worker-ID allocator's DB) before CACHE_REDIS_URL."""
+    config, _ = stack_config("dev", {"app": {"image": image, "clusterPluginsInImage": True, **app}}, tmp=tmp_path)
+    if key is None:
+        assert load(from_settings(config)).max_instances == 2
+        return
+    with pytest.raises(ConfigError) as error:
+        load(from_settings(config))
+    message = str(error.value)
+    assert message.startswith(f"appcluster:{key} — nocobase {image.rsplit(':', 1)[1]} puts its cache on REDIS_URL")
+    assert message.endswith("run one instance, or 2.1.24 or later for more") and "\n" not in message
