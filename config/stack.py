@@ -151,6 +151,21 @@ class StackConfig(Model):
         return self.load_balancer.weights.model_dump()
 
     @property
+    def warnings(self) -> list[str]:
+        """What this config may do but what it costs, one line each (the program logs them as warnings)."""
+        found = []
+        cost = self.profile.redis_bloom_filters
+        cache = self.redis.elasticache
+        if cost and self.redis.mode == "in-cluster" and not _bloom_filters(self.redis.image):
+            found.append(f"{NAMESPACE}:redis.image: {self.redis.image!r} offers no Bloom filters (BF.RESERVE), so "
+                         f"{self.app.profile} {cost}; redis:8.x or redis/redis-stack-server offer them")
+        if cost and self.redis.mode == "elasticache" and (
+                cache.engine != "valkey" or tuple(int(x) for x in cache.engine_version.split(".")) < (8, 1)):
+            found.append(f"{NAMESPACE}:redis.elasticache: {cache.engine} {cache.engine_version} offers no Bloom filters "
+                         f"(BF.RESERVE), so {self.app.profile} {cost}; ElastiCache valkey 8.1 or later offers them")
+        return found
+
+    @property
     def max_instances(self) -> int:
         """Instances at the most: the primary plus the replica role at its ceiling, times processes."""
         replicas = self.app.replicas - 1
@@ -267,9 +282,6 @@ def _check_rules(cfg: StackConfig) -> None:
         if db.mode == "external":
             _fail("database.mode", "external", "an external database needs engine postgres or mysql")
 
-    if profile.redis_bloom_filters and cfg.redis.mode == "in-cluster":
-        _require_bloom_filters(cfg.redis.image, app.profile)
-
     if cfg.redis.mode == "external":
         _check_url("secrets.redisUrl", cfg.secrets.redis_url, ("redis", "rediss"), "rediss://:password@host:6379")
     if db.log_database and (not profile.log_database or db.engine == "sqlite"):
@@ -361,13 +373,6 @@ def _check_aws(cfg: StackConfig) -> None:
                                                           "(e.g. \"17\")")
         if cfg.database.engine == "mysql" and not version.startswith(("8.0", "8.4")):
             _fail("database.rds.engineVersion", version, "is no MySQL version RDS and RDS Proxy run: use \"8.0\" or \"8.4\"")
-    cache = cfg.redis.elasticache
-    if cfg.redis.mode == "elasticache" and cfg.profile.redis_bloom_filters:
-        version = tuple(int(x) for x in cache.engine_version.split("."))
-        if cache.engine != "valkey" or version < (8, 1):
-            _fail("redis.elasticache", f"{cache.engine} {cache.engine_version}",
-                  f"{cfg.app.profile} needs Bloom filters (BF.RESERVE), which ElastiCache offers with engine valkey 8.1 "
-                  "or later only: set engine: valkey, engineVersion: \"8.1\"")
     lb = cfg.load_balancer
     if lb.mode in ("nlb", "alb") and not lb.certificate_arn:
         _fail("loadBalancer.certificateArn", None, f"mode {lb.mode} terminates TLS: give the ACM certificate ARN")
@@ -376,17 +381,13 @@ def _check_aws(cfg: StackConfig) -> None:
                                                     "set ingress.host only, or use mode service")
 
 
-def _require_bloom_filters(image: str, profile: str) -> None:
+def _bloom_filters(image: str) -> bool:
+    """Whether a Redis server image offers Bloom filters (BF.*): redis 8+, redis-stack, valkey-bundle."""
     match = parse_image(image)
     repo = match.group("path").rsplit("/", 1)[-1]
-    tag = match.group("tag") or ""
-    major = re.match(r"^(\d+)", tag)
-    if repo in ("redis-stack", "redis-stack-server", "valkey-bundle"):
-        return
-    if repo == "redis" and major and int(major.group(1)) >= 8:
-        return
-    _fail("redis.image", image,
-          f"{profile} needs Bloom filters (BF.RESERVE) from Redis: use redis:8.x or redis/redis-stack-server")
+    major = re.match(r"^(\d+)", match.group("tag") or "")
+    return repo in ("redis-stack", "redis-stack-server", "valkey-bundle") or (
+        repo == "redis" and major is not None and int(major.group(1)) >= 8)
 
 
 def _check_url(key: str, secret: Optional[SecretStr], schemes: tuple[str, ...], example: str) -> None:

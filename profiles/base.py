@@ -129,8 +129,9 @@ class Profile:
     database_engines: frozenset[str] = frozenset({"postgres", "mysql"})
     # A second database for its logs (bound to logDatabase.dsn).
     log_database: bool = False
-    # Needs Bloom filters (BF.*) from Redis: redis 8+, redis-stack or valkey-bundle; ElastiCache valkey 8.1+.
-    redis_bloom_filters: bool = False
+    # Uses Bloom filters (BF.*) where Redis offers them (redis 8+, redis-stack, valkey-bundle; ElastiCache
+    # valkey 8.1+): what the app does without them, for a warning ("" if it uses none).
+    redis_bloom_filters: str = ""
     # With more than one instance, each role gets a Service of its own so the load balancer can weight them.
     weighted_roles: bool = False
     # Image, port, health and data paths and shared secrets all come from stack config (app.generic).

@@ -135,7 +135,10 @@ NOCOBASE = Profile(
     # CLUSTER_MODE runs several processes per instance; WORKER_MODE splits services (v1.9+).
     multi_process=True,
     workers=True,
-    # Its Redis must offer Bloom filters (BF.RESERVE).
-    redis_bloom_filters=True,
+    # Its token blacklist keeps a Bloom filter in Redis; if BF.RESERVE fails at start it logs a warning and
+    # asks the database for every token (@nocobase/plugin-auth 2.2.15 dist/server/token-blacklist.js, the
+    # same in nocobase/nocobase v1.9.62 and v2.0.0; its only Bloom filter, v2.2.0): it starts and runs.
+    redis_bloom_filters="checks every request's token against its token blacklist in the database instead (one more "
+                        "query per authenticated request)",
     check=_check,
 )

@@ -99,8 +99,6 @@ BAD = [
     (cfg(app={"profile": "new-api"}, secrets={"cryptoSecret": "short"}), ["appcluster:secrets.cryptoSecret", "at least 16"]),
     (cfg(app={"profile": "nocobase"}, secrets={"appAesSecretKey": "abc"}),
      ["appcluster:secrets.appAesSecretKey", "[secret]", "64 hex"]),
-    (cfg(app={"profile": "nocobase"}, redis={"image": "redis:7.2.4"}),
-     ["appcluster:redis.image", "'redis:7.2.4'", "Bloom filters", "redis:8"]),
     (cfg(app={"profile": "nocobase", "image": "nocobase/nocobase"}), ["appcluster:app.image", "pinned"]),
     (cfg(app={"profile": "nocobase", "image": "nocobase/nocobase:latest"}), ["appcluster:app.image", "'latest'"]),
     (cfg(app={"profile": "nocobase", "image": "Not An Image:1"}), ["appcluster:app.image", "pinned image reference"]),
@@ -343,3 +341,22 @@ def test_nocobase_whose_cache_shares_the_worker_id_db_runs_one_instance(image, a
     message = str(error.value)
     assert message.startswith(f"appcluster:{key} — nocobase {image.rsplit(':', 1)[1]} puts its cache on REDIS_URL")
     assert message.endswith("run one instance, or 2.1.24 or later for more") and "\n" not in message
+
+
+@pytest.mark.parametrize("redis,warned", [
+    ({"mode": "elasticache", "elasticache": {"engine": "redis", "engineVersion": "7.1"}},
+     "appcluster:redis.elasticache: redis 7.1 offers no Bloom filters (BF.RESERVE), so nocobase checks every "
+     "request's token against its token blacklist in the database instead"),
+    ({"mode": "in-cluster", "image": "redis:7.2.4"}, "appcluster:redis.image: 'redis:7.2.4' offers no Bloom filters"),
+    ({"mode": "elasticache"}, None),
+], ids=["elasticache-redis", "redis-7", "valkey-8.1"])
+def test_redis_without_bloom_filters_is_accepted_for_nocobase_with_what_it_costs(redis, warned, run_stack, caplog):
+    """NocoBase starts without BF.* (its token blacklist falls back to the database: tests/vendor), so it
+    is no refusal but a warning, logged by the program before any resource."""
+    run = run_stack("prod", redis=redis)
+    assert run.resources
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "Bloom" in r.getMessage()]
+    if warned is None:
+        assert not warnings
+    else:
+        assert len(warnings) == 1 and warnings[0].startswith(warned), warnings

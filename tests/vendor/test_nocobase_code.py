@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -90,3 +93,49 @@ def test_rds_stacks_turn_the_drivers_tls_on(run_stack, vendor):
     db = nocobase(vendor, APP_VERSION, rendered_env(run, "nocobase-primary"))["database"]
     assert db["dialectOptions"] == {"ssl": {"rejectUnauthorized": True}}
     assert db["host"].endswith(".proxy-c9akciq32.eu-west-1.rds.amazonaws.com")
+
+
+def redis_7(url: str, tmp_path: Path):
+    """A real Redis (Debian's 7.x: no Bloom filter module) on 127.0.0.1 with the rendered URL's password;
+    returns the process and the URL pointed at it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    parts = urlsplit(url)
+    server = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                               "--appendonly", "no", "--dir", str(tmp_path), "--requirepass", parts.password],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        with socket.socket() as client:
+            if client.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    return server, parts._replace(netloc=f":{parts.password}@127.0.0.1:{port}").geturl()
+
+
+@pytest.mark.parametrize("store", ["redis", "memory"])
+def test_the_token_blacklist_works_on_a_redis_without_bloom_filters(run_stack, vendor, store, tmp_path):
+    """NocoBase 2.2.15 on Redis 7 (ElastiCache's redis engine): creating the Bloom filter fails at start,
+    is logged, and the blacklist asks the database instead: a signed-out token stays refused, at one
+    database lookup per request (what config's warning says it costs). The memory store has a Bloom
+    filter: there only the blacklisted token reaches the database."""
+    env = rendered_env(run_stack("dev", redis={"image": "redis:7.2.4"}), "nocobase-primary")
+    server, url = redis_7(env["CACHE_REDIS_URL"], tmp_path)
+    try:
+        done = subprocess.run(["node", str(REPO / "tests" / "vendor" / "nocobase_auth.js"), str(vendor), APP_VERSION],
+                              env={"PATH": os.environ["PATH"], "CACHE_DEFAULT_STORE": store, "CACHE_REDIS_URL": url},
+                              capture_output=True, text=True, timeout=60)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert env["CACHE_DEFAULT_STORE"] == "redis"
+    assert result["signedOutRefused"] and result["validAccepted"]
+    if store == "redis":
+        assert result["bloomFilter"] is False and result["lookups"] == 2
+        assert result["warnings"] == [
+            "token-blacklist: create bloom filter failed: ERR unknown command 'BF.RESERVE', with args beginning "
+            "with: 'token-black-list' '0.001' '1000000' "]
+    else:
+        assert result["bloomFilter"] is True and result["lookups"] == 1 and not result["warnings"]
