@@ -98,6 +98,21 @@ def test_what_the_docker_platform_does_not_do_is_refused_in_one_line(settings, l
     assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith(line), done.stderr
 
 
+@pytest.mark.parametrize("version,length", [("1.9.62", 32), ("2.2.15", 64)])
+def test_a_secure_aes_key_gets_a_placeholder_of_the_form_its_release_reads(version, length, tmp_path):
+    """Set with `pulumi config set --secret` (as the README says), the key cannot be decrypted offline:
+    its placeholder has the release's form, or a valid 1.9 stack failed with "got 64"."""
+    path = tmp_path / "Pulumi.n.yaml"
+    path.write_text(yaml.safe_dump({"config": {
+        "appcluster:app": {"profile": "nocobase", "image": f"nocobase/nocobase:{version}", "replicas": 1},
+        "appcluster:storage": {"storageClass": "nfs-client"},
+        "appcluster:secrets": {"appAesSecretKey": {"secure": "v1:abc"}}}}))
+    assert len(json.loads(stackfile.read(path)[0]["appcluster:secrets"])["appAesSecretKey"]) == length
+    done = subprocess.run([sys.executable, "-m", "tools.offline", "plan", "--config", str(path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
 def test_check_passes_the_example_stacks(capsys):
     for stack in STACKS:
         assert main(["check", "--stack", stack]) == 0, capsys.readouterr().out
