@@ -114,6 +114,15 @@ class StackConfig(Model):
         return self.profile.secrets(self)
 
     @property
+    def generated_as(self) -> dict[str, str]:
+        """By env name, the form a generated secret was made in (app.firstVersion's release), where it
+        differs from the form the current release reads."""
+        first = self.profile.release(parse_version(self.app.first_version or ""))
+        made = {s.env: s.kind for s in (first.secrets if first else ())}
+        return {s.env: made[s.env] for s in self.app_secrets
+                if made.get(s.env, s.kind) != s.kind and self.secrets.app_secret(s.env) is None}
+
+    @property
     def replica_env(self) -> Mapping[str, str]:
         return self.profile.replica_env(self)
 
@@ -210,19 +219,53 @@ def _check_release(cfg: StackConfig) -> None:
         _fail(key, value,
               f"{app.profile} {'.'.join(map(str, cfg.version))} {cfg.release.single_instance}: run one instance"
               + (f", or {'.'.join(map(str, safe.since))} or later for more" if safe else ""))
+    _check_generated_forms(cfg)
     for secret in cfg.release.secrets:
         given = cfg.secrets.app_secret(secret.env)
         if given is None:
             continue
         plain = given.get_secret_value()
         config_key = next(k for k, env in APP_SECRET_KEYS.items() if env == secret.env)
-        if secret.kind == "hex32" and not re.fullmatch(r"[0-9a-fA-F]{64}", plain):
+        # Never advise a new key: data encrypted under the old one would be lost. A 1.x key (32
+        # characters) is taken on 2.x as the hex of its bytes, the same key (components/shared/secrets.py).
+        keep = ("set the key this stack's data is encrypted with, or leave it unset on a new stack (one is "
+                "generated and kept)")
+        chars = len(plain) == 32 and plain.isascii()
+        if secret.kind == "hex32" and not (re.fullmatch(r"[0-9a-fA-F]{64}", plain) or chars):
             _fail(f"secrets.{config_key}", given, f"{app.profile} {cfg.release.describe()} reads it as 32 bytes written "
-                                                  "as 64 hex characters: `openssl rand -hex 32`")
-        if secret.kind == "chars32" and len(plain) != 32:
+                                                  f"as 64 hex characters, or takes the 32 characters of an earlier "
+                                                  f"release's key (got {len(plain)} characters): {keep}")
+        if secret.kind == "chars32" and not chars:
             _fail(f"secrets.{config_key}", given, f"{app.profile} {cfg.release.describe()} uses it as the raw AES-256 "
-                                                  f"key, so it must be exactly 32 characters (got {len(plain)}): "
-                                                  "`openssl rand -hex 16`")
+                                                  f"key, so it must be exactly 32 characters (got {len(plain)}): {keep}")
+
+
+def _check_generated_forms(cfg: StackConfig) -> None:
+    """A generated secret whose form a later release changes must know the release it was made for
+    (app.firstVersion): the new form gets a new generator, that is a new value, and for NocoBase's AES
+    key every field encrypted before the upgrade unreadable."""
+    app, first = cfg.app, cfg.app.first_version
+    generated = [s for s in cfg.release.secrets if cfg.secrets.app_secret(s.env) is None and s.kind != "provided"]
+    if first is not None:
+        made = cfg.profile.release(parse_version(first))
+        if made is None or made.since > cfg.release.since:
+            _fail("app.firstVersion", first, f"is no {app.profile} version before or at {'.'.join(map(str, cfg.version))} "
+                                             f"whose facts appcluster knows ({cfg.profile.known_versions()}): set the "
+                                             "version this stack was first deployed with")
+        for env, kind in cfg.generated_as.items():
+            now = next(s.kind for s in generated if s.env == env)
+            if (kind, now) != ("chars32", "hex32"):
+                _fail("app.firstVersion", first, f"{env} was generated as {kind} for {app.profile} {made.describe()}, and "
+                                                 f"{cfg.release.describe()} reads {now}: no conversion keeps it")
+        return
+    later = [r for r in cfg.profile.releases if r.since > cfg.release.since]
+    changing = sorted({s.env for s in generated for r in later for t in r.secrets if t.env == s.env and t.kind != s.kind})
+    if changing:
+        version = ".".join(map(str, cfg.version))
+        _fail("app.firstVersion", None, f"{app.profile} {cfg.release.describe()} generates {', '.join(changing)} in a form "
+                                        f"later releases read differently: set app.firstVersion: \"{version}\" (the "
+                                        "version this stack was first deployed with, kept across upgrades) so that an "
+                                        "upgrade converts it instead of generating a new one")
 
 
 def _check_rules(cfg: StackConfig) -> None:

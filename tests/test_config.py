@@ -312,7 +312,8 @@ def test_nocobase_that_untars_itself_at_start_is_refused_on_an_efs_access_point(
     """Before 2.1 the image's entrypoint untars the app as root onto the storage volume at every start;
     the access point's uid 1000 makes tar's chown fail and the pod crash-loop."""
     one = {"replicas": 1, "autoscaling": {"enabled": False}}  # before 2.1.24 NocoBase runs one instance
-    config, _ = stack_config("prod", {"app": {"image": image, **one}}, tmp=tmp_path)
+    config, _ = stack_config("prod", {"app": {"image": image, "firstVersion": image.rsplit(":", 1)[1], **one}},
+                             tmp=tmp_path)
     if not refused:
         assert load(from_settings(config)).storage.mode == "efs"
         return
@@ -360,3 +361,39 @@ def test_redis_without_bloom_filters_is_accepted_for_nocobase_with_what_it_costs
         assert not warnings
     else:
         assert len(warnings) == 1 and warnings[0].startswith(warned), warnings
+
+
+@pytest.mark.parametrize("app,secrets,fragment", [
+    # Generated on 1.9 as 32 characters: without the first version, 2.x would generate a new key.
+    ({"image": "nocobase/nocobase:1.9.62"}, {},
+     "appcluster:app.firstVersion: null — nocobase 1.9–1.x generates APP_AES_SECRET_KEY in a form later releases "
+     "read differently: set app.firstVersion: \"1.9.62\""),
+    ({"image": "nocobase/nocobase:1.9.62", "firstVersion": "2.2.15"}, {},
+     "appcluster:app.firstVersion: '2.2.15' — is no nocobase version before or at 1.9.62"),
+    ({"image": "nocobase/nocobase:2.2.15", "firstVersion": "1.8.0"}, {},
+     "appcluster:app.firstVersion: '1.8.0' — is no nocobase version before or at 2.2.15"),
+    # Advice for a bad key never makes a new one: that would lose what the old one encrypted.
+    ({"image": "nocobase/nocobase:2.2.15"}, {"appAesSecretKey": "x" * 40},
+     "appcluster:secrets.appAesSecretKey: [secret] — nocobase 2.1.24–2.2.x reads it as 32 bytes written as 64 hex "
+     "characters, or takes the 32 characters of an earlier release's key (got 40 characters): set the key this "
+     "stack's data is encrypted with"),
+], ids=["1.9-generated", "first-after-now", "first-unknown", "bad-2.x-key"])
+def test_the_aes_key_form_across_releases_is_named_before_anything_runs(app, secrets, fragment, tmp_path):
+    overrides = {"app": {"replicas": 1, **app}, **({"secrets": secrets} if secrets else {})}
+    config, _ = stack_config("dev", overrides, tmp=tmp_path)
+    with pytest.raises(ConfigError) as error:
+        load(from_settings(config))
+    assert str(error.value).startswith(fragment) and "openssl" not in str(error.value)
+
+
+@pytest.mark.parametrize("app,secrets", [
+    ({"image": "nocobase/nocobase:1.9.62", "firstVersion": "1.9.62"}, {}),
+    ({"image": "nocobase/nocobase:2.2.15", "firstVersion": "1.9.62"}, {}),
+    ({"image": "nocobase/nocobase:1.9.62"}, {"appAesSecretKey": "k" * 32}),  # set in config: kept there
+    ({"image": "nocobase/nocobase:2.2.15"}, {"appAesSecretKey": "k" * 32}),  # 1.9's key, taken as its hex
+])
+def test_the_aes_key_form_across_releases_accepted(app, secrets, tmp_path):
+    overrides = {"app": {"replicas": 1, **app}, **({"secrets": secrets} if secrets else {})}
+    config, _ = stack_config("dev", overrides, tmp=tmp_path)
+    cfg = load(from_settings(config))
+    assert cfg.generated_as == ({"APP_AES_SECRET_KEY": "chars32"} if not secrets and "2.2.15" in app["image"] else {})

@@ -15,7 +15,8 @@ import pytest
 
 from profiles.base import parse_version
 from profiles.nocobase import NOCOBASE
-from tests.conftest import REPO, env_of, k8s, secret_data
+from tests.conftest import REPO, env_of, k8s, merge, secret_data, stack_config
+from tools.offline import harness
 from tools.offline.harness import reveal
 
 # @nocobase/server versions npm serves here: the oldest and newest of each release range we know.
@@ -61,7 +62,8 @@ def test_every_release_we_know_is_run_at_a_version_npm_serves():
 @pytest.mark.parametrize("version", SERVER_VERSIONS)
 def test_the_generated_aes_key_loads_in_that_version(run_stack, vendor, version):
     # One instance: before 2.1.24 NocoBase runs no more (its cache shares the worker-ID allocator's DB).
-    env = rendered_env(run_stack("dev", app={"image": f"nocobase/nocobase:{version}", "replicas": 1}), "nocobase-primary")
+    env = rendered_env(run_stack("dev", app={"image": f"nocobase/nocobase:{version}", "replicas": 1,
+                                             "firstVersion": version}), "nocobase-primary")
     assert nocobase(vendor, version, env)["aes"] == {"ok": True}
 
 
@@ -139,3 +141,42 @@ def test_the_token_blacklist_works_on_a_redis_without_bloom_filters(run_stack, v
             "with: 'token-black-list' '0.001' '1000000' "]
     else:
         assert result["bloomFilter"] is True and result["lookups"] == 1 and not result["warnings"]
+
+
+def upgraded(tmp_path: Path, versions: tuple[str, ...], **overrides) -> list[dict[str, str]]:
+    """The primary's environment of the dev stack (one instance: before 2.1.24 NocoBase runs no more)
+    deployed at each version in turn, with `overrides`."""
+    envs = []
+    for version in versions:
+        config, secret_keys = stack_config("dev", merge({"app": {"image": f"nocobase/nocobase:{version}", "replicas": 1}},
+                                                        overrides), tmp_path)
+        envs.append(rendered_env(harness.run_program(REPO, "dev", config, secret_keys), "nocobase-primary"))
+    return envs
+
+
+def read_after_upgrade(vendor: Path, before: dict, after: dict) -> str:
+    """A field 1.9.62 encrypted under `before`'s key, as 2.2.15 decrypts it under `after`'s."""
+    written = nocobase(vendor, "1.9.62", before)["ciphertext"]
+    return nocobase(vendor, "2.2.15", {**after, "APPCLUSTER_CIPHERTEXT": written})["decrypted"]
+
+
+def test_an_upgrade_from_1_9_keeps_the_generated_aes_key(vendor, tmp_path):
+    """1.9 uses the key's 32 characters, 2.x decodes hex: a stack first deployed at 1.9 keeps its
+    generator on 2.x, and its key there is their hex, the same bytes, so what 1.9 encrypted 2.2.15
+    still decrypts."""
+    before, after = upgraded(tmp_path, ("1.9.62", "2.2.15"), app={"firstVersion": "1.9.62"})
+    assert len(before["APP_AES_SECRET_KEY"]) == 32
+    assert after["APP_AES_SECRET_KEY"] == before["APP_AES_SECRET_KEY"].encode().hex()
+    assert read_after_upgrade(vendor, before, after) == "appcluster"
+    # The check can fail: a stack born on 2.x has a key of random bytes, under which 1.9's field is lost.
+    born, = upgraded(tmp_path, ("2.2.15",))
+    assert read_after_upgrade(vendor, before, born) == "(ERR_OSSL_BAD_DECRYPT)"
+
+
+def test_a_1_9_key_set_in_config_is_taken_by_2_x_as_the_same_key(vendor, tmp_path):
+    """The key a team set for 1.9 (32 characters) stays in config when the image moves to 2.x, which
+    takes it as the hex of those characters instead of refusing it."""
+    key = {"secrets": {"appAesSecretKey": "Kept1dot9key0123456789abcdefghij"}}
+    before, after = upgraded(tmp_path, ("1.9.62", "2.2.15"), **key)
+    assert before["APP_AES_SECRET_KEY"] == key["secrets"]["appAesSecretKey"]
+    assert read_after_upgrade(vendor, before, after) == "appcluster"
