@@ -138,6 +138,7 @@ NOCOBASE = Profile(
     # Its token blacklist keeps a Bloom filter in Redis; if BF.RESERVE fails at start it logs a warning and
     # asks the database for every token (@nocobase/plugin-auth 2.2.15 dist/server/token-blacklist.js, the
     # same in nocobase/nocobase v1.9.62 and v2.0.0; its only Bloom filter, v2.2.0): it starts and runs.
+    # Every authenticated request asks the blacklist (@nocobase/auth 2.2.15 lib/base/auth.js check).
     redis_bloom_filters="checks every request's token against its token blacklist in the database instead (one more "
                         "query per authenticated request)",
     check=_check,
