@@ -87,6 +87,7 @@ class Autoscaling(Model):
         return self
 
 
+ReleaseVersion = matching(r"v?\d+\.\d+(\.\d+)?", "must be a version the app was released as, e.g. \"1.9.62\"")
 WorkerMode = matching(r"\*|[a-z-]+:[a-z-]+(,[a-z-]+:[a-z-]+)*",
                       "must be '*' (every task) or comma-separated <plugin>:<task> pairs, e.g. "
                       "'workflow:process,async-task:process'")
@@ -143,3 +144,7 @@ class AppConfig(Model):
     workers: list[WorkerConfig] = []
     # Build the image from a Dockerfile here and run it by digest (instead of pulling `image`).
     build: Optional[BuildConfig] = None
+    # The version this stack was first deployed with, kept across upgrades: its release decides how the
+    # generated secrets were made (NocoBase 1.9's AES key is 32 characters, 2.x's 64 hex), so an
+    # upgrade converts the key instead of generating a new one. Required where that form would change.
+    first_version: Optional[ReleaseVersion] = None

@@ -65,7 +65,8 @@ BelowRoot = matching(r"/[^/].*", "must be an absolute path below '/', e.g. /appc
 
 
 class ElastiCacheConfig(Model):
-    # valkey 8.1+ ships the Bloom filter module NocoBase's auth plugin needs; the redis engine stops at 7.x.
+    # valkey 8.1+ ships the Bloom filter module (NocoBase's token blacklist; without it a warning, config/stack.py);
+    # the redis engine stops at 7.x.
     engine: Literal["valkey", "redis"] = "valkey"
     engine_version: MajorMinor = "8.1"
     node_type: NodeType = "cache.r7g.large"

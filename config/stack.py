@@ -114,6 +114,15 @@ class StackConfig(Model):
         return self.profile.secrets(self)
 
     @property
+    def generated_as(self) -> dict[str, str]:
+        """By env name, the form a generated secret was made in (app.firstVersion's release), where it
+        differs from the form the current release reads."""
+        first = self.profile.release(parse_version(self.app.first_version or ""))
+        made = {s.env: s.kind for s in (first.secrets if first else ())}
+        return {s.env: made[s.env] for s in self.app_secrets
+                if made.get(s.env, s.kind) != s.kind and self.secrets.app_secret(s.env) is None}
+
+    @property
     def replica_env(self) -> Mapping[str, str]:
         return self.profile.replica_env(self)
 
@@ -151,6 +160,21 @@ class StackConfig(Model):
         return self.load_balancer.weights.model_dump()
 
     @property
+    def warnings(self) -> list[str]:
+        """What this config may do but what it costs, one line each (the program logs them as warnings)."""
+        found = []
+        cost = self.profile.redis_bloom_filters
+        cache = self.redis.elasticache
+        if cost and self.redis.mode == "in-cluster" and not _bloom_filters(self.redis.image):
+            found.append(f"{NAMESPACE}:redis.image: {self.redis.image!r} offers no Bloom filters (BF.RESERVE), so "
+                         f"{self.app.profile} {cost}; redis:8.x or redis/redis-stack-server offer them")
+        if cost and self.redis.mode == "elasticache" and (
+                cache.engine != "valkey" or tuple(int(x) for x in cache.engine_version.split(".")) < (8, 1)):
+            found.append(f"{NAMESPACE}:redis.elasticache: {cache.engine} {cache.engine_version} offers no Bloom filters "
+                         f"(BF.RESERVE), so {self.app.profile} {cost}; ElastiCache valkey 8.1 or later offers them")
+        return found
+
+    @property
     def max_instances(self) -> int:
         """Instances at the most: the primary plus the replica role at its ceiling, times processes."""
         replicas = self.app.replicas - 1
@@ -186,19 +210,62 @@ def _check_release(cfg: StackConfig) -> None:
         _fail(key, value, f"appcluster knows {app.profile}'s facts (secret formats, env names) for versions "
                           f"{cfg.profile.known_versions()} only; use a tag that names one of those versions, "
                           f"e.g. {cfg.profile.default_image}")
+    if cfg.release.single_instance and cfg.max_instances > 1:
+        safe = next((r for r in cfg.profile.releases if r.since > cfg.release.since and not r.single_instance), None)
+        key, value = next((k, v) for k, v, more in (
+            ("app.replicas", app.replicas, app.replicas > 1), ("app.autoscaling.enabled", True, app.autoscaling.enabled),
+            ("app.processesPerInstance", app.processes_per_instance, app.processes_per_instance > 1),
+            ("app.workers", [w.name for w in app.workers], True)) if more)
+        _fail(key, value,
+              f"{app.profile} {'.'.join(map(str, cfg.version))} {cfg.release.single_instance}: run one instance"
+              + (f", or {'.'.join(map(str, safe.since))} or later for more" if safe else ""))
+    _check_generated_forms(cfg)
     for secret in cfg.release.secrets:
         given = cfg.secrets.app_secret(secret.env)
         if given is None:
             continue
         plain = given.get_secret_value()
         config_key = next(k for k, env in APP_SECRET_KEYS.items() if env == secret.env)
-        if secret.kind == "hex32" and not re.fullmatch(r"[0-9a-fA-F]{64}", plain):
+        # Never advise a new key: data encrypted under the old one would be lost. A 1.x key (32
+        # characters) is taken on 2.x as the hex of its bytes, the same key (components/shared/secrets.py).
+        keep = ("set the key this stack's data is encrypted with, or leave it unset on a new stack (one is "
+                "generated and kept)")
+        chars = len(plain) == 32 and plain.isascii()
+        if secret.kind == "hex32" and not (re.fullmatch(r"[0-9a-fA-F]{64}", plain) or chars):
             _fail(f"secrets.{config_key}", given, f"{app.profile} {cfg.release.describe()} reads it as 32 bytes written "
-                                                  "as 64 hex characters: `openssl rand -hex 32`")
-        if secret.kind == "chars32" and len(plain) != 32:
+                                                  f"as 64 hex characters, or takes the 32 characters of an earlier "
+                                                  f"release's key (got {len(plain)} characters): {keep}")
+        if secret.kind == "chars32" and not chars:
             _fail(f"secrets.{config_key}", given, f"{app.profile} {cfg.release.describe()} uses it as the raw AES-256 "
-                                                  f"key, so it must be exactly 32 characters (got {len(plain)}): "
-                                                  "`openssl rand -hex 16`")
+                                                  f"key, so it must be exactly 32 characters (got {len(plain)}): {keep}")
+
+
+def _check_generated_forms(cfg: StackConfig) -> None:
+    """A generated secret whose form a later release changes must know the release it was made for
+    (app.firstVersion): the new form gets a new generator, that is a new value, and for NocoBase's AES
+    key every field encrypted before the upgrade unreadable."""
+    app, first = cfg.app, cfg.app.first_version
+    generated = [s for s in cfg.release.secrets if cfg.secrets.app_secret(s.env) is None and s.kind != "provided"]
+    if first is not None:
+        made = cfg.profile.release(parse_version(first))
+        if made is None or made.since > cfg.release.since:
+            _fail("app.firstVersion", first, f"is no {app.profile} version before or at {'.'.join(map(str, cfg.version))} "
+                                             f"whose facts appcluster knows ({cfg.profile.known_versions()}): set the "
+                                             "version this stack was first deployed with")
+        for env, kind in cfg.generated_as.items():
+            now = next(s.kind for s in generated if s.env == env)
+            if (kind, now) != ("chars32", "hex32"):
+                _fail("app.firstVersion", first, f"{env} was generated as {kind} for {app.profile} {made.describe()}, and "
+                                                 f"{cfg.release.describe()} reads {now}: no conversion keeps it")
+        return
+    later = [r for r in cfg.profile.releases if r.since > cfg.release.since]
+    changing = sorted({s.env for s in generated for r in later for t in r.secrets if t.env == s.env and t.kind != s.kind})
+    if changing:
+        version = ".".join(map(str, cfg.version))
+        _fail("app.firstVersion", None, f"{app.profile} {cfg.release.describe()} generates {', '.join(changing)} in a form "
+                                        f"later releases read differently: set app.firstVersion: \"{version}\" (the "
+                                        "version this stack was first deployed with, kept across upgrades) so that an "
+                                        "upgrade converts it instead of generating a new one")
 
 
 def _check_rules(cfg: StackConfig) -> None:
@@ -258,9 +325,6 @@ def _check_rules(cfg: StackConfig) -> None:
         if db.mode == "external":
             _fail("database.mode", "external", "an external database needs engine postgres or mysql")
 
-    if profile.redis_bloom_filters and cfg.redis.mode == "in-cluster":
-        _require_bloom_filters(cfg.redis.image, app.profile)
-
     if cfg.redis.mode == "external":
         _check_url("secrets.redisUrl", cfg.secrets.redis_url, ("redis", "rediss"), "rediss://:password@host:6379")
     if db.log_database and (not profile.log_database or db.engine == "sqlite"):
@@ -273,6 +337,7 @@ def _check_rules(cfg: StackConfig) -> None:
         if db.log_database:
             _check_url("secrets.logDatabaseUrl", cfg.secrets.log_database_url, schemes, example)
 
+    _check_platform(cfg)
     _check_aws(cfg)
     build = app.build
     if build is not None:
@@ -295,12 +360,48 @@ def _check_rules(cfg: StackConfig) -> None:
         _fail(refused.key, refused.value, refused.message)
 
 
-def _check_aws(cfg: StackConfig) -> None:
+# What each platform does not implement, as (key, its value when set, else None; what to do instead): a key
+# that validated and was then ignored, or crashed the program, is refused here instead. Kubernetes
+# implements every key; the Docker target (platforms/docker.py) runs the vendor image on one host.
+_UNSUPPORTED: dict[str, tuple[tuple[str, Any, str], ...]] = {
+    "kubernetes": (),
+    "docker": (
+        ("app.build", lambda cfg: "…" if cfg.app.build else None,
+         "the docker platform runs a pulled image and builds none: build and push it, then set app.image"),
+        ("app.autoscaling.enabled", lambda cfg: cfg.app.autoscaling.enabled or None,
+         "the docker platform runs a fixed number of containers: set app.replicas"),
+        ("database.logDatabase", lambda cfg: cfg.database.log_database or None,
+         "the docker platform runs one database server: remove it (logs go to the main database)"),
+        ("loadBalancer.ingress.enabled", lambda cfg: cfg.load_balancer.ingress.enabled or None,
+         "the docker platform publishes its nginx on docker.publishPort and declares no Ingress: remove it"),
+        ("backup.s3", lambda cfg: "…" if cfg.backup.s3 else None,
+         "the docker platform runs no backup Jobs: remove it and back up the database volume yourself"),
+    ),
+}
+
+
+def _check_platform(cfg: StackConfig) -> None:
+    for key, value, advice in _UNSUPPORTED[cfg.platform]:
+        if value(cfg) is not None:
+            _fail(key, value(cfg), advice)
     modes = cfg.aws_modes
     if cfg.platform == "docker" and modes:
         key, mode = next(iter(modes.items()))
         _fail(key, mode, "the docker platform runs everything on one Docker host: use in-cluster or external "
                          "(and loadBalancer.mode service), or platform kubernetes")
+    instances = cfg.app.replicas + sum(w.replicas for w in cfg.app.workers)
+    if cfg.platform == "docker" and cfg.profile.stop_all_before_upgrade and instances > 1:
+        # pulumi-docker replaces each changed container on its own: the primary would migrate while
+        # the other instances still run the old version, with no backup first (Kubernetes gates this
+        # with the upgrade Jobs, components/kubernetes/upgrade.py).
+        _fail("app.replicas", cfg.app.replicas,
+              f"{cfg.app.profile} must not run two versions at once, and the docker platform cannot stop the other "
+              f"{instances - 1} instance(s) and back up before an upgrade: use replicas: 1 (and no workers) on docker, "
+              "or platform kubernetes")
+
+
+def _check_aws(cfg: StackConfig) -> None:
+    modes = cfg.aws_modes
     if modes and cfg.aws is None:
         key, mode = next(iter(modes.items()))
         _fail("aws", None, f"{key} {mode} runs on AWS: set appcluster:aws to {{region, vpcId, privateSubnetIds "
@@ -315,13 +416,6 @@ def _check_aws(cfg: StackConfig) -> None:
                                                           "(e.g. \"17\")")
         if cfg.database.engine == "mysql" and not version.startswith(("8.0", "8.4")):
             _fail("database.rds.engineVersion", version, "is no MySQL version RDS and RDS Proxy run: use \"8.0\" or \"8.4\"")
-    cache = cfg.redis.elasticache
-    if cfg.redis.mode == "elasticache" and cfg.profile.redis_bloom_filters:
-        version = tuple(int(x) for x in cache.engine_version.split("."))
-        if cache.engine != "valkey" or version < (8, 1):
-            _fail("redis.elasticache", f"{cache.engine} {cache.engine_version}",
-                  f"{cfg.app.profile} needs Bloom filters (BF.RESERVE), which ElastiCache offers with engine valkey 8.1 "
-                  "or later only: set engine: valkey, engineVersion: \"8.1\"")
     lb = cfg.load_balancer
     if lb.mode in ("nlb", "alb") and not lb.certificate_arn:
         _fail("loadBalancer.certificateArn", None, f"mode {lb.mode} terminates TLS: give the ACM certificate ARN")
@@ -330,17 +424,13 @@ def _check_aws(cfg: StackConfig) -> None:
                                                     "set ingress.host only, or use mode service")
 
 
-def _require_bloom_filters(image: str, profile: str) -> None:
+def _bloom_filters(image: str) -> bool:
+    """Whether a Redis server image offers Bloom filters (BF.*): redis 8+, redis-stack, valkey-bundle."""
     match = parse_image(image)
     repo = match.group("path").rsplit("/", 1)[-1]
-    tag = match.group("tag") or ""
-    major = re.match(r"^(\d+)", tag)
-    if repo in ("redis-stack", "redis-stack-server", "valkey-bundle"):
-        return
-    if repo == "redis" and major and int(major.group(1)) >= 8:
-        return
-    _fail("redis.image", image,
-          f"{profile} needs Bloom filters (BF.RESERVE) from Redis: use redis:8.x or redis/redis-stack-server")
+    major = re.match(r"^(\d+)", match.group("tag") or "")
+    return repo in ("redis-stack", "redis-stack-server", "valkey-bundle") or (
+        repo == "redis" and major is not None and int(major.group(1)) >= 8)
 
 
 def _check_url(key: str, secret: Optional[SecretStr], schemes: tuple[str, ...], example: str) -> None:

@@ -29,6 +29,7 @@ def shared_secrets(cfg: StackConfig, opts: pulumi.ResourceOptions) -> SharedSecr
                 **{name: plain(cfg.secrets.secret(key)) for name, key in passwords.items()},
             },
             passwords=list(passwords),
+            generated_as=cfg.generated_as,
             protect=cfg.protect,
         ),
         opts=opts,

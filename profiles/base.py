@@ -65,16 +65,20 @@ class Release:
     secrets: tuple[AppSecret, ...]
     # project, path and version where the facts were read (or run: see tests/vendor).
     source: str
+    # Why these versions cannot run as more than one instance, if they cannot (with the source).
+    single_instance: str = ""
 
     def covers(self, version: Version) -> bool:
         return self.since <= version < self.until
 
     def describe(self) -> str:
-        last = (self.until[0], self.until[1] - 1) if self.until[1] else (self.until[0] - 1,)
-        first = self.since[:2]
-        if tuple(first) == last:
-            return f"{'.'.join(map(str, first))}.x"
-        return f"{'.'.join(map(str, first))}–{'.'.join(map(str, last))}.x"
+        """1.9.x, 2.0–2.1.23, 2.1.24–2.2.x: minor versions with .x, a bound inside a minor by its patch."""
+        first = ".".join(map(str, self.since if self.since[2] else self.since[:2]))
+        if self.until[2]:
+            last = f"{self.until[0]}.{self.until[1]}.{self.until[2] - 1}"
+        else:
+            last = f"{self.until[0]}.{self.until[1] - 1}.x" if self.until[1] else f"{self.until[0] - 1}.x"
+        return last if first + ".x" == last else f"{first}–{last}"
 
 
 def parse_version(tag: str) -> Version | None:
@@ -125,8 +129,9 @@ class Profile:
     database_engines: frozenset[str] = frozenset({"postgres", "mysql"})
     # A second database for its logs (bound to logDatabase.dsn).
     log_database: bool = False
-    # Needs Bloom filters (BF.*) from Redis: redis 8+, redis-stack or valkey-bundle; ElastiCache valkey 8.1+.
-    redis_bloom_filters: bool = False
+    # Uses Bloom filters (BF.*) where Redis offers them (redis 8+, redis-stack, valkey-bundle; ElastiCache
+    # valkey 8.1+): what the app does without them, for a warning ("" if it uses none).
+    redis_bloom_filters: str = ""
     # With more than one instance, each role gets a Service of its own so the load balancer can weight them.
     weighted_roles: bool = False
     # Image, port, health and data paths and shared secrets all come from stack config (app.generic).

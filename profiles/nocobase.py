@@ -14,6 +14,16 @@ if TYPE_CHECKING:
 CLUSTER_PLUGINS = ("pubsub-adapter-redis", "lock-adapter-redis", "queue-adapter-redis", "workerid-allocator-redis")
 # The commercial plugin platform's credentials: the image downloads licensed plugins with them.
 PKG_USERNAME, PKG_PASSWORD = "NOCOBASE_PKG_USERNAME", "NOCOBASE_PKG_PASSWORD"
+# The first release whose image holds the app extracted instead of untarring it at every start.
+UNPACKED_IN_IMAGE = (2, 1, 0)
+
+
+# Up to 2.1.23 the cache takes `REDIS_URL || CACHE_REDIS_URL` (nocobase/nocobase packages/core/app/src/
+# config/cache.ts v1.9.62, v2.0.0, v2.1.23), and REDIS_URL is the worker-ID allocator's connection
+# (config/index.ts redisConfig, same tags): the cache lands in the allocator's DB and "clear cache"
+# flushes the worker IDs that keep instances apart. Nothing but REDIS_URL configures the allocator.
+_CACHE_ON_REDIS_URL = ("puts its cache on REDIS_URL, the worker-ID allocator's Redis DB (cache.ts reads REDIS_URL "
+                       "before CACHE_REDIS_URL), so clearing the cache frees every instance's worker ID")
 
 
 def _port(image: str) -> int:
@@ -38,8 +48,8 @@ def _env(cfg: "StackConfig") -> EnvSpec:
         "DB_DATABASE": Bind("database.name"),
         "DB_USER": Bind("database.user"),
         "DB_PASSWORD": Bind("database.password"),
-        # The cache's Redis store is built in (@nocobase/app lib/config/cache.js, 2.2.15: CACHE_REDIS_URL
-        # first, REDIS_URL as fallback), so it needs no plugin.
+        # The cache's Redis store is built in (@nocobase/app lib/config/cache.js 2.2.15: CACHE_REDIS_URL
+        # first, REDIS_URL as fallback, from 2.1.24; before, see _CACHE_ON_REDIS_URL), so it needs no plugin.
         "CACHE_DEFAULT_STORE": "redis",
         "CACHE_REDIS_URL": Bind("redis.cache"),
     }
@@ -78,6 +88,15 @@ def _check(cfg: "StackConfig") -> None:
                       "(`pulumi config set --secret --path appcluster:secrets.nocobasePkgPassword …`) so the image "
                       "downloads them, or app.clusterPluginsInImage: true for an image that bundles them, or use "
                       "replicas: 1")
+    if cfg.storage is not None and cfg.storage.mode == "efs" and cfg.version is not None and cfg.version < UNPACKED_IN_IMAGE:
+        # Before 2.1 the entrypoint untars the app as root over /app/nocobase, its storage/ included, in
+        # every new container (`set -e`); on an EFS access point every write is uid 1000, tar's chown
+        # fails and the pod crash-loops (nocobase/nocobase docker/nocobase/docker-entrypoint.sh v1.9.62,
+        # v2.0.62; from v2.1.0 the Dockerfile copies the app in extracted and the entrypoint untars nothing).
+        raise Refused("storage.mode", "efs",
+                      f"nocobase {'.'.join(map(str, cfg.version))} unpacks itself as root onto the storage volume at "
+                      "every start and crash-loops on an EFS access point (uid 1000): use nocobase/nocobase:2.2.15 "
+                      "(2.1.0 or later), or storage mode storage-class or nfs")
     if (cfg.secrets.app_secret(PKG_USERNAME) is None) != (cfg.secrets.app_secret(PKG_PASSWORD) is None):
         raise Refused("secrets.nocobasePkgPassword", "[secret]",
                       "set both nocobasePkgUsername and nocobasePkgPassword, or neither")
@@ -93,10 +112,14 @@ NOCOBASE = Profile(
         # 1.x reads APP_AES_SECRET_KEY as the raw key: exactly 32 characters, or `Key must be 32 bytes`
         # (nocobase/nocobase packages/core/server/src/aes-encryptor.ts, npm @nocobase/server 1.9.62).
         Release((1, 9, 0), (2, 0, 0), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "chars32")),
-                source="@nocobase/server 1.9.62 lib/aes-encryptor.js"),
+                source="@nocobase/server 1.9.62 lib/aes-encryptor.js", single_instance=_CACHE_ON_REDIS_URL),
         # 2.x decodes it as hex: 64 hex characters are the 32 key bytes (same file, 2.0.0 and 2.2.15).
-        Release((2, 0, 0), (2, 3, 0), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "hex32")),
-                source="@nocobase/server 2.2.15 lib/aes-encryptor.js"),
+        Release((2, 0, 0), (2, 1, 24), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "hex32")),
+                source="@nocobase/server 2.0.0 lib/aes-encryptor.js", single_instance=_CACHE_ON_REDIS_URL),
+        # From 2.1.24 the cache reads CACHE_REDIS_URL first (nocobase/nocobase packages/core/app/src/config/
+        # cache.ts v2.1.24, "isolate cache Redis configuration"; npm @nocobase/app 2.2.15 lib/config/cache.js).
+        Release((2, 1, 24), (2, 3, 0), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "hex32")),
+                source="@nocobase/server 2.2.15 lib/aes-encryptor.js, @nocobase/app 2.2.15 lib/config/cache.js"),
     ),
     optional_secrets=(AppSecret(PKG_USERNAME, "provided"), AppSecret(PKG_PASSWORD, "provided")),
     reserved_env=frozenset({
@@ -112,7 +135,11 @@ NOCOBASE = Profile(
     # CLUSTER_MODE runs several processes per instance; WORKER_MODE splits services (v1.9+).
     multi_process=True,
     workers=True,
-    # Its Redis must offer Bloom filters (BF.RESERVE).
-    redis_bloom_filters=True,
+    # Its token blacklist keeps a Bloom filter in Redis; if BF.RESERVE fails at start it logs a warning and
+    # asks the database for every token (@nocobase/plugin-auth 2.2.15 dist/server/token-blacklist.js, the
+    # same in nocobase/nocobase v1.9.62 and v2.0.0; its only Bloom filter, v2.2.0): it starts and runs.
+    # Every authenticated request asks the blacklist (@nocobase/auth 2.2.15 lib/base/auth.js check).
+    redis_bloom_filters="checks every request's token against its token blacklist in the database instead (one more "
+                        "query per authenticated request)",
     check=_check,
 )

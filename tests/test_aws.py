@@ -201,7 +201,6 @@ def test_subnets_in_one_zone_are_refused_before_any_aws_resource(run_stack):
     ({"aws": None}, "appcluster:aws: null — redis.mode elasticache runs on AWS"),
     ({"aws": {"privateSubnetIds": ["subnet-0aa11bb22cc33dd40"]}}, "needs two or more private subnets"),
     ({"aws": {"vpcId": "vpc-xyz"}}, "appcluster:aws.vpcId: 'vpc-xyz' — must be an AWS id"),
-    ({"redis": {"elasticache": {"engine": "redis", "engineVersion": "7.1"}}}, "engine valkey 8.1"),
     ({"loadBalancer": {"certificateArn": None}}, "appcluster:loadBalancer.certificateArn: null — mode alb terminates TLS"),
     ({"database": {"rds": {"backupRetentionDays": 3}}}, "appcluster:database.rds.backupRetentionDays: 3"),
 ])

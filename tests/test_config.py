@@ -99,8 +99,6 @@ BAD = [
     (cfg(app={"profile": "new-api"}, secrets={"cryptoSecret": "short"}), ["appcluster:secrets.cryptoSecret", "at least 16"]),
     (cfg(app={"profile": "nocobase"}, secrets={"appAesSecretKey": "abc"}),
      ["appcluster:secrets.appAesSecretKey", "[secret]", "64 hex"]),
-    (cfg(app={"profile": "nocobase"}, redis={"image": "redis:7.2.4"}),
-     ["appcluster:redis.image", "'redis:7.2.4'", "Bloom filters", "redis:8"]),
     (cfg(app={"profile": "nocobase", "image": "nocobase/nocobase"}), ["appcluster:app.image", "pinned"]),
     (cfg(app={"profile": "nocobase", "image": "nocobase/nocobase:latest"}), ["appcluster:app.image", "'latest'"]),
     (cfg(app={"profile": "nocobase", "image": "Not An Image:1"}), ["appcluster:app.image", "pinned image reference"]),
@@ -306,3 +304,96 @@ def test_the_longest_allowed_app_name_yields_names_every_service_accepts(stack, 
                 checked.add(r.type)
     assert len(checked) > 8, checked
     assert stack != "prod" or {"aws:ecr/repository:Repository", "aws:iam/role:Role"} <= checked
+
+
+@pytest.mark.parametrize("image,refused", [("nocobase/nocobase:1.9.62", True), ("nocobase/nocobase:2.0.62", True),
+                                           ("nocobase/nocobase:2.1.0", False), ("nocobase/nocobase:2.2.15", False)])
+def test_nocobase_that_untars_itself_at_start_is_refused_on_an_efs_access_point(image, refused, tmp_path):
+    """Before 2.1 the image's entrypoint untars the app as root onto the storage volume at every start;
+    the access point's uid 1000 makes tar's chown fail and the pod crash-loop."""
+    one = {"replicas": 1, "autoscaling": {"enabled": False}}  # before 2.1.24 NocoBase runs one instance
+    config, _ = stack_config("prod", {"app": {"image": image, "firstVersion": image.rsplit(":", 1)[1], **one}},
+                             tmp=tmp_path)
+    if not refused:
+        assert load(from_settings(config)).storage.mode == "efs"
+        return
+    with pytest.raises(ConfigError) as error:
+        load(from_settings(config))
+    assert str(error.value).startswith("appcluster:storage.mode: 'efs' — nocobase ")
+    assert "crash-loops on an EFS access point" in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("image,app,key", [
+    ("nocobase/nocobase:1.9.62", {"replicas": 2}, "app.replicas: 2"),
+    ("nocobase/nocobase:2.0.0", {"replicas": 2}, "app.replicas: 2"),
+    ("nocobase/nocobase:2.1.23", {"replicas": 1, "processesPerInstance": 2}, "app.processesPerInstance: 2"),
+    ("nocobase/nocobase:2.1.23", {"replicas": 1, "workers": [{"name": "jobs", "mode": "*", "replicas": 1}]},
+     "app.workers: [\"jobs\"]"),
+    ("nocobase/nocobase:2.1.24", {"replicas": 2}, None),
+])
+def test_nocobase_whose_cache_shares_the_worker_id_db_runs_one_instance(image, app, key, tmp_path):
+    """Up to 2.1.23 NocoBase's cache reads REDIS_URL (the worker-ID allocator's DB) before CACHE_REDIS_URL."""
+    config, _ = stack_config("dev", {"app": {"image": image, "clusterPluginsInImage": True, **app}}, tmp=tmp_path)
+    if key is None:
+        assert load(from_settings(config)).max_instances == 2
+        return
+    with pytest.raises(ConfigError) as error:
+        load(from_settings(config))
+    message = str(error.value)
+    assert message.startswith(f"appcluster:{key} — nocobase {image.rsplit(':', 1)[1]} puts its cache on REDIS_URL")
+    assert message.endswith("run one instance, or 2.1.24 or later for more") and "\n" not in message
+
+
+@pytest.mark.parametrize("redis,warned", [
+    ({"mode": "elasticache", "elasticache": {"engine": "redis", "engineVersion": "7.1"}},
+     "appcluster:redis.elasticache: redis 7.1 offers no Bloom filters (BF.RESERVE), so nocobase checks every "
+     "request's token against its token blacklist in the database instead"),
+    ({"mode": "in-cluster", "image": "redis:7.2.4"}, "appcluster:redis.image: 'redis:7.2.4' offers no Bloom filters"),
+    ({"mode": "elasticache"}, None),
+], ids=["elasticache-redis", "redis-7", "valkey-8.1"])
+def test_redis_without_bloom_filters_is_accepted_for_nocobase_with_what_it_costs(redis, warned, run_stack, caplog):
+    """NocoBase starts without BF.* (its token blacklist falls back to the database: tests/vendor), so it
+    is no refusal but a warning, logged by the program before any resource."""
+    run = run_stack("prod", redis=redis)
+    assert run.resources
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "Bloom" in r.getMessage()]
+    if warned is None:
+        assert not warnings
+    else:
+        assert len(warnings) == 1 and warnings[0].startswith(warned), warnings
+
+
+@pytest.mark.parametrize("app,secrets,fragment", [
+    # Generated on 1.9 as 32 characters: without the first version, 2.x would generate a new key.
+    ({"image": "nocobase/nocobase:1.9.62"}, {},
+     "appcluster:app.firstVersion: null — nocobase 1.9–1.x generates APP_AES_SECRET_KEY in a form later releases "
+     "read differently: set app.firstVersion: \"1.9.62\""),
+    ({"image": "nocobase/nocobase:1.9.62", "firstVersion": "2.2.15"}, {},
+     "appcluster:app.firstVersion: '2.2.15' — is no nocobase version before or at 1.9.62"),
+    ({"image": "nocobase/nocobase:2.2.15", "firstVersion": "1.8.0"}, {},
+     "appcluster:app.firstVersion: '1.8.0' — is no nocobase version before or at 2.2.15"),
+    # Advice for a bad key never makes a new one: that would lose what the old one encrypted.
+    ({"image": "nocobase/nocobase:2.2.15"}, {"appAesSecretKey": "x" * 40},
+     "appcluster:secrets.appAesSecretKey: [secret] — nocobase 2.1.24–2.2.x reads it as 32 bytes written as 64 hex "
+     "characters, or takes the 32 characters of an earlier release's key (got 40 characters): set the key this "
+     "stack's data is encrypted with"),
+], ids=["1.9-generated", "first-after-now", "first-unknown", "bad-2.x-key"])
+def test_the_aes_key_form_across_releases_is_named_before_anything_runs(app, secrets, fragment, tmp_path):
+    overrides = {"app": {"replicas": 1, **app}, **({"secrets": secrets} if secrets else {})}
+    config, _ = stack_config("dev", overrides, tmp=tmp_path)
+    with pytest.raises(ConfigError) as error:
+        load(from_settings(config))
+    assert str(error.value).startswith(fragment) and "openssl" not in str(error.value)
+
+
+@pytest.mark.parametrize("app,secrets", [
+    ({"image": "nocobase/nocobase:1.9.62", "firstVersion": "1.9.62"}, {}),
+    ({"image": "nocobase/nocobase:2.2.15", "firstVersion": "1.9.62"}, {}),
+    ({"image": "nocobase/nocobase:1.9.62"}, {"appAesSecretKey": "k" * 32}),  # set in config: kept there
+    ({"image": "nocobase/nocobase:2.2.15"}, {"appAesSecretKey": "k" * 32}),  # 1.9's key, taken as its hex
+])
+def test_the_aes_key_form_across_releases_accepted(app, secrets, tmp_path):
+    overrides = {"app": {"replicas": 1, **app}, **({"secrets": secrets} if secrets else {})}
+    config, _ = stack_config("dev", overrides, tmp=tmp_path)
+    cfg = load(from_settings(config))
+    assert cfg.generated_as == ({"APP_AES_SECRET_KEY": "chars32"} if not secrets and "2.2.15" in app["image"] else {})

@@ -86,6 +86,19 @@ def test_generated_secrets_are_protected_and_named_apart_from_what_users_rename(
     assert not any(generated(run_stack("prod", protect=False)).values())
 
 
+def test_a_nocobase_upgrade_from_1_9_to_2_creates_and_replaces_no_generated_secret(run_stack):
+    """1.9 generates the AES key as 32 characters (RandomPassword), 2.x as 64 hex (RandomBytes): the
+    type is part of the URN, so a stack first deployed at 1.9 keeps its generator on 2.x (and takes its
+    hex: the same key, tests/vendor). One instance: before 2.1.24 NocoBase runs no more."""
+    def generated(version: str) -> set[str]:
+        run = run_stack("dev", app={"image": f"nocobase/nocobase:{version}", "replicas": 1, "firstVersion": "1.9.62"})
+        return {r.urn for r in run.resources if r.type.startswith("random:")}
+
+    before = generated("1.9.62")
+    assert any("randomPassword:RandomPassword::shared-secrets-app-aes-secret-key" in urn for urn in before)
+    assert generated("2.2.15") == before
+
+
 def test_two_stacks_of_one_account_never_claim_the_same_aws_name(run_stack):
     """Same app, same config, another stack (or project): every name AWS keeps unique differs."""
     from tests.test_config import AWS_RULES

@@ -74,6 +74,43 @@ def test_invalid_config_exits_2_with_the_one_line_message(tmp_path):
         assert "Traceback" not in done.stderr
 
 
+DOCKER = {"appcluster:platform": "docker", "appcluster:protect": False}
+
+
+@pytest.mark.parametrize("settings,line", [
+    # Validated, then a KeyError traceback from the env wiring (LOG_SQL_DSN has no source on Docker).
+    ({"appcluster:app": {"profile": "new-api"}, "appcluster:database": {"logDatabase": True}},
+     "appcluster:database.logDatabase: true — the docker platform runs one database server"),
+    # Validated, then ignored: the plan pulled the vendor image.
+    ({"appcluster:app": {"profile": "nocobase", "replicas": 1,
+                         "build": {"context": "images/nocobase", "tag": "2.2.15-p1"}}},
+     "appcluster:app.build: '…' — the docker platform runs a pulled image and builds none"),
+    # Accepted: an image change replaced the primary while the old replica kept running, no backup first.
+    ({"appcluster:app": {"profile": "nocobase", "replicas": 2, "clusterPluginsInImage": True}},
+     "appcluster:app.replicas: 2 — nocobase must not run two versions at once, and the docker platform cannot stop"),
+], ids=["logDatabase", "build", "nocobase-replicas"])
+def test_what_the_docker_platform_does_not_do_is_refused_in_one_line(settings, line, tmp_path):
+    path = tmp_path / "Pulumi.docker-x.yaml"
+    path.write_text(yaml.safe_dump({"config": {**DOCKER, **settings}}))
+    done = subprocess.run([sys.executable, "-m", "tools.offline", "plan", "--config", str(path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith(line), done.stderr
+
+
+@pytest.mark.parametrize("version,length", [("1.9.62", 32), ("2.2.15", 64)])
+def test_a_secure_aes_key_gets_a_placeholder_of_the_form_its_release_reads(version, length, tmp_path, capsys):
+    """Set with `pulumi config set --secret` (as the README says), the key cannot be decrypted offline:
+    its placeholder has the release's form, or a valid 1.9 stack failed with "got 64"."""
+    path = tmp_path / "Pulumi.n.yaml"
+    path.write_text(yaml.safe_dump({"config": {
+        "appcluster:app": {"profile": "nocobase", "image": f"nocobase/nocobase:{version}", "replicas": 1},
+        "appcluster:storage": {"storageClass": "nfs-client"},
+        "appcluster:secrets": {"appAesSecretKey": {"secure": "v1:abc"}}}}))
+    assert len(json.loads(stackfile.read(path)[0]["appcluster:secrets"])["appAesSecretKey"]) == length
+    assert main(["plan", "--config", str(path)]) == 0, capsys.readouterr().err
+
+
 def test_check_passes_the_example_stacks(capsys):
     for stack in STACKS:
         assert main(["check", "--stack", stack]) == 0, capsys.readouterr().out

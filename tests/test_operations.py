@@ -61,9 +61,9 @@ def test_the_maintenance_nginx_config_is_valid(tmp_path):
 # -- upgrades ---------------------------------------------------------------------------------------
 
 def test_nocobase_upgrade_backs_up_then_stops_the_others_then_moves_the_primary(run_stack):
-    run = run_stack("dev", app={"image": "nocobase/nocobase:1.9.3"})
-    backup = k8s(run, "Job", "nocobase-backup-before-1-9-3")
-    stop = k8s(run, "Job", "nocobase-stop-before-1-9-3")
+    run = run_stack("dev", app={"image": "nocobase/nocobase:2.2.13"})
+    backup = k8s(run, "Job", "nocobase-backup-before-2-2-13")
+    stop = k8s(run, "Job", "nocobase-stop-before-2-2-13")
     primary = k8s(run, "Deployment", "nocobase-primary")
     replicas = k8s(run, "Deployment", "nocobase-replicas")
     assert {backup.urn, stop.urn} <= set(primary.dependencies)
@@ -72,21 +72,21 @@ def test_nocobase_upgrade_backs_up_then_stops_the_others_then_moves_the_primary(
     assert "--replicas=0" in script and "appcluster.io/role!=primary" in script
     assert "kubectl wait --for=delete pod" in script
     # The replicas come back after the primary: declared at the new version, then resumed if still at zero.
-    resume = k8s(run, "Job", "nocobase-resume-after-1-9-3")
+    resume = k8s(run, "Job", "nocobase-resume-after-2-2-13")
     assert replicas.urn in resume.dependencies
     assert "deployment/nocobase-replicas --replicas=1" in spec(resume)["template"]["spec"]["containers"][0]["command"][-1]
     dump = spec(backup)["template"]["spec"]["containers"][0]
-    assert "pg_dump" in dump["command"][-1] and "/backups/before-1-9-3-" in dump["command"][-1]
+    assert "pg_dump" in dump["command"][-1] and "/backups/before-2-2-13-" in dump["command"][-1]
     assert dump["volumeMounts"] == [{"name": "backups", "mountPath": "/backups", "subPath": ".appcluster-backups"}]
     assert {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "nocobase-shared", "key": "DATABASE_PASSWORD"}}} in dump["env"]
 
 
 def test_a_new_version_gets_new_gates_and_the_same_version_keeps_them(run_stack):
-    first = {r.name for r in run_stack("dev", app={"image": "nocobase/nocobase:1.9.3"}).of_type("kubernetes:batch/v1:Job")}
-    again = {r.name for r in run_stack("dev", app={"image": "nocobase/nocobase:1.9.3"}).of_type("kubernetes:batch/v1:Job")}
-    upgraded = {r.name for r in run_stack("dev", app={"image": "nocobase/nocobase:1.9.4"}).of_type("kubernetes:batch/v1:Job")}
+    first = {r.name for r in run_stack("dev", app={"image": "nocobase/nocobase:2.2.13"}).of_type("kubernetes:batch/v1:Job")}
+    again = {r.name for r in run_stack("dev", app={"image": "nocobase/nocobase:2.2.13"}).of_type("kubernetes:batch/v1:Job")}
+    upgraded = {r.name for r in run_stack("dev", app={"image": "nocobase/nocobase:2.2.14"}).of_type("kubernetes:batch/v1:Job")}
     assert first == again
-    assert upgraded == {"backups-before-1-9-4", "app-stop-before-1-9-4", "app-resume-after-1-9-4"}
+    assert upgraded == {"backups-before-2-2-14", "app-stop-before-2-2-14", "app-resume-after-2-2-14"}
 
 
 def test_new_api_upgrade_backs_up_then_master_then_slaves_without_stopping_them(run_stack):
@@ -98,9 +98,9 @@ def test_new_api_upgrade_backs_up_then_master_then_slaves_without_stopping_them(
 
 
 def test_rds_snapshot_named_after_the_version_precedes_the_primary(run_stack):
-    run = run_stack("prod", app={"image": "nocobase/nocobase:1.9.4"})
+    run = run_stack("prod", app={"image": "nocobase/nocobase:2.2.14"})
     snapshot = next(r for r in run.resources if r.type == "aws:rds/snapshot:Snapshot")
-    assert re.fullmatch(r"nocobase-before-1-9-4-[0-9a-f]{6}", reveal(snapshot.inputs)["dbSnapshotIdentifier"])
+    assert re.fullmatch(r"nocobase-before-2-2-14-[0-9a-f]{6}", reveal(snapshot.inputs)["dbSnapshotIdentifier"])
     assert snapshot.retain_on_delete  # a later upgrade must not delete this one
     assert snapshot.urn in k8s(run, "Deployment", "nocobase-primary").dependencies
 

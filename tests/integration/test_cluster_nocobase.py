@@ -15,7 +15,8 @@ from components.kubernetes import upgrade
 from tests.integration.conftest import Cluster, Project, deploy_settings, provide_volumes
 
 NS = "it-nocobase"
-OLD, NEW = "2.0.0", "2.2.15"
+# An upgrade between two releases that run more than one instance (from 2.1.24, profiles/nocobase.py).
+OLD, NEW = "2.1.24", "2.2.15"
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,11 @@ Module._load = function (request, parent, ...rest) {
     const encryptor = await AesEncryptor.create({ name: "main" });
     const secret = await encryptor.encrypt("appcluster");
     out.aes = { ok: (await encryptor.decrypt(secret)) === "appcluster" };
+    // What another version wrote under its key, read with this one's (a field encrypted before an upgrade).
+    out.ciphertext = secret;
+    if (process.env.APPCLUSTER_CIPHERTEXT) {
+      out.decrypted = await encryptor.decrypt(process.env.APPCLUSTER_CIPHERTEXT).catch((error) => `(${error.code || error.message})`);
+    }
   } catch (error) {
     out.aes = { ok: false, error: String(error.message || error) };
   }

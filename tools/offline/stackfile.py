@@ -8,17 +8,42 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
 SECURE = "secure"
 
 
+def _app_secret_kind(path: str, root: dict) -> Optional[str]:
+    """The form appcluster's app release reads the app secret at `path` in (secrets.appAesSecretKey:
+    NocoBase 1.9 32 characters, 2.x 64 hex), or None for another key or program."""
+    from config.base import parse_image
+    from config.secrets import APP_SECRET_KEYS
+    from profiles import PROFILES
+    from profiles.base import parse_version
+
+    app = root.get("appcluster:app")
+    env = APP_SECRET_KEYS.get(path.rsplit(".", 1)[-1]) if path.startswith("appcluster:secrets.") else None
+    if env is None or not isinstance(app, dict) or app.get("profile") not in PROFILES:
+        return None
+    profile = PROFILES[app["profile"]]
+    build = app.get("build") if isinstance(app.get("build"), dict) else {}
+    try:
+        tag = build.get("tag") or parse_image(app.get("image") or profile.default_image).group("tag")
+    except (ValueError, TypeError):
+        return None  # config validation names the bad image
+    release = profile.release(parse_version(str(tag or "")))
+    return next((s.kind for s in release.secrets if s.env == env), None) if release else None
+
+
 def _placeholder(path: str, root: dict) -> str:
     digest = hashlib.sha256(path.encode()).hexdigest()
-    if path.endswith("appAesSecretKey"):
+    kind = _app_secret_kind(path, root)
+    if kind == "hex32":
         return digest
+    if kind == "chars32":
+        return digest[:32]
     if path.endswith("redisUrl"):
         return f"rediss://:offline{digest[:24]}@redis.offline.invalid:6379"
     if path.endswith("databaseUrl"):
