@@ -114,5 +114,8 @@ NOCOBASE = Profile(
     workers=True,
     # Its Redis must offer Bloom filters (BF.RESERVE).
     redis_bloom_filters=True,
+    # The image's own nginx gives /api/ 600 s and WebSocket upgrades (nocobase/nocobase
+    # docker/nocobase/nocobase.conf); 10 s more, so that it, not our load balancer, ends a stalled request.
+    idle_timeout_seconds=610,
     check=_check,
 )
