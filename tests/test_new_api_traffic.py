@@ -93,3 +93,21 @@ def test_kubelet_probes_never_ask_the_rate_limited_path(run_stack, role):
 def test_nocobase_probes_still_ask_its_health_path(run_stack):
     c = container(k8s(run_stack("dev"), "Deployment", "nocobase-primary"))
     assert c["readinessProbe"]["httpGet"]["path"] == "/api/__health_check"
+
+
+def test_an_ingress_sends_setup_to_the_master_and_keeps_long_requests_open(run_stack):
+    run = run_stack("local", loadBalancer={"ingress": {"enabled": True, "host": "api.example.com", "className": "nginx"}})
+    ingress = spec(k8s(run, "Ingress", "new-api"))
+    setup, rest = ingress["rules"][0]["http"]["paths"]
+    assert (setup["path"], setup["backend"]["service"]["name"]) == ("/api/setup", "new-api-primary")
+    assert rest["path"] == "/" and rest["backend"]["service"]["name"] == "new-api"
+    assert spec(k8s(run, "Service", "new-api-primary"))["selector"]["appcluster.io/role"] == "primary"
+    annotations = k8s(run, "Ingress", "new-api").inputs["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"] == "310"
+    assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "0"
+
+
+def test_one_instance_needs_no_setup_route(run_stack):
+    run = run_stack("local", app={"replicas": 1},
+                    loadBalancer={"ingress": {"enabled": True, "host": "api.example.com", "className": "nginx"}})
+    assert [p["path"] for p in spec(k8s(run, "Ingress", "new-api"))["rules"][0]["http"]["paths"]] == ["/"]

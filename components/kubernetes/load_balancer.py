@@ -126,8 +126,13 @@ class LoadBalancer(pulumi.ComponentResource):
 
     def _ingress(self, name: str, args: LoadBalancerArgs, service: k8s.core.v1.Service) -> pulumi.Output[str]:
         annotations = dict(args.ingress_annotations)
-        if args.sticky and (args.ingress_class or "").startswith("nginx"):
-            annotations.setdefault("nginx.ingress.kubernetes.io/affinity", "cookie")
+        if (args.ingress_class or "").startswith("nginx"):
+            # ingress-nginx's defaults: 60 s timeouts and a 1 MB body cap; it passes WebSocket upgrades.
+            for key in ("proxy-read-timeout", "proxy-send-timeout"):
+                annotations.setdefault(f"nginx.ingress.kubernetes.io/{key}", str(args.idle_timeout_seconds))
+            annotations.setdefault("nginx.ingress.kubernetes.io/proxy-body-size", "0")
+            if args.sticky:
+                annotations.setdefault("nginx.ingress.kubernetes.io/affinity", "cookie")
         backend = {"service": {"name": service.metadata.name, "port": {"name": "http"}}}
         tls = [{"hosts": [args.ingress_host], "secretName": args.tls_secret_name}] if args.tls_secret_name else []
         self._declare_ingress(name, args, args.ingress_class, annotations, backend, tls)
