@@ -191,6 +191,8 @@ def test_nlb_service_carries_the_controller_annotations(run_stack):
     # Its checks come from a few NLB addresses and must not count against New API's per-IP API rate limit.
     assert a["service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol"] == "TCP"
     assert "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path" not in a
+    # IP targets of a TLS listener see the NLB's addresses otherwise: all clients in a few rate-limit buckets.
+    assert a["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"] == "preserve_client_ip.enabled=true"
     assert a["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"].startswith("arn:aws:acm:")
     assert a["service.beta.kubernetes.io/aws-load-balancer-load-balancer-attributes"] == "deletion_protection.enabled=true"
 

@@ -178,8 +178,12 @@ class LoadBalancer(pulumi.ComponentResource):
             annotations[f"{NLB}healthcheck-protocol"] = "TCP"
         else:
             annotations.update({f"{NLB}healthcheck-protocol": "HTTP", f"{NLB}healthcheck-path": args.health_path})
+        # IP targets behind TCP/TLS see the NLB's own addresses unless this is on: every client would share
+        # the few buckets of a per-client-IP rate limit (New API's), and the pods' logs would name no client.
+        target_group = ["preserve_client_ip.enabled=true"]
         if args.sticky:
-            annotations[f"{NLB}target-group-attributes"] = "stickiness.enabled=true,stickiness.type=source_ip"
+            target_group += ["stickiness.enabled=true", "stickiness.type=source_ip"]
+        annotations[f"{NLB}target-group-attributes"] = ",".join(target_group)
         return annotations
 
     def _alb(self, name: str, args: LoadBalancerArgs, service: k8s.core.v1.Service) -> pulumi.Output[str]:
