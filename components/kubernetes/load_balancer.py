@@ -140,10 +140,11 @@ class LoadBalancer(pulumi.ComponentResource):
 
     def _declare_ingress(self, name: str, args: LoadBalancerArgs, ingress_class: Optional[str],
                          annotations: Mapping[str, str], backend: dict, tls: list) -> None:
-        primary = {"service": {"name": "", "port": {"name": "http"}}}
+        paths = []
         if args.primary_only_paths:
-            primary["service"]["name"] = self._role_service(name, args, "primary").metadata.name
-        paths = [{"path": p, "pathType": "Prefix", "backend": primary} for p in args.primary_only_paths]
+            primary = {"service": {"name": self._role_service(name, args, "primary").metadata.name,
+                                   "port": {"name": "http"}}}
+            paths = [{"path": p, "pathType": "Prefix", "backend": primary} for p in args.primary_only_paths]
         rule: dict = {"http": {"paths": paths + [{"path": "/", "pathType": "Prefix", "backend": backend}]}}
         if args.ingress_host:
             rule["host"] = args.ingress_host

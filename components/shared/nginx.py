@@ -32,18 +32,17 @@ def load_balancer_config(servers: Sequence[Upstream], sticky: bool, idle_timeout
     """The upstream and the server in front of it. Requests may go `idle_timeout_seconds` without a byte
     either way (nginx's default of 60 s cut long LLM calls); WebSocket upgrades pass (NocoBase /ws,
     New API /v1/realtime); bodies are not capped here, the app enforces its own limit."""
-    def upstream(name: str, members: Sequence[str]) -> list[str]:
-        return [f"upstream {name} {{", *(["    ip_hash;"] if sticky and len(members) > 1 else []), *members,
-                "    keepalive 32;", "}"]
+    def upstream(name: str, members: Sequence[str], hashed: bool) -> list[str]:
+        return [f"upstream {name} {{", *(["    ip_hash;"] if hashed else []), *members, "    keepalive 32;", "}"]
 
     def server(s: Upstream, weight: int) -> str:
         return f"    server {s.host}:{s.port} weight={weight} max_fails=3 fail_timeout=30s;"
 
-    lines = upstream("app", [server(s, s.weight) for s in servers if s.weight > 0])
+    lines = upstream("app", [server(s, s.weight) for s in servers if s.weight > 0], sticky)
     locations = ""
     if primary_only_paths:
         # The primary answers these even when its weight keeps it out of the shared upstream.
-        lines += upstream("primary", [server(s, 1) for s in servers if s.primary])
+        lines += upstream("primary", [server(s, 1) for s in servers if s.primary], False)
         locations = "".join(f"    location ^~ {path} {{ proxy_pass http://primary; }}\n" for path in primary_only_paths)
     return "\n".join(lines) + f"""
 # Upgrade only when the client asks; otherwise an empty Connection keeps the upstream connection alive.
