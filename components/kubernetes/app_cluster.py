@@ -205,7 +205,7 @@ class AppCluster(pulumi.ComponentResource):
             container["args"] = list(args.app.args)
         if args.app.drain_seconds:
             # The sleep action runs in the kubelet (no shell or sleep binary in the image needed); it is
-            # on by default since Kubernetes 1.30 (PodLifecycleSleepAction, GA in 1.34).
+            # on by default since Kubernetes 1.30 (feature gate PodLifecycleSleepAction; EKS 1.30+).
             container["lifecycle"] = {"preStop": {"sleep": {"seconds": args.app.drain_seconds}}}
         spec = {
             "replicas": count,
