@@ -205,7 +205,8 @@ class AppCluster(pulumi.ComponentResource):
             container["args"] = list(args.app.args)
         if args.app.drain_seconds:
             # The sleep action runs in the kubelet (no shell or sleep binary in the image needed); it is
-            # on by default since Kubernetes 1.30 (feature gate PodLifecycleSleepAction; EKS 1.30+).
+            # on by default since Kubernetes 1.30 and GA in 1.34 (PodLifecycleSleepAction: k8s.io/kubernetes
+            # v1.35.4 pkg/features/kube_features.go).
             container["lifecycle"] = {"preStop": {"sleep": {"seconds": args.app.drain_seconds}}}
         spec = {
             "replicas": count,
