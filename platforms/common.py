@@ -43,4 +43,5 @@ def app_spec(cfg: StackConfig, image: pulumi.Input[str], sources: dict[str, Sour
         replicas=cfg.app.replicas, env=resolve(cfg.env, sources), replica_env=cfg.replica_env,
         workers=[Worker(name=w.name, mode=w.mode, replicas=w.replicas) for w in cfg.app.workers],
         grace_seconds=cfg.app.termination_grace_period_seconds, maintenance=cfg.maintenance,
+        args=cfg.profile.args, open_check=cfg.profile.open_check, drain_seconds=cfg.profile.drain_seconds(cfg),
     )

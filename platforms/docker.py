@@ -62,7 +62,8 @@ def deploy(cfg: StackConfig) -> dict:
     lb = DockerLoadBalancer("load-balancer", DockerLoadBalancerArgs(
         app_name=app, network=network, instances=cluster.instances, port=cfg.app_port,
         publish_port=cfg.docker.publish_port, sticky=lb_cfg.sticky, maintenance=cfg.maintenance,
-        weights=cfg.role_weights),
+        weights=cfg.role_weights, idle_timeout_seconds=cfg.profile.idle_timeout_seconds,
+        primary_only_paths=cfg.profile.primary_only_paths),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[cluster])))
     return {
         "profile": cfg.app.profile,

@@ -174,16 +174,23 @@ def deploy(cfg: StackConfig) -> dict:
     )
 
     # In maintenance the load balancer sends every request to the 503 page instead of the app.
-    serving_selector, health_path = cluster.pod_selector, cfg.health_path
+    serving_selector, health_path, health_status = cluster.pod_selector, cfg.health_path, 200
+    open_check = cfg.profile.open_check
+    if open_check:
+        health_path, health_status = open_check.path, open_check.status
     if cfg.maintenance:
         page = MaintenancePage("maintenance", MaintenancePageArgs(app_name=app, namespace=namespace), opts=opts)
-        serving_selector, health_path = page.pod_selector, MAINTENANCE_HEALTH_PATH
+        serving_selector, health_path, health_status = page.pod_selector, MAINTENANCE_HEALTH_PATH, 200
+    # Paths only the primary answers need a second role to keep them from.
+    primary_only = cfg.profile.primary_only_paths if cluster.replicas_name is not None and not cfg.maintenance else ()
 
     lb_cfg = cfg.load_balancer
     lb = LoadBalancer(
         "load-balancer",
         LoadBalancerArgs(
             app_name=app, namespace=namespace, pod_selector=serving_selector, health_path=health_path,
+            health_status=health_status, health_by_tcp=bool(open_check) and not cfg.maintenance,
+            idle_timeout_seconds=cfg.profile.idle_timeout_seconds, primary_only_paths=primary_only,
             mode=lb_cfg.mode, service_type=lb_cfg.service_type,
             port=lb_cfg.port, sticky=lb_cfg.sticky, sticky_timeout_seconds=lb_cfg.sticky_timeout_seconds,
             weights={} if cfg.maintenance else cfg.role_weights,

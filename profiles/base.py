@@ -87,6 +87,15 @@ def parse_version(tag: str) -> Version | None:
     return (int(match[1]), int(match[2]), int(match[3] or 0)) if match else None
 
 
+@dataclass(frozen=True)
+class OpenCheck:
+    """An HTTP request that proves the app serves without counting against its per-client-IP rate
+    limit, for an app whose health path sits behind that limit: it answers `status` without credentials."""
+
+    path: str
+    status: int
+
+
 class Refused(ValueError):
     """A profile's own check failed: `key` (under appcluster:), the value, and what to do."""
 
@@ -119,6 +128,19 @@ class Profile:
     reserved_env: frozenset[str] = frozenset()
     # Paths the app writes that must stay off the shared volume and bounded per pod (path -> size).
     local_paths: Mapping[str, str] = field(default_factory=dict)
+    # Arguments to the image's entrypoint (which stays the image's own).
+    args: tuple[str, ...] = ()
+    # Set when the health path counts against the app's per-client-IP rate limit: kubelet probes and
+    # load balancer checks come from a few addresses and would exhaust it, so they go by TCP or here.
+    open_check: OpenCheck | None = None
+    # Seconds a stopping instance keeps serving before it gets SIGTERM, for an app that exits at once on
+    # it: until no load balancer sends it new requests and what it buffers in memory is written.
+    drain_seconds: Callable[["StackConfig"], int] = lambda cfg: 0
+    # How long the load balancers let a request go without a byte either way (a long LLM call, a
+    # WebSocket): a little over the app's own limit, so the app, not the load balancer, cuts first.
+    idle_timeout_seconds: int = 60
+    # Paths only the primary may answer (New API's first-run setup: replicas read its state once, at start).
+    primary_only_paths: tuple[str, ...] = ()
     # Secrets wired only when the stack config sets them (credentials for the vendor's services).
     optional_secrets: tuple[AppSecret, ...] = ()
     # Several processes per instance (CLUSTER_MODE), each taking a worker ID.

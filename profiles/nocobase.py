@@ -141,5 +141,8 @@ NOCOBASE = Profile(
     # Every authenticated request asks the blacklist (@nocobase/auth 2.2.15 lib/base/auth.js check).
     redis_bloom_filters="checks every request's token against its token blacklist in the database instead (one more "
                         "query per authenticated request)",
+    # The image's own nginx gives /api/ 600 s and WebSocket upgrades (nocobase/nocobase
+    # docker/nocobase/nocobase.conf); 10 s more, so that it, not our load balancer, ends a stalled request.
+    idle_timeout_seconds=610,
     check=_check,
 )

@@ -164,8 +164,23 @@ def test_alb_splits_new_api_traffic_with_the_vendor_weights(run_stack):
     groups = {g["serviceName"]: g["weight"] for g in action["forwardConfig"]["targetGroups"]}
     assert groups == {"new-api-primary": 3, "new-api-replicas": 5}
     assert props(k8s(run, "Service", "new-api-replicas"))["spec"]["selector"]["appcluster.io/role"] == "replicas"
-    assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"] == {
-        "name": "weighted", "port": {"name": "use-annotation"}}
+    setup, rest = ingress["spec"]["rules"][0]["http"]["paths"]
+    assert rest["path"] == "/" and rest["backend"]["service"] == {"name": "weighted", "port": {"name": "use-annotation"}}
+    # Slaves read the setup state once at start (QuantumNous/new-api model/main.go CheckSetup): setup goes
+    # to the master alone, ahead of the weighted split.
+    assert setup["path"] == "/api/setup" and setup["backend"]["service"]["name"] == "new-api-primary"
+    a = ingress["metadata"]["annotations"]
+    # /api/status is behind the per-IP GlobalAPIRateLimit; /v1/models is outside it and answers 401 untokened.
+    assert (a["alb.ingress.kubernetes.io/healthcheck-path"], a["alb.ingress.kubernetes.io/success-codes"]) == (
+        "/v1/models", "401")
+    assert "idle_timeout.timeout_seconds=310" in a["alb.ingress.kubernetes.io/load-balancer-attributes"].split(",")
+
+
+def test_alb_keeps_requests_open_past_nocobase_s_own_600_s(run_stack):
+    a = props(k8s(run_stack("prod"), "Ingress", "nocobase"))["metadata"]["annotations"]
+    assert "idle_timeout.timeout_seconds=610" in a["alb.ingress.kubernetes.io/load-balancer-attributes"].split(",")
+    assert (a["alb.ingress.kubernetes.io/healthcheck-path"], a["alb.ingress.kubernetes.io/success-codes"]) == (
+        "/api/__health_check", "200")
 
 
 def test_nlb_service_carries_the_controller_annotations(run_stack):
@@ -173,7 +188,11 @@ def test_nlb_service_carries_the_controller_annotations(run_stack):
     a = svc["metadata"]["annotations"]
     assert svc["spec"]["type"] == "LoadBalancer" and svc["spec"]["ports"][0]["port"] == 443
     assert a["service.beta.kubernetes.io/aws-load-balancer-type"] == "external"
-    assert a["service.beta.kubernetes.io/aws-load-balancer-healthcheck-path"] == "/api/status"
+    # Its checks come from a few NLB addresses and must not count against New API's per-IP API rate limit.
+    assert a["service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol"] == "TCP"
+    assert "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path" not in a
+    # IP targets of a TLS listener see the NLB's addresses otherwise: all clients in a few rate-limit buckets.
+    assert a["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"] == "preserve_client_ip.enabled=true"
     assert a["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"].startswith("arn:aws:acm:")
     assert a["service.beta.kubernetes.io/aws-load-balancer-load-balancer-attributes"] == "deletion_protection.enabled=true"
 

@@ -37,7 +37,8 @@ def test_master_first_then_slaves_with_the_same_secrets(run_stack):
     assert c["new-api-primary"].urn in c["new-api-replica-1"].dependencies
     primary = reveal(c["new-api-primary"].inputs)
     assert primary["wait"] is True and primary["healthcheck"]["tests"][0] == "CMD-SHELL"
-    assert "/api/status" in primary["healthcheck"]["tests"][1]
+    # /api/status is rate limited per client IP, and every container's check comes from 127.0.0.1.
+    assert "/v1/models" in primary["healthcheck"]["tests"][1] and "/api/status" not in primary["healthcheck"]["tests"][1]
     assert primary["volumes"] == [{"volumeName": "new-api-storage", "containerPath": "/data"}]
     assert primary["securityOpts"] == ["no-new-privileges:true"]
 
@@ -107,13 +108,14 @@ def test_docker_platform_refuses_aws_modes(run_stack):
 
 @pytest.fixture
 def health_server():
-    """A server on loopback: 200 on /ok, 503 on /starting (what NocoBase answers while it migrates)."""
+    """A server on loopback: 200 on /ok, 401 on /v1/models (New API without a token), 503 on /starting
+    (what NocoBase answers while it migrates)."""
     import http.server
     import threading
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            self.send_response(200 if self.path == "/ok" else 503)
+            self.send_response({"/ok": 200, "/v1/models": 401}.get(self.path, 503))
             self.end_headers()
 
         def log_message(self, *args):
@@ -125,7 +127,7 @@ def health_server():
     server.shutdown()
 
 
-@pytest.mark.parametrize("client", ["node", "curl"])
+@pytest.mark.parametrize("client", ["node", "wget", "curl"])
 def test_container_health_check_runs_with_only_the_client_the_image_has(health_server, client, tmp_path):
     import shutil
     import subprocess
@@ -138,14 +140,19 @@ def test_container_health_check_runs_with_only_the_client_the_image_has(health_s
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / client).symlink_to(found)
+    if client == "wget":  # its form reads the printed status line
+        (bin_dir / "grep").symlink_to(shutil.which("grep"))
     env = {"PATH": str(bin_dir)}
 
-    def check(path: str) -> int:
-        return subprocess.run(["/bin/sh", "-c", http_check_shell(health_server, path)], env=env,
+    def check(path: str, status: int = 200) -> int:
+        return subprocess.run(["/bin/sh", "-c", http_check_shell(health_server, path, status)], env=env,
                               capture_output=True, timeout=20).returncode
 
     assert check("/ok") == 0
     assert check("/starting") != 0
+    # New API's check outside its rate limit: 401 is the healthy answer there, anything else is not.
+    assert check("/v1/models", 401) == 0
+    assert check("/ok", 401) != 0 and check("/starting", 401) != 0
 
 
 def test_a_replaced_instance_replaces_the_load_balancer_so_nginx_resolves_it_again(run_stack):

@@ -74,7 +74,9 @@ class DockerAppCluster(pulumi.ComponentResource):
             envs=env_list(env),
             networks_advanced=[{"name": args.network, "aliases": [container_name]}],
             volumes=[{"volume_name": self._volume.name, "container_path": args.app.data_path}],
-            healthcheck=http_check(args.app.port, args.app.health_path),
+            command=list(args.app.args) or None,
+            healthcheck=(http_check(args.app.port, args.app.open_check.path, args.app.open_check.status)
+                         if args.app.open_check else http_check(args.app.port, args.app.health_path)),
             labels=[{"label": "appcluster.io/role", "value": role}],
             restart="unless-stopped",
             security_opts=SECURITY_OPTS,

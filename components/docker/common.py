@@ -24,16 +24,19 @@ def env_list(env: Mapping[str, pulumi.Input[str]]) -> pulumi.Output[list[str]]:
         lambda values: [f"{n}={v}" for n, v in zip(names, values)]))
 
 
-def http_check_shell(port: int, path: str) -> str:
-    """Succeeds only on a 200 from the app's health path, with whichever client the image has: node
-    (the NocoBase image has neither wget nor curl), busybox wget (Alpine: New API), or curl."""
+def http_check_shell(port: int, path: str, status: int = 200) -> str:
+    """Succeeds only when the app answers `status` on `path`, with whichever client the image has: node
+    (the NocoBase image has neither wget nor curl), wget (busybox or GNU: New API), or curl."""
     url = f"http://127.0.0.1:{port}{path}"
-    node = (f"node -e \"require('http').get('{url}', r => process.exit(r.statusCode === 200 ? 0 : 1))"
+    node = (f"node -e \"require('http').get('{url}', r => process.exit(r.statusCode === {status} ? 0 : 1))"
             f".on('error', () => process.exit(1))\"")
+    # wget exits non-zero on any 4xx, so its printed status line decides.
+    wget = f"wget -S -O /dev/null {url} 2>&1 | grep -q 'HTTP/1.. {status} '"
+    curl = f"test \"$(curl -sS -o /dev/null -w '%{{http_code}}' {url})\" = {status}"
     return (f"if command -v node >/dev/null; then {node}; elif command -v wget >/dev/null; then "
-            f"wget -q -O /dev/null {url}; else curl -fsS -o /dev/null {url}; fi")
+            f"{wget}; else {curl}; fi")
 
 
-def http_check(port: int, path: str) -> docker.ContainerHealthcheckArgs:
-    return docker.ContainerHealthcheckArgs(tests=["CMD-SHELL", http_check_shell(port, path)],
+def http_check(port: int, path: str, status: int = 200) -> docker.ContainerHealthcheckArgs:
+    return docker.ContainerHealthcheckArgs(tests=["CMD-SHELL", http_check_shell(port, path, status)],
                                            interval="10s", timeout="5s", retries=3, start_period="15m")

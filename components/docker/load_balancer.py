@@ -37,12 +37,15 @@ class DockerLoadBalancerArgs:
     weights: Mapping[str, int] = field(default_factory=dict)
     sticky: bool = False
     maintenance: bool = False
+    idle_timeout_seconds: int = 60  # how long a request may go without a byte either way
+    primary_only_paths: Sequence[str] = ()  # answered by the primary alone
 
     def __post_init__(self) -> None:
         check.port(self, "port", "publish_port")
         check.subset(self, "weights", ("primary", "replicas"), "the roles (primary, replicas)")
         check.require(self, bool(self.instances) or self.maintenance, "instances",
                       "must not be empty outside maintenance: nothing would answer")
+        check.require(self, self.idle_timeout_seconds > 0, "idle_timeout_seconds", "must be positive")
 
 
 class DockerLoadBalancer(pulumi.ComponentResource):
@@ -57,8 +60,10 @@ class DockerLoadBalancer(pulumi.ComponentResource):
             uploads.append({"file": "/usr/share/nginx/html/maintenance.html",
                             "content": maintenance_page(args.app_name, MESSAGE)})
         else:
-            servers = [Upstream(i.host, args.port, args.weights.get(i.role, 1)) for i in args.instances]
-            self.config, health = load_balancer_config(servers, args.sticky), LB_HEALTH_PATH
+            servers = [Upstream(i.host, args.port, args.weights.get(i.role, 1), primary=i.role == "primary")
+                       for i in args.instances]
+            self.config = load_balancer_config(servers, args.sticky, args.idle_timeout_seconds, args.primary_only_paths)
+            health = LB_HEALTH_PATH
         uploads.append({"file": "/etc/nginx/conf.d/default.conf", "content": self.config})
         docker.Container(
             f"{name}-container",

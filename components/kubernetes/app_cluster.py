@@ -182,7 +182,10 @@ class AppCluster(pulumi.ComponentResource):
                     component: str = COMPONENT) -> k8s.apps.v1.Deployment:
         pod_labels = conv.labels(args.app.app_name, component, role)
         selector = {**conv.selector(args.app.app_name, component), conv.ROLE_LABEL: role}
-        http = {"path": args.app.health_path, "port": "http", "scheme": "HTTP"}
+        # A health path behind the app's per-client-IP rate limit must not get the kubelet's probes: they
+        # all come from the node's address, so a few pods would exhaust the limit and be taken out.
+        ready = ({"tcpSocket": {"port": "http"}} if args.app.open_check else
+                 {"httpGet": {"path": args.app.health_path, "port": "http", "scheme": "HTTP"}})
         if role == PRIMARY:
             # Never two primaries: the old one is gone before the new one migrates.
             strategy = {"type": "Recreate"}
@@ -197,6 +200,14 @@ class AppCluster(pulumi.ComponentResource):
         for i, (path, size) in enumerate(sorted(args.local_paths.items())):
             volumes.append({"name": f"local-{i}", "emptyDir": {"sizeLimit": size}})
             mounts.append({"name": f"local-{i}", "mountPath": path})
+        container: dict = {}
+        if args.app.args:
+            container["args"] = list(args.app.args)
+        if args.app.drain_seconds:
+            # The sleep action runs in the kubelet (no shell or sleep binary in the image needed); it is
+            # on by default since Kubernetes 1.30 and GA in 1.34 (PodLifecycleSleepAction: k8s.io/kubernetes
+            # v1.35.4 pkg/features/kube_features.go).
+            container["lifecycle"] = {"preStop": {"sleep": {"seconds": args.app.drain_seconds}}}
         spec = {
             "replicas": count,
             "revisionHistoryLimit": 5,
@@ -222,9 +233,9 @@ class AppCluster(pulumi.ComponentResource):
                             args.run_as_user, args.read_only_root, args.capabilities),
                         # The health endpoint answers 503 while installing or migrating: the startup
                         # probe waits that out so liveness never kills a pod mid-upgrade.
-                        "startupProbe": {"httpGet": http, "periodSeconds": PROBE_PERIOD, "timeoutSeconds": 5,
+                        "startupProbe": {**ready, "periodSeconds": PROBE_PERIOD, "timeoutSeconds": 5,
                                          "failureThreshold": math.ceil(args.startup_timeout_seconds / PROBE_PERIOD)},
-                        "readinessProbe": {"httpGet": http, "periodSeconds": PROBE_PERIOD, "timeoutSeconds": 5,
+                        "readinessProbe": {**ready, "periodSeconds": PROBE_PERIOD, "timeoutSeconds": 5,
                                            "failureThreshold": 3},
                         # Liveness asks only whether the server accepts connections: the health path
                         # answers 503 while a plugin install restarts the app in-process, and that
@@ -232,6 +243,7 @@ class AppCluster(pulumi.ComponentResource):
                         "livenessProbe": {"tcpSocket": {"port": "http"}, "periodSeconds": 20, "timeoutSeconds": 5,
                                           "failureThreshold": 3},
                         "volumeMounts": mounts,
+                        **container,
                     }],
                     "volumes": volumes,
                 },

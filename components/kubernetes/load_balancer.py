@@ -37,6 +37,10 @@ class LoadBalancerArgs:
     namespace: pulumi.Input[str]  # where the Service and Ingress go
     pod_selector: Mapping[str, str]  # the pods that serve (never workers or the maintenance page's, unless in maintenance)
     health_path: str = "/"  # what the cloud load balancer checks
+    health_status: int = 200  # alb: what the health path answers when the instance serves
+    health_by_tcp: bool = False  # nlb: check by TCP (the app's health path is rate limited)
+    idle_timeout_seconds: int = 60  # alb: how long a request may go without a byte either way
+    primary_only_paths: tuple[str, ...] = ()  # alb / Ingress: paths only the primary role answers
     mode: Mode = "service"  # a Service (and optional Ingress), an AWS NLB, or an AWS ALB
     service_type: ServiceType = "ClusterIP"  # mode service: the Service's type
     port: int = 80  # the port clients connect to
@@ -62,6 +66,10 @@ class LoadBalancerArgs:
         if self.mode in ("nlb", "alb"):
             check.needs(self, f"by mode {self.mode} (it terminates TLS)", "certificate_arn")
         check.subset(self, "weights", self.role_selectors, "role_selectors (a weight needs its role's Service)")
+        check.require(self, not self.primary_only_paths or "primary" in self.role_selectors, "primary_only_paths",
+                      "need role_selectors['primary']: they go to the primary's own Service")
+        check.require(self, 1 <= self.idle_timeout_seconds <= 4000, "idle_timeout_seconds",
+                      "must be 1-4000 (the ALB's range)")
         check.require(self, all(w >= 0 for w in self.weights.values()), "weights", "must not be negative")
 
 
@@ -72,6 +80,7 @@ class LoadBalancer(pulumi.ComponentResource):
     def __init__(self, name: str, args: LoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("appcluster:index:LoadBalancer", name, None, opts)
         self._labels = conv.labels(args.app_name, "load-balancer")
+        self._role_services: dict[str, k8s.core.v1.Service] = {}
         annotations: dict[str, str] = {}
         service_type, port = args.service_type, args.port
         if args.mode == "nlb":
@@ -108,10 +117,22 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+    def _role_service(self, name: str, args: LoadBalancerArgs, role: str) -> k8s.core.v1.Service:
+        """The role's own Service (a weighted target group, or the primary's paths), declared once."""
+        if role not in self._role_services:
+            self._role_services[role] = self._service(f"{name}-{role}-service", args, f"{args.app_name}-{role}",
+                                                      args.role_selectors[role], "ClusterIP", args.port, {})
+        return self._role_services[role]
+
     def _ingress(self, name: str, args: LoadBalancerArgs, service: k8s.core.v1.Service) -> pulumi.Output[str]:
         annotations = dict(args.ingress_annotations)
-        if args.sticky and (args.ingress_class or "").startswith("nginx"):
-            annotations.setdefault("nginx.ingress.kubernetes.io/affinity", "cookie")
+        if (args.ingress_class or "").startswith("nginx"):
+            # ingress-nginx's defaults: 60 s timeouts and a 1 MB body cap; it passes WebSocket upgrades.
+            for key in ("proxy-read-timeout", "proxy-send-timeout"):
+                annotations.setdefault(f"nginx.ingress.kubernetes.io/{key}", str(args.idle_timeout_seconds))
+            annotations.setdefault("nginx.ingress.kubernetes.io/proxy-body-size", "0")
+            if args.sticky:
+                annotations.setdefault("nginx.ingress.kubernetes.io/affinity", "cookie")
         backend = {"service": {"name": service.metadata.name, "port": {"name": "http"}}}
         tls = [{"hosts": [args.ingress_host], "secretName": args.tls_secret_name}] if args.tls_secret_name else []
         self._declare_ingress(name, args, args.ingress_class, annotations, backend, tls)
@@ -119,7 +140,12 @@ class LoadBalancer(pulumi.ComponentResource):
 
     def _declare_ingress(self, name: str, args: LoadBalancerArgs, ingress_class: Optional[str],
                          annotations: Mapping[str, str], backend: dict, tls: list) -> None:
-        rule: dict = {"http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]}}
+        paths = []
+        if args.primary_only_paths:
+            primary = {"service": {"name": self._role_service(name, args, "primary").metadata.name,
+                                   "port": {"name": "http"}}}
+            paths = [{"path": p, "pathType": "Prefix", "backend": primary} for p in args.primary_only_paths]
+        rule: dict = {"http": {"paths": paths + [{"path": "/", "pathType": "Prefix", "backend": backend}]}}
         if args.ingress_host:
             rule["host"] = args.ingress_host
         spec: dict = {"rules": [rule]}
@@ -146,13 +172,19 @@ class LoadBalancer(pulumi.ComponentResource):
             f"{NLB}ssl-cert": args.certificate_arn,
             f"{NLB}ssl-ports": "443",
             f"{NLB}ssl-negotiation-policy": TLS_POLICY,
-            f"{NLB}healthcheck-protocol": "HTTP",
-            f"{NLB}healthcheck-path": args.health_path,
             f"{NLB}healthcheck-port": "traffic-port",
             f"{NLB}load-balancer-attributes": ",".join(attributes),
         }
+        if args.health_by_tcp:
+            annotations[f"{NLB}healthcheck-protocol"] = "TCP"
+        else:
+            annotations.update({f"{NLB}healthcheck-protocol": "HTTP", f"{NLB}healthcheck-path": args.health_path})
+        # IP targets behind TCP/TLS see the NLB's own addresses unless this is on: every client would share
+        # the few buckets of a per-client-IP rate limit (New API's), and the pods' logs would name no client.
+        target_group = ["preserve_client_ip.enabled=true"]
         if args.sticky:
-            annotations[f"{NLB}target-group-attributes"] = "stickiness.enabled=true,stickiness.type=source_ip"
+            target_group += ["stickiness.enabled=true", "stickiness.type=source_ip"]
+        annotations[f"{NLB}target-group-attributes"] = ",".join(target_group)
         return annotations
 
     def _alb(self, name: str, args: LoadBalancerArgs, service: k8s.core.v1.Service) -> pulumi.Output[str]:
@@ -160,6 +192,8 @@ class LoadBalancer(pulumi.ComponentResource):
             f"deletion_protection.enabled={str(args.deletion_protection).lower()}",
             "routing.http.drop_invalid_header_fields.enabled=true",
             "routing.http.desync_mitigation_mode=strictest",
+            # The default 60 s cuts long LLM calls and quiet WebSockets.
+            f"idle_timeout.timeout_seconds={args.idle_timeout_seconds}",
         ]
         if args.access_logs_bucket:
             attributes += ["access_logs.s3.enabled=true", f"access_logs.s3.bucket={args.access_logs_bucket}"]
@@ -171,7 +205,7 @@ class LoadBalancer(pulumi.ComponentResource):
             f"{ALB}certificate-arn": args.certificate_arn,
             f"{ALB}ssl-policy": TLS_POLICY,
             f"{ALB}healthcheck-path": args.health_path,
-            f"{ALB}success-codes": "200",
+            f"{ALB}success-codes": str(args.health_status),
             f"{ALB}load-balancer-attributes": ",".join(attributes),
         }
         if args.sticky:
@@ -182,8 +216,7 @@ class LoadBalancer(pulumi.ComponentResource):
             # Weighted target groups: one Service per role, and a forward action that splits between them.
             groups = []
             for role, weight in args.weights.items():
-                role_service = self._service(f"{name}-{role}-service", args, f"{args.app_name}-{role}",
-                                             args.role_selectors[role], "ClusterIP", args.port, {})
+                role_service = self._role_service(name, args, role)
                 groups.append({"serviceName": role_service.metadata.name, "servicePort": str(args.port), "weight": weight})
             annotations[f"{ALB}actions.weighted"] = pulumi.Output.all(*[g["serviceName"] for g in groups]).apply(
                 lambda names: json.dumps({"type": "forward", "forwardConfig": {"targetGroups": [

@@ -3,12 +3,13 @@ same wiring and start order. AppCluster (Kubernetes) and DockerAppCluster take i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 
 from components.shared import args as check
 from profiles import MAX_INSTANCES
+from profiles.base import OpenCheck
 from profiles.wiring import Resolved
 
 
@@ -32,6 +33,9 @@ class AppSpec:
     workers: Sequence[Worker] = ()  # worker-only roles, outside the load balancer
     grace_seconds: int = 60  # time to release locks and worker IDs on shutdown
     maintenance: bool = False  # every role at zero; the load balancer serves the 503 page
+    args: Sequence[str] = ()  # to the image's entrypoint
+    open_check: Optional[OpenCheck] = None  # the health path is rate limited: probes by TCP, HTTP checks here
+    drain_seconds: int = 0  # a stopping instance keeps serving this long before SIGTERM (within the grace period)
 
     def __post_init__(self) -> None:
         total = self.replicas + sum(w.replicas for w in self.workers)
@@ -41,5 +45,7 @@ class AppSpec:
         check.port(self, "port")
         check.absolute(self, "health_path", "data_path")
         check.require(self, self.grace_seconds >= 0, "grace_seconds", "must not be negative")
+        check.require(self, self.drain_seconds == 0 or self.drain_seconds < self.grace_seconds, "drain_seconds",
+                      f"must be below grace_seconds ({self.grace_seconds}): the drain is part of it")
         check.require(self, len({w.name for w in self.workers}) == len(self.workers), "workers",
                       "must have distinct names: each is a role of its own")

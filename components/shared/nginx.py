@@ -24,29 +24,51 @@ class Upstream:
     host: str
     port: int
     weight: int = 1
+    primary: bool = False  # the one instance that answers the profile's primary-only paths
 
 
-def load_balancer_config(servers: Sequence[Upstream], sticky: bool) -> str:
-    lines = ["upstream app {"]
-    if sticky:
-        lines.append("    ip_hash;")
-    lines += [f"    server {s.host}:{s.port} weight={s.weight} max_fails=3 fail_timeout=30s;" for s in servers if s.weight > 0]
-    lines.append("    keepalive 32;")
-    lines.append("}")
+def load_balancer_config(servers: Sequence[Upstream], sticky: bool, idle_timeout_seconds: int = 60,
+                         primary_only_paths: Sequence[str] = ()) -> str:
+    """The upstream and the server in front of it. Requests may go `idle_timeout_seconds` without a byte
+    either way (nginx's default of 60 s cut long LLM calls); WebSocket upgrades pass (NocoBase /ws,
+    New API /v1/realtime); bodies are not capped here, the app enforces its own limit."""
+    def upstream(name: str, members: Sequence[str], hashed: bool) -> list[str]:
+        return [f"upstream {name} {{", *(["    ip_hash;"] if hashed else []), *members, "    keepalive 32;", "}"]
+
+    def server(s: Upstream, weight: int) -> str:
+        return f"    server {s.host}:{s.port} weight={weight} max_fails=3 fail_timeout=30s;"
+
+    lines = upstream("app", [server(s, s.weight) for s in servers if s.weight > 0], sticky)
+    locations = ""
+    if primary_only_paths:
+        # The primary answers these even when its weight keeps it out of the shared upstream.
+        lines += upstream("primary", [server(s, 1) for s in servers if s.primary], False)
+        locations = "".join(f"    location ^~ {path} {{ proxy_pass http://primary; }}\n" for path in primary_only_paths)
     return "\n".join(lines) + f"""
+# Upgrade only when the client asks; otherwise an empty Connection keeps the upstream connection alive.
+map $http_upgrade $connection_upgrade {{
+    default upgrade;
+    ''      '';
+}}
 server {{
     listen {LISTEN_PORT};
-    client_max_body_size 100m;
+    client_max_body_size 0;
+    proxy_read_timeout {idle_timeout_seconds}s;
+    proxy_send_timeout {idle_timeout_seconds}s;
+    send_timeout {idle_timeout_seconds}s;
+    proxy_http_version 1.1;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $connection_upgrade;
+    proxy_set_header Host $host;
+    # Replaced, never appended to: the app's rate limit keys on the left-most address (gin's ClientIP
+    # trusts every proxy by default), so a client must not be able to choose it.
+    proxy_set_header X-Real-IP $remote_addr;
+    proxy_set_header X-Forwarded-For $remote_addr;
+    proxy_set_header X-Forwarded-Proto $scheme;
     location = {LB_HEALTH_PATH} {{ access_log off; return 200 "ok\\n"; }}
-    location / {{
+{locations}    location / {{
         proxy_pass http://app;
         proxy_next_upstream error timeout http_502 http_503 http_504;
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Host $host;
-        proxy_set_header X-Real-IP $remote_addr;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;
     }}
 }}
 """

@@ -34,6 +34,10 @@ def test_local_deploys_for_real_and_a_second_up_changes_nothing(local, cluster):
         any(c.type == "Ready" and c.status == "True" for c in p.status.conditions) for p in serving)
     slave = next(p for p in serving if p.metadata.labels["appcluster.io/role"] == "replicas")
     assert {e.name: e.value for e in slave.spec.containers[0].env}["NODE_TYPE"] == "slave"
+    # Kept by the API server (PodLifecycleSleepAction, on by default since 1.30), not dropped as a disabled gate would:
+    # New API exits at once on SIGTERM, so it drains for endpoint propagation + one batch interval first.
+    assert slave.spec.containers[0].lifecycle.pre_stop.sleep.seconds == 15
+    assert slave.spec.containers[0].args == ["--log-dir", "/app/logs"]
     assert "unchanged" in local.pulumi("up", "--yes", "--skip-preview").stdout
     local.pulumi("preview", "--expect-no-changes")
 
