@@ -109,3 +109,24 @@ def stopping():
     yield started
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def nocobase(renders, workdir):
+    """One NocoBase 2.2.15 for the session, from the single-instance dev render, on PostgreSQL and
+    Redis (with Bloom) started as rendered. Yields (app, render, redis server, start seconds)."""
+    from tests.runtime.nocobase import NocoBase, local_env, startup_window
+
+    r = rendered(renders, NOCOBASE_ONE)
+    root = servers.owned_dir(workdir, "nocobase")
+    db = database_of(r, root)
+    redis = redis_of(r, root, bloom=True)
+    app = NocoBase(APP_DIR, node_path(), local_env(r, "nocobase-primary", db.port, redis.port, root, servers.free_port()),
+                   root / "nocobase.log")
+    try:
+        app.start(startup_window(r, "nocobase-primary"))
+        yield app, r, redis
+    finally:
+        app.stop(grace=30)
+        redis.stop()
+        db.stop()
