@@ -5,7 +5,7 @@ from typing import Optional
 import pulumi
 from pydantic import SecretStr
 
-from components.shared.app import AppSpec, Worker
+from components.shared.app import AppSpec, Worker, forward_term
 from components.shared.secrets import SharedSecrets, SharedSecretsArgs
 from config import StackConfig
 from profiles.wiring import Source, resolve
@@ -42,4 +42,5 @@ def app_spec(cfg: StackConfig, image: pulumi.Input[str], sources: dict[str, Sour
         replicas=cfg.app.replicas, env=resolve(cfg.env, sources), replica_env=cfg.replica_env,
         workers=[Worker(name=w.name, mode=w.mode, replicas=w.replicas) for w in cfg.app.workers],
         grace_seconds=cfg.app.termination_grace_period_seconds, maintenance=cfg.maintenance,
+        command=forward_term(cfg.profile.entrypoint),
     )
