@@ -88,6 +88,14 @@ def dump_command(engine: str, label: str, retention_days: Optional[int] = None) 
     return f"set -eu; {dump}{prune}"
 
 
+def restore_command(engine: str, dump: str) -> str:
+    """How a dump goes back into a fresh server (README, Operations): run in the database's pod, whose
+    image has the client and whose env names the user and the database."""
+    if engine == "postgres":
+        return f'pg_restore --no-owner --exit-on-error -U "$POSTGRES_USER" -d "$POSTGRES_DB" {dump}'
+    return f'MYSQL_PWD="$MYSQL_PASSWORD" mysql -u "$MYSQL_USER" "$MYSQL_DATABASE" < {dump}'
+
+
 class Backups(pulumi.ComponentResource):
     # What must finish before the primary may move to the new version.
     before_upgrade: list[pulumi.Resource]
