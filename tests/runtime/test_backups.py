@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from pathlib import Path
 
 from components.kubernetes.backups import restore_command
 from tests.runtime import servers
@@ -65,3 +66,9 @@ def test_a_scheduled_dump_restores_and_nocobase_signs_the_same_user_in(nocobase,
             restored.stop(grace=30)
         redis.stop()
         db.stop()
+
+
+def test_the_readme_documents_the_restore_the_tests_run():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for engine, dump in (("postgres", "/tmp/restore.dump"), ("mysql", "/tmp/restore.sql")):
+        assert restore_command(engine, dump) in readme, f"README: no restore command for {engine}"
