@@ -65,7 +65,7 @@ plan render check: venv ## the offline toolbox on STACK (default local)
 urns: venv ## pin every example stack's resource URNs again (tests/urns/), after a deliberate identity change
 	$(PY) -m tests.test_identity
 
-bench: venv helm vendor ## the README's figures: plan, check, plan vs a flat program, the import saving, the unit tier
+bench: venv helm vendor runtime ## the README's figures: plan, check, plan vs a flat program, the import saving, the unit and runtime tiers
 	$(PY) scripts/bench.py
 
 clean:
