@@ -82,8 +82,11 @@ def dump_command(engine: str, label: str, retention_days: Optional[int] = None) 
     if engine == "postgres":
         dump = f'PGPASSWORD="$DB_PASSWORD" pg_dump -h "$DB_HOST" -U "$DB_USER" -d "$DB_NAME" -Fc -f {target}.dump'
     else:
+        # --no-tablespaces: since MySQL 8.0.21 reading tablespaces (INFORMATION_SCHEMA.FILES) needs the
+        # global PROCESS privilege, which the app's user lacks, and mysqldump then exits 2 (MySQL 8.0.21
+        # release notes; not reproducible with MariaDB here, whose mysqldump takes the flag too).
         dump = (f'MYSQL_PWD="$DB_PASSWORD" mysqldump -h "$DB_HOST" -u "$DB_USER" --single-transaction '
-                f'--routines "$DB_NAME" > {target}.sql')
+                f'--no-tablespaces --routines "$DB_NAME" > {target}.sql')
     prune = f" && find /backups -type f -mtime +{retention_days} -delete" if retention_days else ""
     return f"set -eu; {dump}{prune}"
 
