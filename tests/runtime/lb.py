@@ -7,6 +7,7 @@ import base64
 import http.server
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -62,7 +63,7 @@ http {{
 }}
 """)
     for path in prefix.rglob("*"):
-        servers.shutil.chown(path, "nobody", "nogroup")
+        shutil.chown(path, "nobody", "nogroup")
     return servers.spawn([servers.binary("nginx", "/usr/sbin/nginx"), "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
                           "-g", "daemon off;"], root / "nginx.log", port, prefix)
 

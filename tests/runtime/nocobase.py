@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from tests.runtime import servers
 from tests.runtime.render import Rendered, relocate
 
 # NocoBase's first-install account when INIT_ROOT_EMAIL / INIT_ROOT_PASSWORD are not set (we set neither).
