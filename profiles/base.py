@@ -115,6 +115,10 @@ class Profile:
     releases: tuple[Release, ...]
     env: Callable[["StackConfig"], EnvSpec]
     default_port: Callable[[str], int]
+    # The image's own start command, where its PID 1 would ignore SIGTERM: the container runs it under
+    # components/shared/app.py's forward_term, so a stop reaches the server within the grace period.
+    # Empty: the image's entrypoint handles signals itself.
+    entrypoint: tuple[str, ...] = ()
     # Extra variables on the replica role only (New API: NODE_TYPE=slave).
     replica_env: Callable[["StackConfig"], Mapping[str, str]] = lambda cfg: {}
     # None: the image needs root (it binds :80 or chowns its data dir); otherwise the uid to run as.

@@ -128,6 +128,11 @@ NOCOBASE = Profile(
         PKG_PASSWORD, "DB_DIALECT_OPTIONS_SSL_REJECT_UNAUTHORIZED"}),
     env=_env,
     default_port=_port,
+    # The image's CMD (no ENTRYPOINT, no init) is this /bin/sh script, PID 1 of the container; it
+    # installs no trap and runs `yarn start --quickstart` without exec, and a PID 1 gets no signal it
+    # has no handler for: SIGTERM is ignored until the kubelet's SIGKILL (nocobase/nocobase
+    # docker/nocobase/Dockerfile and docker-entrypoint.sh, v2.2.0 and v2.3.0-beta.3 alike).
+    entrypoint=("/app/docker-entrypoint.sh",),
     # The image starts nginx and node as root and chowns storage at start.
     capabilities=("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID", "NET_BIND_SERVICE"),
     # Stop all, upgrade one and verify, then start the rest: nodes of two versions must never mix.

@@ -6,8 +6,8 @@
   (scripts/flat_program.py): CPU time of paired runs, side by side, and their ratio;
 - what a Kubernetes-only stack no longer loads (pulumi_aws, pulumi_docker), in a fresh interpreter;
 - the prod deploy's critical path against its longest inherent chain (scripts/bench_critical_path.py);
-- the unit tier's wall time (`make test-unit`: `pytest -n auto tests --ignore=tests/integration`), unless
-  --no-tests.
+- the unit tier's wall time (`make test-unit`: `pytest -n auto tests --ignore=tests/integration
+  --ignore=tests/runtime`) and the runtime tier's (`make test-runtime`), unless --no-tests.
 
     .venv/bin/python scripts/bench.py [--runs N] [--no-tests]
 """
@@ -115,9 +115,14 @@ def main() -> int:
 
     if not options.no_tests:
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "auto", "tests", "--ignore=tests/integration"],
-                              cwd=REPO, capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "auto", "tests", "--ignore=tests/integration",
+                               "--ignore=tests/runtime"], cwd=REPO, capture_output=True, text=True)
         print(f"\nunit tier: {done.stdout.strip().splitlines()[-1]} (wall {time.perf_counter() - start:.1f}s)")
+        if done.returncode:
+            return done.returncode
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "tests/runtime"], cwd=REPO, capture_output=True, text=True)
+        print(f"runtime tier: {done.stdout.strip().splitlines()[-1]} (wall {time.perf_counter() - start:.1f}s)")
         if done.returncode:
             return done.returncode
     return 0

@@ -71,6 +71,8 @@ class DockerAppCluster(pulumi.ComponentResource):
             f"{name}-{container_name.removeprefix(args.app.app_name + '-')}",
             name=container_name,
             image=self._image,
+            # Docker's entrypoint replaces the image's and drops its CMD: the whole command goes here.
+            entrypoints=list(args.app.command) or None,
             envs=env_list(env),
             networks_advanced=[{"name": args.network, "aliases": [container_name]}],
             volumes=[{"volume_name": self._volume.name, "container_path": args.app.data_path}],

@@ -226,6 +226,8 @@ class AppCluster(pulumi.ComponentResource):
                     "containers": [{
                         "name": COMPONENT,
                         "image": args.app.image,
+                        # PID 1 that passes SIGTERM on, where the image's own would ignore it.
+                        **({"command": list(args.app.command)} if args.app.command else {}),
                         "ports": [{"name": "http", "containerPort": args.app.port, "protocol": "TCP"}],
                         "env": env,
                         "resources": dict(args.resources),

@@ -82,10 +82,21 @@ def dump_command(engine: str, label: str, retention_days: Optional[int] = None) 
     if engine == "postgres":
         dump = f'PGPASSWORD="$DB_PASSWORD" pg_dump -h "$DB_HOST" -U "$DB_USER" -d "$DB_NAME" -Fc -f {target}.dump'
     else:
+        # --no-tablespaces: since MySQL 8.0.21 reading tablespaces (INFORMATION_SCHEMA.FILES) needs the
+        # global PROCESS privilege, which the app's user lacks, and mysqldump then exits 2 (MySQL 8.0.21
+        # release notes; not reproducible with MariaDB here, whose mysqldump takes the flag too).
         dump = (f'MYSQL_PWD="$DB_PASSWORD" mysqldump -h "$DB_HOST" -u "$DB_USER" --single-transaction '
-                f'--routines "$DB_NAME" > {target}.sql')
+                f'--no-tablespaces --routines "$DB_NAME" > {target}.sql')
     prune = f" && find /backups -type f -mtime +{retention_days} -delete" if retention_days else ""
     return f"set -eu; {dump}{prune}"
+
+
+def restore_command(engine: str, dump: str) -> str:
+    """How a dump goes back into a fresh server (README, Operations): run in the database's pod, whose
+    image has the client and whose env names the user and the database."""
+    if engine == "postgres":
+        return f'pg_restore --no-owner --exit-on-error -U "$POSTGRES_USER" -d "$POSTGRES_DB" {dump}'
+    return f'MYSQL_PWD="$MYSQL_PASSWORD" mysql -u "$MYSQL_USER" "$MYSQL_DATABASE" < {dump}'
 
 
 class Backups(pulumi.ComponentResource):

@@ -13,6 +13,20 @@ from profiles.base import OpenCheck
 from profiles.wiring import Resolved
 
 
+# The container's PID 1 in front of an image whose own ignores SIGTERM: a POSIX shell that starts the
+# image's command in a session of its own (setsid: util-linux, in every Debian image) and passes TERM
+# and INT to that whole process group, since the vendor's script runs the server without exec. It
+# exits once the last process of the group is gone (each `sleep` reaps what was reparented to it), so
+# the server's own shutdown runs to its end. `kill -TERM -PGID`, not `--`: dash's kill takes no `--`.
+FORWARD_TERM = ('trap \'kill -TERM -"$child" 2>/dev/null\' TERM INT; setsid "$@" & child=$!; wait "$child"; status=$?; '
+                'while kill -0 -"$child" 2>/dev/null; do sleep 0.2; done; exit "$status"')
+
+
+def forward_term(command: Sequence[str]) -> tuple[str, ...]:
+    """The container command that runs `command` under FORWARD_TERM; empty stays empty (the image's own)."""
+    return ("sh", "-c", FORWARD_TERM, "sh", *command) if command else ()
+
+
 @dataclass(frozen=True, kw_only=True)
 class Worker:
     name: str  # the role is worker-<name>
@@ -36,6 +50,7 @@ class AppSpec:
     args: Sequence[str] = ()  # to the image's entrypoint
     open_check: Optional[OpenCheck] = None  # the health path is rate limited: probes by TCP, HTTP checks here
     drain_seconds: int = 0  # a stopping instance keeps serving this long before SIGTERM (within the grace period)
+    command: Sequence[str] = ()  # the container's whole command (forward_term); empty: the image's own
 
     def __post_init__(self) -> None:
         total = self.replicas + sum(w.replicas for w in self.workers)

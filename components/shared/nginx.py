@@ -78,9 +78,11 @@ def maintenance_config() -> str:
     return f"""server {{
     listen {LISTEN_PORT};
     location = {HEALTH_PATH} {{ access_log off; return 200 "ok\\n"; }}
-    location = /maintenance.html {{ internal; root /usr/share/nginx/html; }}
+    # The 503 is served from this location after error_page's internal redirect, which drops the
+    # headers the first location added: Retry-After belongs here (seen with real nginx, tests/runtime).
+    location = /maintenance.html {{ internal; root /usr/share/nginx/html; add_header Retry-After 300 always; }}
     error_page 503 /maintenance.html;
-    location / {{ add_header Retry-After 300 always; return 503; }}
+    location / {{ return 503; }}
 }}
 """
 
