@@ -167,10 +167,9 @@ def deploy(cfg: StackConfig) -> dict:
             spread_keys=kube.spread_topology_keys,
             version=cfg.app_version, before_primary=backups.before_upgrade, pull_config=pull_config,
             stop_others_before_upgrade=cfg.profile.stop_all_before_upgrade,
+            connects_to=[r for r in (shared, redis, database, log_database, storage) if r is not None],
         ),
-        # The app starts only once what it connects to has been declared (and, against a cluster, is ready).
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            depends_on=[r for r in (shared, redis, database, log_database, storage) if r is not None])),
+        opts=opts,
     )
 
     # In maintenance the load balancer sends every request to the 503 page instead of the app.

@@ -224,3 +224,17 @@ def test_every_component_child_is_parented_to_its_component(run_stack):
     for r in run.resources:
         if r.custom and r.type not in ("pulumi:providers:kubernetes", "kubernetes:core/v1:Namespace"):
             assert r.parent in components, f"{r.type} {r.name} is not inside a component"
+
+
+@pytest.mark.parametrize("stack, needed", [
+    # RDS: the proxy routes nowhere until its target is registered; ElastiCache; EFS's claim.
+    ("prod", {"database-proxy-target", "redis-replication-group", "shared-storage-pvc", "shared-secrets-secret"}),
+    # In-cluster servers: their StatefulSets and Services, awaited by the provider against a cluster.
+    ("dev", {"database-statefulset", "database-service", "redis-statefulset", "redis-service", "shared-storage-pvc"}),
+])
+def test_the_primary_is_created_after_everything_it_connects_to(run_stack, stack, needed):
+    # Without the pre-upgrade backup nothing else happens to wait for the database.
+    run = run_stack(stack, backup={"beforeUpgrade": False})
+    primary = run.named("app-primary")
+    names = {run.by_urn(urn).name for urn in primary.dependencies}
+    assert needed <= names, f"the primary does not wait for {sorted(needed - names)}"

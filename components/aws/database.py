@@ -130,11 +130,14 @@ def rds(component: Database, name: str, args: DatabaseArgs) -> pulumi.Output[str
                 "description": "the app's database user"}],
         opts=pulumi.ResourceOptions.merge(keep, pulumi.ResourceOptions(delete_before_replace=True)),
     )
+    # The component's own children, so that depending on the Database waits for the target too (the SDK
+    # stops at a custom parent): until it is registered, the proxy routes nowhere. They were the proxy's.
+    moved = pulumi.ResourceOptions(parent=component, aliases=[pulumi.Alias(parent=proxy)])
     target_group = aws.rds.ProxyDefaultTargetGroup(
         f"{name}-proxy-target-group", db_proxy_name=proxy.name,
         connection_pool_config={"max_connections_percent": 90, "connection_borrow_timeout": 120},
-        opts=pulumi.ResourceOptions(parent=proxy))
+        opts=moved)
     aws.rds.ProxyTarget(
         f"{name}-proxy-target", db_proxy_name=proxy.name, target_group_name=target_group.name,
-        db_instance_identifier=instance.identifier, opts=pulumi.ResourceOptions(parent=proxy))
+        db_instance_identifier=instance.identifier, opts=moved)
     return proxy.endpoint

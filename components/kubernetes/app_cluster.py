@@ -58,6 +58,9 @@ class AppClusterArgs:
     pull_config: Optional[pulumi.Input[str]] = None  # a registry's docker config JSON (secret), private registries
     version: str = ""  # the version the primary moves to: names the upgrade Jobs
     before_primary: Sequence[pulumi.Resource] = ()  # what must finish before the primary moves (a backup)
+    # What the instances connect to (secrets, Redis, the database, the storage): the primary is created once
+    # all of it is, proxy targets and StatefulSets included; a component's depends_on reaches no child.
+    connects_to: Sequence[pulumi.Resource] = ()
     stop_others_before_upgrade: bool = False  # no rolling upgrade across versions (NocoBase): stop the others first
 
     @property
@@ -105,7 +108,7 @@ class AppCluster(pulumi.ComponentResource):
                                  f"({COMPONENT},{WORKER_COMPONENT}),{conv.ROLE_LABEL}!={PRIMARY}"),
                 wait_seconds=args.app.grace_seconds + 120), opts=pulumi.ResourceOptions(parent=self))
             gate.append(upgrade_gate.stop_job)
-        primary = self._deployment(name, args, PRIMARY, running, env, depends_on=gate)
+        primary = self._deployment(name, args, PRIMARY, running, env, depends_on=[*gate, *args.connects_to])
         self.primary_name = primary.metadata.name
         self.replicas_name = None
         replica_count = args.app.replicas - 1
