@@ -1,9 +1,12 @@
-"""Before any resource: what the stack needs that only the cluster can provide.
+"""Before any resource: what the stack needs that only the cluster can provide, and what the live
+namespace says the change would break.
 
 A missing storage class, a ReadWriteMany volume nobody can provision, an absent CSI driver or
-ingress class otherwise shows up as a readiness timeout ten minutes into `pulumi up`. Here it is one
-line naming the setting, what the cluster lacks and the fix, within seconds. Skipped in render
-mode (no cluster) and under the offline toolbox's mocks (APPCLUSTER_OFFLINE).
+ingress class, a request no node can fit, a claim deleted behind Pulumi's back otherwise shows up as
+a readiness timeout ten minutes into `pulumi up` (by then a Recreate primary is gone). A rename that
+`protect` would refuse halfway is refused here, before it creates anything. Each is one line naming
+the setting, what the cluster has and the fix, within seconds. Skipped in render mode (no cluster)
+and under the offline toolbox's mocks (APPCLUSTER_OFFLINE).
 """
 from __future__ import annotations
 
@@ -13,7 +16,10 @@ from typing import Optional
 
 import yaml
 
+from components.kubernetes import conventions as conv
+from components.kubernetes.shared_storage import claim_name as shared_claim
 from config import ConfigError, StackConfig
+from config.base import quantity_value
 
 EFS_DRIVER = "efs.csi.aws.com"
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
@@ -48,8 +54,34 @@ def check(cfg: StackConfig) -> None:
         if not wanted_class and not cluster.default_ingress_class():
             problems.append("loadBalancer.ingress.className: unset — the cluster has no default IngressClass: set "
                             f"className to one of {', '.join(sorted(classes)) or '(none installed)'}")
+    problems += cluster.rename_problems(cfg)
+    problems += cluster.fit_problems(_requests(cfg))
+    problems += cluster.claim_problems(kube.namespace, _claims(cfg))
     if problems:
         raise ConfigError("; ".join(f"appcluster:{p}" for p in problems))
+
+
+def _requests(cfg: StackConfig) -> dict:
+    """Each config key's resources for the pods that take them: the app's instances and in-cluster servers."""
+    out = {"app.resources": cfg.app.resources}
+    if cfg.redis.mode == "in-cluster":
+        out["redis.resources"] = cfg.redis.resources
+    if cfg.database.mode == "in-cluster" and cfg.database.engine != "sqlite":
+        out["database.resources"] = cfg.database.resources
+    return out
+
+
+def _claims(cfg: StackConfig) -> dict[str, str]:
+    """The claims the stack's data lives on, each with the config key it belongs to."""
+    app = cfg.app_name
+    out = {shared_claim(app): "storage"}
+    if cfg.redis.mode == "in-cluster":
+        out[conv.server_claim(app, "redis")] = "redis"
+    if cfg.database.mode == "in-cluster" and cfg.database.engine != "sqlite":
+        out[conv.server_claim(app, "database")] = "database"
+        if cfg.database.log_database:
+            out[conv.server_claim(f"{app}-log", "database")] = "database.logDatabase"
+    return out
 
 
 class _Cluster:
@@ -69,20 +101,21 @@ class _Cluster:
         self.storage = client.StorageV1Api(api)
         self.core = client.CoreV1Api(api)
         self.networking = client.NetworkingV1Api(api)
-        self._listed: dict[str, Optional[list]] = {}
+        self._listed: dict[tuple, Optional[list]] = {}
 
-    def _list(self, fn):
+    def _list(self, fn, *args):
         """One list call per kind for the whole check (classes and volumes serve every claim)."""
         from kubernetes.client.exceptions import ApiException
 
-        if fn.__name__ in self._listed:
-            return self._listed[fn.__name__]
+        key = (fn.__name__, *args)
+        if key in self._listed:
+            return self._listed[key]
         try:
-            self._listed[fn.__name__] = fn(_request_timeout=TIMEOUT_SECONDS).items
-            return self._listed[fn.__name__]
+            self._listed[key] = fn(*args, _request_timeout=TIMEOUT_SECONDS).items
+            return self._listed[key]
         except ApiException as error:
             if error.status == 403:
-                self._listed[fn.__name__] = None  # not ours to read: the apply will tell
+                self._listed[key] = None  # not ours to read: the apply will tell
                 return None
             raise ConfigError(f"appcluster:kubernetes: the cluster at {self.server} answered {error.status} "
                               f"{error.reason}") from None
@@ -125,3 +158,73 @@ class _Cluster:
                     f"set {key} to one of its classes ({names})"]
         return [f"{key}: {class_name!r} — the cluster has no StorageClass of that name (it has: {names}) and no free "
                 f"{mode} volume of that class: install a provisioner for it or name another class"]
+
+    def rename_problems(self, cfg: StackConfig) -> list[str]:
+        """A namespace this stack creates carries the app's name: another name there is a rename. Under
+        `protect` its protected servers and claims can only be refused, but only once the new names'
+        objects exist; the revert then deleted the live objects those had taken over. So refuse first."""
+        kube = cfg.kubernetes
+        if not (cfg.protect and kube.create_namespace):
+            return []
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            namespace = self.core.read_namespace(kube.namespace, _request_timeout=TIMEOUT_SECONDS)
+        except ApiException as error:
+            if error.status in (403, 404):
+                return []
+            raise ConfigError(f"appcluster:kubernetes: the cluster at {self.server} answered {error.status} "
+                              f"{error.reason}") from None
+        labels = namespace.metadata.labels or {}
+        before = labels.get("app.kubernetes.io/instance")
+        if labels.get("app.kubernetes.io/part-of") != conv.PART_OF or before in (None, cfg.app_name):
+            return []
+        return [f"app.name: {cfg.app_name!r} — namespace {kube.namespace!r} serves {before!r}, and with protect on a "
+                "rename would replace its protected database, Redis and storage: set app.name back to "
+                f"{before!r} (or deploy the new name into another namespace)"]
+
+    def fit_problems(self, requests: dict) -> list[str]:
+        """A request no schedulable node can hold keeps the pod Pending until the rollout times out, and
+        the primary (Recreate) is already gone by then."""
+        nodes = [n for n in self._list(self.core.list_node) or [] if not n.spec.unschedulable and not any(
+            t.effect in ("NoSchedule", "NoExecute") for t in n.spec.taints or [])]
+        if not nodes:
+            return []  # none to judge by (or not ours to read), or nodes that come on demand
+        problems = []
+        for key, resources in requests.items():
+            for kind in ("cpu", "memory"):
+                wanted = getattr(resources, f"{kind}_request")
+                largest = max(nodes, key=lambda n: quantity_value((n.status.allocatable or {}).get(kind, "0")))
+                has = (largest.status.allocatable or {}).get(kind, "0")
+                if quantity_value(wanted) > quantity_value(has):
+                    problems.append(f"{key}.{kind}Request: {wanted!r} — no node can fit it (the largest allocatable "
+                                    f"{kind} is {has}, node {largest.metadata.name}): lower the request or add a "
+                                    "bigger node")
+        return problems
+
+    def claim_problems(self, namespace: str, claims: dict[str, str]) -> list[str]:
+        """A claim deleted behind Pulumi's back: Pulumi still counts it as there, so `up` says nothing
+        while it is Terminating; once it is gone, its Retain volume stays Released, bound by uid to the
+        claim that no longer exists, and a claim made again under the name stays Pending (or gets a new,
+        empty volume from a provisioner)."""
+        live = {c.metadata.name: c for c in self._list(self.core.list_namespaced_persistent_volume_claim, namespace) or []
+                if c.metadata.name in claims}
+        problems = []
+        for name, claim in sorted(live.items()):
+            if claim.metadata.deletion_timestamp is not None:
+                problems.append(f"{claims[name]}: claim {namespace}/{name} is being deleted (outside Pulumi; it stays "
+                                "Terminating while pods use it) — stop the pods that mount it so it goes, then run "
+                                "`pulumi up --refresh` and rebind its volume as this check then says")
+        for pv in self._list(self.core.list_persistent_volume) or []:
+            ref = pv.spec.claim_ref
+            if (ref is None or ref.namespace != namespace or ref.name not in claims or not ref.uid
+                    or pv.status.phase != "Released"):
+                continue
+            if ref.name in live and live[ref.name].metadata.uid == ref.uid:
+                continue
+            again = " and made again (Pending)" if ref.name in live else ""
+            problems.append(f"{claims[ref.name]}: volume {pv.metadata.name} holds the data of claim {namespace}/{ref.name}, "
+                            f"which was deleted{again}; it stays Released until it is rebound: `kubectl patch pv "
+                            f"{pv.metadata.name} -p '{{\"spec\":{{\"claimRef\":{{\"uid\":null,\"resourceVersion\":null}}}}}}'`, "
+                            "then `pulumi up --refresh`")
+        return problems

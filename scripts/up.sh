@@ -3,7 +3,8 @@
 #   scripts/up.sh            render mode: the manifests land in rendered/local/ (no cluster needed)
 #   scripts/up.sh --cluster  into the local control plane (scripts/cluster.sh, started if needed),
 #                            then the pods are listed
-# File backend and the stack's project in .state/ (tools/local_stack.py): the checkout stays clean.
+# File backend and the stack's project in .state/ (tools/local_stack.py, which also selects the stack and
+# generates its secrets, under a lock): the checkout stays clean.
 # The passphrase below is for these local stacks only.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,15 +48,9 @@ else
   project=$("$PY" -m tools.local_stack prepare "$STACK")
 fi
 cd "$project"
-pulumi login --non-interactive "file://$ROOT/.state/backend" >/dev/null
-pulumi stack select --non-interactive --create --secrets-provider passphrase "$name" >/dev/null 2>&1
-(cd "$ROOT" && "$PY" -m tools.local_stack secrets "$project/Pulumi.$name.yaml") | while IFS=$'\t' read -r key value; do
-  echo "==> generating appcluster:secrets.$key (kept encrypted in .state/project/Pulumi.$name.yaml)" >&2
-  pulumi config set --non-interactive --secret --path "appcluster:secrets.$key" "$value"
-done
 umask 077  # render mode writes Secret manifests in plain text
 echo "==> pulumi up --stack $name" >&2
-pulumi up --non-interactive --yes --skip-preview "$@"
+pulumi up --non-interactive --stack "$name" --yes --skip-preview "$@"
 # Folders made before this run keep their mode: make the whole tree owner-only.
 chmod -R go-rwx "$ROOT/rendered"
 if [ -n "$cluster" ]; then

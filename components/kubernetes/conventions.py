@@ -10,6 +10,8 @@ import pulumi_kubernetes as k8s
 
 PART_OF = "appcluster"
 ROLE_LABEL = "appcluster.io/role"
+# The volumeClaimTemplate of a stateful server: its claims are named after it.
+SERVER_VOLUME = "data"
 
 
 def version_slug(version: str) -> str:
@@ -33,6 +35,11 @@ def labels(app: str, component: str, role: Optional[str] = None) -> dict[str, st
 def selector(app: str, component: str) -> dict[str, str]:
     """The stable subset of labels used to select pods (selectors are immutable)."""
     return {"app.kubernetes.io/instance": app, "app.kubernetes.io/component": component}
+
+
+def server_claim(app: str, component: str) -> str:
+    """The claim a server's StatefulSet makes from its volumeClaimTemplate for its one replica."""
+    return f"{SERVER_VOLUME}-{app}-{component}-0"
 
 
 def pod_security_context(run_as_user: Optional[int], fs_group: Optional[int] = None) -> dict:
@@ -143,7 +150,7 @@ def single_stateful_server(
         "resources": dict(server.resources),
         "ports": [{"name": component, "containerPort": port, "protocol": "TCP"}],
         "securityContext": container_security_context(uid, read_only_root=True),
-        "volumeMounts": [{"name": "data", "mountPath": data_path}]
+        "volumeMounts": [{"name": SERVER_VOLUME, "mountPath": data_path}]
         + [{"name": volume, "mountPath": path} for volume, path in scratch],
     }
     k8s.apps.v1.StatefulSet(
@@ -166,7 +173,7 @@ def single_stateful_server(
                 },
             },
             "volumeClaimTemplates": [{
-                "metadata": {"name": "data", "labels": meta_labels},
+                "metadata": {"name": SERVER_VOLUME, "labels": meta_labels},
                 "spec": {
                     "accessModes": ["ReadWriteOnce"],
                     "resources": {"requests": {"storage": server.storage_size}},

@@ -45,6 +45,10 @@ class SharedStorageArgs:
             check.absolute(self, "nfs_path")
 
 
+def claim_name(app_name: str) -> str:
+    return f"{app_name}-data"
+
+
 class SharedStorage(pulumi.ComponentResource):
     claim_name: pulumi.Output[str]
     # mode efs: the EFS file system, what backups point at
@@ -54,7 +58,7 @@ class SharedStorage(pulumi.ComponentResource):
         super().__init__("appcluster:index:SharedStorage", name, None, opts)
         self._labels = conv.labels(args.app_name, "storage")
         self._keep = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
-        claim_name = f"{args.app_name}-data"
+        claim = claim_name(args.app_name)
         claim_spec: dict = {
             "accessModes": ["ReadWriteMany"],
             "resources": {"requests": {"storage": args.size}},
@@ -71,17 +75,17 @@ class SharedStorage(pulumi.ComponentResource):
 
                 handle = efs(self, name, args)
                 source = {"mountOptions": ["tls"], "csi": {"driver": "efs.csi.aws.com", "volumeHandle": handle}}
-            volume = self._bound_volume(name, args, claim_name, source)
+            volume = self._bound_volume(name, args, claim, source)
             claim_spec.update(storageClassName="", volumeName=volume.metadata.name)
             depends.append(volume)
 
-        claim = k8s.core.v1.PersistentVolumeClaim(
+        made = k8s.core.v1.PersistentVolumeClaim(
             f"{name}-pvc",
-            metadata={"name": claim_name, "namespace": args.namespace, "labels": self._labels},
+            metadata={"name": claim, "namespace": args.namespace, "labels": self._labels},
             spec=claim_spec,
             opts=pulumi.ResourceOptions.merge(self._keep, pulumi.ResourceOptions(depends_on=depends)),
         )
-        self.claim_name = claim.metadata.name
+        self.claim_name = made.metadata.name
         self.register_outputs({"claim_name": self.claim_name})
 
     def _bound_volume(self, name: str, args: SharedStorageArgs, claim_name: str, source: dict) -> k8s.core.v1.PersistentVolume:
