@@ -212,9 +212,14 @@ class _Cluster:
         problems = []
         for name, claim in sorted(live.items()):
             if claim.metadata.deletion_timestamp is not None:
-                problems.append(f"{claims[name]}: claim {namespace}/{name} is being deleted (outside Pulumi; it stays "
-                                "Terminating while pods use it) — stop the pods that mount it so it goes, then run "
-                                "`pulumi up --refresh` and rebind its volume as this check then says")
+                # A finished Job's pod holds it too, as long as the pod exists.
+                holders = sorted(p.metadata.name for p in self._list(self.core.list_namespaced_pod, namespace) or []
+                                 if any(v.persistent_volume_claim and v.persistent_volume_claim.claim_name == name
+                                        for v in p.spec.volumes or []))
+                problems.append(f"{claims[name]}: claim {namespace}/{name} is being deleted (outside Pulumi) and stays "
+                                f"Terminating while pods mount it ({', '.join(holders) or 'none left'}) — scale their "
+                                "workloads to 0 and delete finished Jobs' pods so it goes, then rebind its volume as "
+                                "this check will say")
         for pv in self._list(self.core.list_persistent_volume) or []:
             ref = pv.spec.claim_ref
             if (ref is None or ref.namespace != namespace or ref.name not in claims or not ref.uid

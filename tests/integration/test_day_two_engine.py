@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import subprocess
+import time
 
 import pytest
 import yaml
@@ -106,3 +107,45 @@ def test_a_request_no_node_fits_is_named_before_the_primary_goes(served, cluster
     assert primary.spec.template.spec.containers[0].resources.requests["cpu"] == "100m"
     assert primary.status.ready_replicas == 1
     served.pulumi("preview", "--expect-no-changes")
+
+
+def test_a_claim_deleted_behind_pulumis_back_is_named_and_its_volume_rebinds(served, cluster):
+    """Defect 19: the claim stayed Terminating without a word; once gone, its Retain volume stayed
+    Released and a claim made again under its name Pending, until a person fixed the claimRef."""
+    claim = f"{APP}-data"
+    volume = cluster.core.read_namespaced_persistent_volume_claim(claim, NS).spec.volume_name
+    cluster.kubectl("delete", "pvc", claim, "--namespace", NS, "--wait=false")
+    output = failed_up(served)
+    line = next(l for l in output.splitlines() if "appcluster:storage: claim" in l)
+    assert f"appcluster:storage: claim {NS}/{claim} is being deleted (outside Pulumi) and stays Terminating" in line
+    holders = line.split("while pods mount it (")[1].split(")")[0].split(", ")
+    assert any(h.startswith(f"{APP}-primary-") for h in holders) and any(h.startswith(f"{APP}-backup-") for h in holders)
+
+    # Once no pod mounts it, it goes; its volume keeps the data, Released.
+    cluster.kubectl("scale", "deployment", f"{APP}-primary", f"{APP}-replicas", "--replicas", "0", "--namespace", NS)
+    cluster.kubectl("delete", "pod", "--namespace", NS, *[h for h in holders if h.startswith(f"{APP}-backup-")])
+    until(lambda: claim not in {c.metadata.name for c in cluster.core.list_namespaced_persistent_volume_claim(NS).items})
+    until(lambda: cluster.core.read_persistent_volume(volume).status.phase == "Released")
+    output = failed_up(served)
+    line = next(l for l in output.splitlines() if "appcluster:storage: volume" in l)
+    assert f"appcluster:storage: volume {volume} holds the data of claim {NS}/{claim}, which was deleted;" in line
+
+    # The fix as the message gives it, then the refresh that tells Pulumi the claim is gone.
+    command = line.split("`")[1].split()
+    assert command[:3] == ["kubectl", "patch", "pv"]
+    patch = command[command.index("-p") + 1].strip("'")
+    cluster.kubectl("patch", "pv", volume, "-p", patch)
+    served.pulumi("up", "--yes", "--skip-preview", "--refresh")
+    until(lambda: cluster.core.read_namespaced_persistent_volume_claim(claim, NS).status.phase == "Bound")
+    assert cluster.core.read_namespaced_persistent_volume_claim(claim, NS).spec.volume_name == volume
+    for role in ("primary", "replicas"):
+        until(lambda: cluster.apps.read_namespaced_deployment(f"{APP}-{role}", NS).status.ready_replicas == 1)
+    served.pulumi("preview", "--expect-no-changes")
+
+
+def until(condition, seconds: int = 60) -> None:
+    for _ in range(seconds * 2):
+        if condition():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"not within {seconds} s")
