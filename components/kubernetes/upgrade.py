@@ -57,7 +57,7 @@ def resume_script(counts: Mapping[str, int]) -> str:
 class UpgradeGateArgs:
     app_name: str  # names and labels: <app>-upgrade, <app>-stop-before-<version>
     namespace: pulumi.Input[str]  # the app's namespace: the Jobs scale its Deployments only
-    version: str  # the version the primary moves to; names the Jobs, so each runs once per version
+    version: str  # the version the primary moves to; names the Jobs, the one thing that makes them run again
     others_selector: str  # a label selector for every instance but the primary
     wait_seconds: int  # how long the stop Job waits for the others' pods to go
 
@@ -147,6 +147,11 @@ class UpgradeGate(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(
                 depends_on=list(depends_on),
+                # Its name is what makes it run: once per version, the stop with its resume. The spec is
+                # immutable, so any change Pulumi saw in it (the wait from the grace period, the kubectl
+                # image, a count) would replace the Job and run it again: a stop without an upgrade, and
+                # no resume after it. The next version's pair is created with the settings of the day.
+                ignore_changes=["spec"],
                 # Pulumi waits for the Job as long as the Job may take.
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{deadline + 60}s", update=f"{deadline + 60}s"))),
         )
