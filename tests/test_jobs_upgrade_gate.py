@@ -55,3 +55,10 @@ def test_a_new_version_creates_both_jobs_of_the_pair(run_stack):
     # The new pair carries today's settings: the wait follows the grace period.
     script = props(k8s(after, "Job", "nocobase-stop-before-2-2-15"))["spec"]["template"]["spec"]["containers"][0]
     assert "--timeout=180s" in script["command"][-1]
+
+
+def test_the_stop_waits_for_the_backup_so_a_failed_backup_stops_nothing(run_stack):
+    run = run_stack("dev")
+    backup, stop = k8s(run, "Job", "nocobase-backup-before-2-2-15"), k8s(run, "Job", "nocobase-stop-before-2-2-15")
+    assert backup.urn in stop.dependencies
+    assert stop.urn in k8s(run, "Deployment", "nocobase-primary").dependencies

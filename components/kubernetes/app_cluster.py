@@ -103,7 +103,8 @@ class AppCluster(pulumi.ComponentResource):
                 app_name=args.app.app_name, namespace=args.namespace, version=args.version,
                 others_selector=(f"app.kubernetes.io/instance={args.app.app_name},app.kubernetes.io/component in "
                                  f"({COMPONENT},{WORKER_COMPONENT}),{conv.ROLE_LABEL}!={PRIMARY}"),
-                wait_seconds=args.app.grace_seconds + 120), opts=pulumi.ResourceOptions(parent=self))
+                wait_seconds=args.app.grace_seconds + 120), after=args.before_primary,
+                opts=pulumi.ResourceOptions(parent=self))
             gate.append(upgrade_gate.stop_job)
         primary = self._deployment(name, args, PRIMARY, running, env, depends_on=gate)
         self.primary_name = primary.metadata.name
