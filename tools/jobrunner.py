@@ -172,18 +172,21 @@ class Runner:
                                    cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    start_new_session=True)
         self.running.add(process)
-        while process.poll() is None:
-            if self.gone(meta):  # deleted (the Job's deadline, a `kubectl delete`): stop as a kubelet would
-                grace = spec.get("terminationGracePeriodSeconds", 30)
-                os.killpg(process.pid, signal.SIGTERM)
+        try:
+            while True:
                 try:
-                    process.wait(timeout=grace)
+                    return process.wait(timeout=1)
                 except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                break
-            time.sleep(1)
-        self.running.discard(process)
-        return process.wait()
+                    pass
+                if self.gone(meta):  # deleted (the Job's deadline, a `kubectl delete`): stop as a kubelet would
+                    os.killpg(process.pid, signal.SIGTERM)
+                    try:
+                        return process.wait(timeout=spec.get("terminationGracePeriodSeconds", 30))
+                    except subprocess.TimeoutExpired:
+                        os.killpg(process.pid, signal.SIGKILL)
+                        return process.wait()
+        finally:
+            self.running.discard(process)
 
     def stop(self) -> None:
         """The runner stops: so do the scripts it started (their pods stay Running, as on a dead node)."""
