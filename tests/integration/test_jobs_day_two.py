@@ -183,6 +183,7 @@ def test_with_an_hpa_maintenance_and_an_upgrade_bring_every_role_back(dev, clust
     stated), and an HPA never scales a target at 0. No `up` conflicts with either owner."""
     up(dev, **{"app.autoscaling.enabled": "true", "app.autoscaling.minReplicas": "2",
                "app.autoscaling.maxReplicas": "4"})
+    wait_for_count(cluster, REPLICAS, 2)  # the HPA raises it to its minimum
     assert_serving(cluster, {PRIMARY: 1, REPLICAS: 2})
     assert_settled(dev)
 
