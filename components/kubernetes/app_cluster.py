@@ -245,7 +245,12 @@ class AppCluster(pulumi.ComponentResource):
             del spec["replicas"]
         return k8s.apps.v1.Deployment(
             f"{name}-{role}",
-            metadata={"name": f"{args.app.app_name}-{role}", "namespace": args.namespace, "labels": pod_labels},
+            metadata={"name": f"{args.app.app_name}-{role}", "namespace": args.namespace, "labels": pod_labels,
+                      # `kubectl scale` (the upgrade Jobs, or a person) takes `.spec.replicas` from us under
+                      # server-side apply, and the next `up` that changes the Deployment then fails on the
+                      # conflict (seen on the local control plane: tests/integration/test_jobs_day_two.py).
+                      # The declared count wins; an autoscaled role states none, so the HPA keeps its own.
+                      "annotations": {"pulumi.com/patchForce": "true"}},
             spec=spec,
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on,
                                         custom_timeouts=rollout_timeouts(args.startup_timeout_seconds)),
