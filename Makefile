@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STACK ?= local
 
 .PHONY: up up-cluster test test-unit test-integration test-runtime runtime deps engine helm cluster-build cluster cluster-down vendor venv \
-	plan render check bench urns clean
+	plan render check bench bench-upgrade urns clean
 
 up: deps venv ## deploy the local stack with the real engine, rendering manifests (builds the engine the first time)
 	scripts/up.sh
@@ -67,6 +67,9 @@ urns: venv ## pin every example stack's resource URNs again (tests/urns/), after
 
 bench: venv helm vendor runtime ## the README's figures: plan, check, plan vs a flat program, the import saving, the unit and runtime tiers
 	$(PY) scripts/bench.py
+
+bench-upgrade: deps venv engine cluster-build ## the dev-shape upgrade's downtime on the local control plane, our Jobs run for real
+	$(PY) scripts/bench_upgrade.py
 
 clean:
 	rm -rf rendered .state .pytest_cache

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A local Kubernetes control plane, every process on 127.0.0.1: kine (SQLite), kube-apiserver,
 # kube-controller-manager, kube-scheduler and kwok with three fake nodes in three zones (pods become
-# Ready and Job pods Complete, but no container ever runs).
+# Ready, but no container runs), and tools/jobrunner.py, which runs the pods of Jobs on this machine
+# (their scripts, with a real kubectl as their ServiceAccount) and reports their real exit status.
 #   scripts/cluster.sh up      build if needed, start, wait until the nodes are Ready; prints the kubeconfig path
 #   scripts/cluster.sh down    stop every process by its PID file
 #   scripts/cluster.sh status
@@ -14,7 +15,7 @@ DIR=${CLUSTER_DIR:-$ROOT/.state/cluster}
 API_PORT=${CLUSTER_PORT:-6443}
 KINE_PORT=$((API_PORT + 1))
 KWOK_PORT=$((API_PORT + 2))
-PROCS=(kine kube-apiserver kube-controller-manager kube-scheduler kwok)
+PROCS=(kine kube-apiserver kube-controller-manager kube-scheduler kwok jobrunner)
 ZONES=(zone-a zone-b zone-c)
 
 running() { [ -f "$DIR/pids/$1" ] && kill -0 "$(cat "$DIR/pids/$1")" 2>/dev/null; }
@@ -67,11 +68,12 @@ current-context: appcluster-local
 KC
 }
 
-start() {  # name args...
+start() {  # name args...: $BIN/name, or the command that follows the name
   local name=$1
   shift
   running "$name" && return 0
-  "$BIN/$name" "$@" > "$DIR/logs/$name.log" 2>&1 &
+  if [ -x "$BIN/$name" ]; then set -- "$BIN/$name" "$@"; fi
+  "$@" > "$DIR/logs/$name.log" 2>&1 &
   echo $! > "$DIR/pids/$name"
 }
 
@@ -136,7 +138,7 @@ up() {
     --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false --profiling=false
   # Node leases renewed as kubelets do (kwokctl's default): without them the node lifecycle controller
   # marks every node NotReady after its grace period and every pod with it.
-  start kwok --kubeconfig "$DIR/kwok.kubeconfig" --manage-all-nodes=true --config "$(dirname "$BIN")/stages.yaml" \
+  start kwok --kubeconfig "$DIR/kwok.kubeconfig" --manage-all-nodes=true --config "$(dirname "$BIN")/kwok-stages.yaml" \
     --server-address "127.0.0.1:$KWOK_PORT" --node-ip 127.0.0.1 --node-lease-duration-seconds 40
   local i=0 zone
   for zone in "${ZONES[@]}"; do
@@ -151,6 +153,8 @@ JSON
 )" >/dev/null
   done
   wait_for "three Ready nodes" 60 nodes_ready
+  start jobrunner python3 "$ROOT/tools/jobrunner.py" --cluster-dir "$DIR" --port "$API_PORT" --kubectl "$BIN/kubectl"
+  wait_for "the job runner" 10 test -d "$DIR/jobs"
   echo "==> local control plane up in $((SECONDS - begin))s: https://127.0.0.1:$API_PORT (kubeconfig $DIR/admin.kubeconfig)" >&2
   echo "$DIR/admin.kubeconfig"
 }

@@ -106,7 +106,8 @@ class AppCluster(pulumi.ComponentResource):
                 app_name=args.app.app_name, namespace=args.namespace, version=args.version,
                 others_selector=(f"app.kubernetes.io/instance={args.app.app_name},app.kubernetes.io/component in "
                                  f"({COMPONENT},{WORKER_COMPONENT}),{conv.ROLE_LABEL}!={PRIMARY}"),
-                wait_seconds=args.app.grace_seconds + 120), opts=pulumi.ResourceOptions(parent=self))
+                wait_seconds=args.app.grace_seconds + 120), after=args.before_primary,
+                opts=pulumi.ResourceOptions(parent=self))
             gate.append(upgrade_gate.stop_job)
         primary = self._deployment(name, args, PRIMARY, running, env, depends_on=[*gate, *args.connects_to])
         self.primary_name = primary.metadata.name
@@ -261,7 +262,12 @@ class AppCluster(pulumi.ComponentResource):
             del spec["replicas"]
         return k8s.apps.v1.Deployment(
             f"{name}-{role}",
-            metadata={"name": f"{args.app.app_name}-{role}", "namespace": args.namespace, "labels": pod_labels},
+            metadata={"name": f"{args.app.app_name}-{role}", "namespace": args.namespace, "labels": pod_labels,
+                      # `kubectl scale` (the upgrade Jobs, or a person) takes `.spec.replicas` from us under
+                      # server-side apply, and the next `up` that changes the Deployment then fails on the
+                      # conflict (seen on the local control plane: tests/integration/test_jobs_day_two.py).
+                      # The declared count wins; an autoscaled role states none, so the HPA keeps its own.
+                      "annotations": {"pulumi.com/patchForce": "true"}},
             spec=spec,
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on,
                                         custom_timeouts=rollout_timeouts(args.startup_timeout_seconds)),

@@ -57,7 +57,7 @@ def resume_script(counts: Mapping[str, int]) -> str:
 class UpgradeGateArgs:
     app_name: str  # names and labels: <app>-upgrade, <app>-stop-before-<version>
     namespace: pulumi.Input[str]  # the app's namespace: the Jobs scale its Deployments only
-    version: str  # the version the primary moves to; names the Jobs, so each runs once per version
+    version: str  # the version the primary moves to; names the Jobs, the one thing that makes them run again
     others_selector: str  # a label selector for every instance but the primary
     wait_seconds: int  # how long the stop Job waits for the others' pods to go
 
@@ -76,9 +76,12 @@ class UpgradeGate(pulumi.ComponentResource):
 
     stop_job: k8s.batch.v1.Job
 
-    def __init__(self, name: str, args: UpgradeGateArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: UpgradeGateArgs, after: Sequence[pulumi.Resource] = (),
+                 opts: Optional[pulumi.ResourceOptions] = None):
         """`name` is the app cluster's: the gate is `<name>-upgrade-gate`, and its children keep the
-        names they had under the AppCluster (`<name>-upgrade-account`, `<name>-stop-before-<version>`)."""
+        names they had under the AppCluster (`<name>-upgrade-account`, `<name>-stop-before-<version>`).
+        The stop waits for `after` (the pre-upgrade backup): a backup that fails stops nothing, and
+        the old version keeps serving with every role."""
         super().__init__("appcluster:index:UpgradeGate", f"{name}-upgrade-gate", None, opts)
         self._args, self._name = args, name
         self._child = pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=opts.parent if opts else None)])
@@ -101,7 +104,7 @@ class UpgradeGate(pulumi.ComponentResource):
         # is nothing to stop and it ends at once.
         self.stop_job = self._job(f"{name}-stop-before-{slug}", f"{args.app_name}-stop-before-{slug}",
                                   stop_script(args.others_selector, args.wait_seconds), args.wait_seconds + 120,
-                                  [self._binding])
+                                  [self._binding, *after])
         self.register_outputs({"stop_job": self.stop_job.metadata.name})
 
     def resume(self, counts: Mapping[str, int], after: Sequence[pulumi.Resource]) -> k8s.batch.v1.Job:
@@ -147,6 +150,11 @@ class UpgradeGate(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(
                 depends_on=list(depends_on),
+                # Its name is what makes it run: once per version, the stop with its resume. The spec is
+                # immutable, so any change Pulumi saw in it (the wait from the grace period, the kubectl
+                # image, a count) would replace the Job and run it again: a stop without an upgrade, and
+                # no resume after it. The next version's pair is created with the settings of the day.
+                ignore_changes=["spec"],
                 # Pulumi waits for the Job as long as the Job may take.
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{deadline + 60}s", update=f"{deadline + 60}s"))),
         )
