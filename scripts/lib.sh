@@ -24,3 +24,21 @@ require_go() {
   echo "Go is needed to build $1: \`apt-get install golang-go\` or https://go.dev/dl/ (1.25 or later)" >&2
   return 1
 }
+
+# apt_need LOG [--no-install-recommends] command=package …: install the Debian packages whose command
+# is missing (as root), or name the apt-get command that would (as anyone else, and fail).
+apt_need() {
+  local log=$1 opts="" pair missing=()
+  shift
+  if [ "${1:-}" = --no-install-recommends ]; then opts=$1; shift; fi
+  for pair in "$@"; do
+    command -v "${pair%%=*}" >/dev/null || [ -x "/usr/sbin/${pair%%=*}" ] || missing+=("${pair#*=}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: sudo apt-get install -y ${missing[*]}" >&2
+    return 1
+  fi
+  DEBIAN_FRONTEND=noninteractive step "$log" "installing ${missing[*]} (apt)" \
+    bash -c "apt-get update -qq && apt-get install -y -qq $opts ${missing[*]}"
+}

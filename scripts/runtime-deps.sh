@@ -15,22 +15,9 @@ DIR=$APPCLUSTER_CACHE/runtime
 LOGS=$APPCLUSTER_CACHE/logs
 mkdir -p "$DIR"
 
-declare -A need=([redis-server]=redis-server [redis-cli]=redis-tools [pg_dump]=postgresql
-  [mariadbd]=mariadb-server [mysqldump]=mariadb-client [nginx]=nginx-light)
-missing=()
-for cmd in "${!need[@]}"; do
-  command -v "$cmd" >/dev/null || [ -x "/usr/sbin/$cmd" ] || missing+=("${need[$cmd]}")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "missing Debian packages: sudo apt-get install -y ${missing[*]}" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  # The tests start each server themselves, unprivileged; none must run as a system service.
-  step "$LOGS/apt-runtime.log" "installing ${missing[*]} (apt)" \
-    bash -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${missing[*]}"
-fi
+# The tests start each server themselves, unprivileged; none must run as a system service.
+apt_need "$LOGS/apt-runtime.log" --no-install-recommends redis-server=redis-server redis-cli=redis-tools \
+  pg_dump=postgresql mariadbd=mariadb-server mysqldump=mariadb-client nginx=nginx-light
 
 command -v npm >/dev/null || { echo "npm is needed to fetch Node.js $NODE and NocoBase: apt-get install npm" >&2; exit 1; }
 npm_unpack() {  # package@version folder: the package's files, no dependency tree
