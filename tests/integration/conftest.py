@@ -149,6 +149,18 @@ def provide_volumes(project: Project, stack: str, cluster: Cluster) -> None:
     provide(str(cluster.kubeconfig), claims(project.root / f"Pulumi.{stack}.yaml"))
 
 
+def dev_nocobase(folder: Path, engine_bin: Path, cluster: Cluster, namespace: str, version: str) -> Project:
+    """A copy of the project whose `dev` stack (NocoBase, two instances) deploys `version` into the
+    cluster's `namespace`, its volumes provided."""
+    project = Project(copy_checkout(folder), engine_bin)
+    # The plugin platform's account: never generated, a team sets it (placeholders in Pulumi.dev.yaml).
+    deploy_settings(project, "dev", cluster, namespace,
+                    secrets={"nocobasePkgUsername": "acme", "nocobasePkgPassword": "p" * 24},
+                    **{"app.image": f"nocobase/nocobase:{version}"})
+    provide_volumes(project, "dev", cluster)
+    return project
+
+
 @dataclass
 class JobOutcome:
     condition: str  # Complete or Failed

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from components.kubernetes import upgrade
-from tests.integration.conftest import Cluster, Project, deploy_settings, provide_volumes
+from tests.integration.conftest import Cluster, Project, dev_nocobase
 
 NS = "it-nocobase"
 # A release that runs more than one instance (from 2.1.24, profiles/nocobase.py).
@@ -20,14 +20,7 @@ OLD = "2.1.24"
 
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory, engine_bin, cluster) -> Project:
-    from tests.conftest import copy_checkout
-
-    project = Project(copy_checkout(tmp_path_factory.mktemp("dev")), engine_bin)
-    # The plugin platform's account: never generated, a team sets it (placeholders in Pulumi.dev.yaml).
-    deploy_settings(project, "dev", cluster, NS, secrets={"nocobasePkgUsername": "acme", "nocobasePkgPassword": "p" * 24},
-                    **{"app.image": f"nocobase/nocobase:{OLD}"})
-    provide_volumes(project, "dev", cluster)
-    return project
+    return dev_nocobase(tmp_path_factory.mktemp("dev"), engine_bin, cluster, NS, OLD)
 
 
 def ready(cluster: Cluster, name: str) -> bool:

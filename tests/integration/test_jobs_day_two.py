@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.integration.conftest import Cluster, Project, assert_every_job_ran, deploy_settings, job_outcome, provide_volumes
+from tests.integration.conftest import Cluster, Project, assert_every_job_ran, dev_nocobase, job_outcome
 
 NS = "it-day-two"
 OLD, NEW, NEWER, NEWEST = "2.2.13", "2.2.14", "2.2.15", "2.2.16"
@@ -23,13 +23,7 @@ def slug(version: str) -> str:
 
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory, engine_bin, cluster) -> Project:
-    from tests.conftest import copy_checkout
-
-    project = Project(copy_checkout(tmp_path_factory.mktemp("day-two")), engine_bin)
-    deploy_settings(project, "dev", cluster, NS, secrets={"nocobasePkgUsername": "acme", "nocobasePkgPassword": "p" * 24},
-                    **{"app.image": f"nocobase/nocobase:{OLD}"})
-    provide_volumes(project, "dev", cluster)
-    return project
+    return dev_nocobase(tmp_path_factory.mktemp("day-two"), engine_bin, cluster, NS, OLD)
 
 
 def up(project: Project, **settings: str) -> str:
