@@ -38,7 +38,7 @@ def test_two_first_make_ups_at_once_deploy_what_the_config_keeps(project: Projec
 # Defects 17-19 on one deployment of the local stack, protect on, in the local control plane. The
 # tests run in order (each starts where the last ended) and cost one real `up` each at most: every
 # refusal comes before any resource.
-NS = "it-day-two"
+NS = "it-engine-day-two"
 APP = "new-api"
 
 
