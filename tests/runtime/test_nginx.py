@@ -12,19 +12,17 @@ import base64
 import hashlib
 import http.client
 import http.server
-import re
-import shutil
 import socket
-import subprocess
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from tools.offline.harness import reveal
+from tests.runtime import servers
+from tests.runtime.lb import start_nginx, uploads
+from tests.runtime.lb import upstreams as lb_upstreams
 
+CONF = "/etc/nginx/conf.d/default.conf"
 SLOW_SECONDS = 65  # past nginx's default proxy_read_timeout of 60 s
 BODY_BYTES = 150 * 1024 * 1024  # past the old client_max_body_size 100m
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -79,12 +77,6 @@ class Upstream(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def upstreams():
     servers = {}
@@ -100,53 +92,16 @@ def upstreams():
         server.server_close()
 
 
-def rendered_config(run_stack) -> str:
-    """What the `docker` stack uploads to its nginx container as conf.d/default.conf."""
-    run = run_stack("docker")
-    lb = next(r for r in run.of_type("docker:index/container:Container") if r.inputs.get("name") == "new-api-lb")
-    uploads = reveal(lb.inputs)["uploads"]
-    return next(u["content"] for u in uploads if u["file"] == "/etc/nginx/conf.d/default.conf")
-
-
 @pytest.fixture
-def nginx(run_stack, upstreams):
-    """nginx (Debian's, unprivileged) serving the rendered config on a loopback port; the upstream names
-    (container names on the Docker network) are pointed at the local upstreams."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    assert Path(binary).exists(), "nginx is not installed: scripts/system-deps.sh installs nginx-light"
-    config = rendered_config(run_stack)
-    port = free_port()
-    config = config.replace("listen 8080;", f"listen 127.0.0.1:{port};")
-    for name, server in upstreams.items():
-        config = re.sub(rf"server {re.escape(name)}:\d+ ", f"server 127.0.0.1:{server.server_address[1]} ", config)
-    assert "listen 127.0.0.1:" in config and "new-api-" not in config.replace("new-api-lb", "")
-    # Outside pytest's own temp folders, which only root may enter: nginx runs as nobody.
-    tmp_path = Path(tempfile.mkdtemp(prefix="appcluster-nginx-"))
-    tmp_path.chmod(0o777)
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\nhttp {{\n"
-        f"access_log off;\n"
-        + "".join(f"{kind}_temp_path {tmp_path}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        + config + "\n}\n")
-    drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"] if shutil.which("setpriv") else []
-    process = subprocess.Popen(drop + [binary, "-p", str(tmp_path), "-e", f"{tmp_path}/error.log",
-                                       "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None:
-                raise AssertionError(f"nginx exited: {process.stdout.read().decode()} "
-                                     f"{(tmp_path / 'error.log').read_text() if (tmp_path / 'error.log').exists() else ''}")
-            time.sleep(0.05)
-    else:
-        raise AssertionError("nginx did not listen within 5 s")
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
-    shutil.rmtree(tmp_path, ignore_errors=True)
+def nginx(renders, workdir, stopping, upstreams, request):
+    """nginx (Debian's, unprivileged) serving the `docker` stack's rendered config on a loopback port;
+    the upstream names (container names on the Docker network) are pointed at the local upstreams."""
+    files = uploads(renders("docker"))
+    addresses = lb_upstreams(files[CONF])
+    assert {a.split(":")[0] for a in addresses} == set(upstreams)
+    targets = {a: upstreams[a.split(":")[0]].server_address[1] for a in addresses}
+    stopping.append(server := start_nginx(servers.owned_dir(workdir, f"nginx-{request.node.name}"), files, targets))
+    return server.port
 
 
 def get(port: int, path: str, headers: dict | None = None, timeout: float = 10) -> tuple[int, bytes]:
