@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STACK ?= local
 
 .PHONY: up up-cluster test test-unit test-integration test-runtime runtime deps engine helm cluster-build cluster cluster-down vendor venv \
-	plan render check bench bench-upgrade urns clean
+	plan render check bench bench-upgrade urns lint clean
 
 up: deps venv ## deploy the local stack with the real engine, rendering manifests (builds the engine the first time)
 	scripts/up.sh
@@ -70,6 +70,12 @@ bench: venv helm vendor runtime ## the README's figures: plan, check, plan vs a 
 
 bench-upgrade: deps venv engine cluster-build ## the dev-shape upgrade's downtime on the local control plane, our Jobs run for real
 	$(PY) scripts/bench_upgrade.py
+
+lint: venv ## ruff lint and format check, and mypy strict on the program's packages: all at zero
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	cd policies && ../$(VENV)/bin/mypy --config-file ../pyproject.toml __main__.py
 
 clean:
 	rm -rf rendered .state .pytest_cache
