@@ -4,8 +4,9 @@ described."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import pulumi
 import pulumi_aws as aws
@@ -29,7 +30,7 @@ def physical_name(app_name: str, what: str) -> str:
     return f"{app_name}-{what}-{hashlib.sha256(scope.encode()).hexdigest()[:6]}"
 
 
-def connect(config: AwsSettings, app_name: str) -> tuple[aws.Provider, "Network"]:
+def connect(config: AwsSettings, app_name: str) -> tuple[aws.Provider, Network]:
     """The stack's AWS provider (every resource tagged with app and stack) and its network, looked up
     before anything is declared."""
     provider = aws.Provider("aws", region=config.region, default_tags={
@@ -50,7 +51,7 @@ class Network:
 
     @classmethod
     def discover(cls, vpc_id: str, subnet_ids: Sequence[str], app_security_group_id: str,
-                 provider: pulumi.ProviderResource) -> "Network":
+                 provider: pulumi.ProviderResource) -> Network:
         """Look the subnets up before anything is declared: Multi-AZ services need two zones, in our VPC."""
         invoke = pulumi.InvokeOptions(provider=provider)
         subnets = [aws.ec2.get_subnet(id=subnet, opts=invoke) for subnet in subnet_ids]
@@ -62,7 +63,7 @@ class Network:
         if len(zones) < 2:
             raise ValueError(f"appcluster:aws.privateSubnetIds: all subnets are in {zones[0]} — Multi-AZ RDS, "
                              "ElastiCache and EFS need private subnets in two or more availability zones")
-        per_zone = {}
+        per_zone: dict[str, str] = {}
         for s in subnets:
             per_zone.setdefault(s.availability_zone, s.id)
         return cls(vpc_id=vpc_id, subnet_ids=list(subnet_ids), app_security_group_id=app_security_group_id,

@@ -4,8 +4,8 @@ every instance with the same environment (the profile's, resolved like on Kubern
 named volume at the data path."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional
 
 import pulumi
 import pulumi_docker as docker
@@ -36,7 +36,7 @@ class Instance:
 class DockerAppCluster(pulumi.ComponentResource):
     instances: list[Instance]
 
-    def __init__(self, name: str, args: DockerAppClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: DockerAppClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcluster:index:DockerAppCluster", name, None, opts)
         self._args = args
         self._image = pulled(self, name, args.app.image)
@@ -54,7 +54,7 @@ class DockerAppCluster(pulumi.ComponentResource):
         self.register_outputs({})
 
     def _container(self, name: str, role: str, container_name: str, extra_env: Mapping[str, str],
-                   after: Optional[docker.Container] = None, serves: bool = True) -> docker.Container:
+                   after: docker.Container | None = None, serves: bool = True) -> docker.Container:
         args = self._args
 
         def value(resolved: Resolved) -> pulumi.Input[str]:

@@ -2,7 +2,7 @@
 HTTP health checks and the hardening every container gets."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_docker as docker
@@ -21,7 +21,7 @@ def env_list(env: Mapping[str, pulumi.Input[str]]) -> pulumi.Output[list[str]]:
     """KEY=value pairs for a container, as a secret: values such as passwords ride along."""
     names = list(env)
     return pulumi.Output.secret(pulumi.Output.all(*[env[n] for n in names]).apply(
-        lambda values: [f"{n}={v}" for n, v in zip(names, values)]))
+        lambda values: [f"{n}={v}" for n, v in zip(names, values, strict=True)]))
 
 
 def http_check_shell(port: int, path: str, status: int = 200) -> str:

@@ -4,8 +4,8 @@ the stack is in maintenance."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_docker as docker
@@ -14,10 +14,16 @@ from components.docker.app import Instance
 from components.docker.common import SECURITY_OPTS, pulled
 from components.shared import args as check
 from components.shared.nginx import (
-    HEALTH_PATH, IMAGE, LB_HEALTH_PATH, LISTEN_PORT, MESSAGE, Upstream, load_balancer_config, maintenance_config,
+    HEALTH_PATH,
+    IMAGE,
+    LB_HEALTH_PATH,
+    LISTEN_PORT,
+    MESSAGE,
+    Upstream,
+    load_balancer_config,
+    maintenance_config,
     maintenance_page,
 )
-
 
 UPSTREAMS_LABEL = "appcluster.io/upstreams"
 
@@ -52,9 +58,9 @@ class DockerLoadBalancer(pulumi.ComponentResource):
     url: pulumi.Output[str]
     config: str
 
-    def __init__(self, name: str, args: DockerLoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: DockerLoadBalancerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcluster:index:DockerLoadBalancer", name, None, opts)
-        uploads = []
+        uploads: list[docker.ContainerUploadArgsDict] = []
         if args.maintenance:
             self.config, health = maintenance_config(), HEALTH_PATH
             uploads.append({"file": "/usr/share/nginx/html/maintenance.html",
@@ -75,8 +81,9 @@ class DockerLoadBalancer(pulumi.ComponentResource):
             # nginx resolves upstream names once, at start: when an instance is replaced (a new
             # address), a new load balancer container starts and resolves them again.
             labels=[{"label": UPSTREAMS_LABEL, "value": upstreams_fingerprint(args.instances)}],
-            healthcheck={"tests": ["CMD-SHELL", f"wget -q -O /dev/null http://127.0.0.1:{LISTEN_PORT}{health}"],
-                         "interval": "5s", "timeout": "3s", "retries": 3},
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=["CMD-SHELL", f"wget -q -O /dev/null http://127.0.0.1:{LISTEN_PORT}{health}"],
+                interval="5s", timeout="3s", retries=3),
             restart="unless-stopped",
             security_opts=SECURITY_OPTS,
             wait=True,

@@ -11,8 +11,9 @@ URLs and DSNs that embed credentials; no secret is ever a literal env value.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Protocol, Sequence
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -20,7 +21,8 @@ import pulumi_kubernetes as k8s
 from components.kubernetes import conventions as conv
 from components.kubernetes import upgrade
 from components.shared import args as check
-from components.shared.app import MAX_INSTANCES, AppSpec
+from components.shared.app import AppSpec
+from profiles import MAX_INSTANCES
 from profiles.wiring import PodName, Resolved, Sensitive, SharedSecretKey
 
 PRIMARY, REPLICAS = "primary", "replicas"
@@ -35,10 +37,14 @@ ROLLOUT_MARGIN_SECONDS = 600
 class AutoscalingSpec(Protocol):
     """What the HPA on the replica role reads (the stack config's app.autoscaling has this shape)."""
 
-    enabled: bool
-    min_replicas: int
-    max_replicas: int
-    target_cpu_percent: int
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def min_replicas(self) -> int: ...
+    @property
+    def max_replicas(self) -> int: ...
+    @property
+    def target_cpu_percent(self) -> int: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,15 +53,15 @@ class AppClusterArgs:
     namespace: pulumi.Input[str]  # where the Deployments, Secrets and PDB go
     shared_secret_name: pulumi.Input[str]  # the Secret every instance reads the app secrets from
     storage_claim: pulumi.Input[str]  # the ReadWriteMany claim mounted at the data path
-    resources: Mapping  # the containers' requests and limits, as Kubernetes takes them
-    run_as_user: Optional[int] = None  # None: the image runs as root
+    resources: Mapping[str, Any]  # the containers' requests and limits, as Kubernetes takes them
+    run_as_user: int | None = None  # None: the image runs as root
     read_only_root: bool = False  # a read-only root filesystem (the image must allow it)
     local_paths: Mapping[str, str] = field(default_factory=dict)  # per-pod scratch off the shared volume: path -> size
     capabilities: Sequence[str] = ()  # added back after dropping ALL (root images)
     startup_timeout_seconds: int = 900  # how long a first start or migration may take before the probe gives up
-    autoscaling: Optional[AutoscalingSpec] = None  # an HPA on the replica role, when enabled
+    autoscaling: AutoscalingSpec | None = None  # an HPA on the replica role, when enabled
     spread_keys: Sequence[str] = ()  # topology keys the instances spread over
-    pull_config: Optional[pulumi.Input[str]] = None  # a registry's docker config JSON (secret), private registries
+    pull_config: pulumi.Input[str] | None = None  # a registry's docker config JSON (secret), private registries
     version: str = ""  # the version the primary moves to: names the upgrade Jobs
     before_primary: Sequence[pulumi.Resource] = ()  # what must finish before the primary moves (a backup)
     # What the instances connect to (secrets, Redis, the database, the storage): the primary is created once
@@ -64,15 +70,19 @@ class AppClusterArgs:
     stop_others_before_upgrade: bool = False  # no rolling upgrade across versions (NocoBase): stop the others first
 
     @property
+    def hpa(self) -> AutoscalingSpec | None:
+        """The autoscaling settings when an HPA runs the replica role, else None."""
+        return self.autoscaling if self.autoscaling is not None and self.autoscaling.enabled else None
+
+    @property
     def autoscaled(self) -> bool:
-        return self.autoscaling is not None and self.autoscaling.enabled
+        return self.hpa is not None
 
     def __post_init__(self) -> None:
         check.require(self, self.app.data_path not in self.local_paths, "local_paths",
                       "must not hold the data path: it is the shared volume")
         check.require(self, self.startup_timeout_seconds >= 30, "startup_timeout_seconds", "must be 30 or more")
-        if self.autoscaled:
-            scaling = self.autoscaling
+        if (scaling := self.hpa) is not None:
             check.require(self, 1 <= scaling.min_replicas <= scaling.max_replicas, "autoscaling",
                           f"needs 1 <= minReplicas ({scaling.min_replicas}) <= maxReplicas ({scaling.max_replicas})")
             check.require(self, 1 + scaling.max_replicas <= MAX_INSTANCES, "autoscaling",
@@ -84,12 +94,12 @@ class AppClusterArgs:
 
 class AppCluster(pulumi.ComponentResource):
     primary_name: pulumi.Output[str]
-    replicas_name: Optional[pulumi.Output[str]]
+    replicas_name: pulumi.Output[str] | None
     # Selects every instance that serves requests (both roles), and each role's alone.
     pod_selector: Mapping[str, str]
     role_selectors: Mapping[str, Mapping[str, str]]
 
-    def __init__(self, name: str, args: AppClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: AppClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcluster:index:AppCluster", name, None, opts)
         self.pod_selector = conv.selector(args.app.app_name, COMPONENT)
         self.role_selectors = {role: {**self.pod_selector, conv.ROLE_LABEL: role} for role in (PRIMARY, REPLICAS)}
@@ -113,8 +123,8 @@ class AppCluster(pulumi.ComponentResource):
         self.primary_name = primary.metadata.name
         self.replicas_name = None
         replica_count = args.app.replicas - 1
-        if args.autoscaled:
-            replica_count = max(replica_count, args.autoscaling.min_replicas)
+        if args.hpa is not None:
+            replica_count = max(replica_count, args.hpa.min_replicas)
         others: dict[str, tuple[k8s.apps.v1.Deployment, int]] = {}
         if replica_count > 0:
             replica_env = env + [{"name": k, "value": v} for k, v in args.app.replica_env.items()]
@@ -127,7 +137,7 @@ class AppCluster(pulumi.ComponentResource):
         for worker in args.app.workers:
             role = f"worker-{worker.name}"
             deployment = self._deployment(name, args, role, worker.replicas * running,
-                                          env + [{"name": "WORKER_MODE", "value": worker.mode}], depends_on=[primary],
+                                          [*env, {"name": "WORKER_MODE", "value": worker.mode}], depends_on=[primary],
                                           component=WORKER_COMPONENT)
             others[f"{args.app.app_name}-{role}"] = (deployment, worker.replicas)
         # In maintenance every role stays at zero: nothing to bring back.
@@ -144,7 +154,7 @@ class AppCluster(pulumi.ComponentResource):
             )
         self.register_outputs({"primary_name": self.primary_name, "replicas_name": self.replicas_name})
 
-    def _registry_secret(self, name: str, args: AppClusterArgs) -> list[dict]:
+    def _registry_secret(self, name: str, args: AppClusterArgs) -> list[dict[str, Any]]:
         """imagePullSecrets for a private registry (none needed for public images or ECR on EKS)."""
         if args.pull_config is None:
             return []
@@ -157,7 +167,7 @@ class AppCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self))
         return [{"name": pull.metadata.name}]
 
-    def _env(self, name: str, args: AppClusterArgs) -> list[dict]:
+    def _env(self, name: str, args: AppClusterArgs) -> list[dict[str, Any]]:
         sensitive = {k: v.value for k, v in args.app.env.items() if isinstance(v, Sensitive)}
         connections = None
         if sensitive:
@@ -170,7 +180,7 @@ class AppCluster(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             ).metadata.name
 
-        def var(key: str, value: Resolved) -> dict:
+        def var(key: str, value: Resolved) -> dict[str, Any]:
             if isinstance(value, SharedSecretKey):
                 return {"name": key, "valueFrom": {"secretKeyRef": {"name": args.shared_secret_name, "key": value.key}}}
             if isinstance(value, Sensitive):
@@ -181,7 +191,7 @@ class AppCluster(pulumi.ComponentResource):
 
         return [var(k, v) for k, v in args.app.env.items()]
 
-    def _deployment(self, name: str, args: AppClusterArgs, role: str, count: int, env: list[dict],
+    def _deployment(self, name: str, args: AppClusterArgs, role: str, count: int, env: list[dict[str, Any]],
                     depends_on: list[pulumi.Resource], autoscaled: bool = False,
                     component: str = COMPONENT) -> k8s.apps.v1.Deployment:
         pod_labels = conv.labels(args.app.app_name, component, role)
@@ -190,6 +200,7 @@ class AppCluster(pulumi.ComponentResource):
         # all come from the node's address, so a few pods would exhaust the limit and be taken out.
         ready = ({"tcpSocket": {"port": "http"}} if args.app.open_check else
                  {"httpGet": {"path": args.app.health_path, "port": "http", "scheme": "HTTP"}})
+        strategy: dict[str, Any]
         if role == PRIMARY:
             # Never two primaries: the old one is gone before the new one migrates.
             strategy = {"type": "Recreate"}
@@ -204,7 +215,7 @@ class AppCluster(pulumi.ComponentResource):
         for i, (path, size) in enumerate(sorted(args.local_paths.items())):
             volumes.append({"name": f"local-{i}", "emptyDir": {"sizeLimit": size}})
             mounts.append({"name": f"local-{i}", "mountPath": path})
-        container: dict = {}
+        container: dict[str, Any] = {}
         if args.app.args:
             container["args"] = list(args.app.args)
         if args.app.drain_seconds:
@@ -274,7 +285,8 @@ class AppCluster(pulumi.ComponentResource):
         )
 
     def _autoscaler(self, name: str, args: AppClusterArgs, target: k8s.apps.v1.Deployment) -> None:
-        scaling = args.autoscaling
+        scaling = args.hpa
+        assert scaling is not None  # called only for an autoscaled role
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-hpa",
             metadata={"name": f"{args.app.app_name}-{REPLICAS}", "namespace": args.namespace,

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -19,7 +20,7 @@ def version_slug(version: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", version.lower()).strip("-")[:24] or "unversioned"
 
 
-def labels(app: str, component: str, role: Optional[str] = None) -> dict[str, str]:
+def labels(app: str, component: str, role: str | None = None) -> dict[str, str]:
     out = {
         "app.kubernetes.io/name": component,
         "app.kubernetes.io/instance": app,
@@ -42,8 +43,8 @@ def server_claim(app: str, component: str) -> str:
     return f"{SERVER_VOLUME}-{app}-{component}-0"
 
 
-def pod_security_context(run_as_user: Optional[int], fs_group: Optional[int] = None) -> dict:
-    ctx: dict = {"seccompProfile": {"type": "RuntimeDefault"}}
+def pod_security_context(run_as_user: int | None, fs_group: int | None = None) -> dict[str, Any]:
+    ctx: dict[str, Any] = {"seccompProfile": {"type": "RuntimeDefault"}}
     if run_as_user is not None:
         ctx.update(runAsNonRoot=True, runAsUser=run_as_user, runAsGroup=run_as_user)
     if fs_group is not None or run_as_user is not None:
@@ -53,14 +54,14 @@ def pod_security_context(run_as_user: Optional[int], fs_group: Optional[int] = N
 
 
 def container_security_context(
-    run_as_user: Optional[int], read_only_root: bool, capabilities: Sequence[str] = ()
-) -> dict:
+    run_as_user: int | None, read_only_root: bool, capabilities: Sequence[str] = ()
+) -> dict[str, Any]:
     """Restricted (PSS) when the image runs as a user; for root images, drop ALL and add back only
     what the profile names, so nothing else of root's power remains."""
-    caps: dict = {"drop": ["ALL"]}
+    caps: dict[str, Any] = {"drop": ["ALL"]}
     if run_as_user is None and capabilities:
         caps["add"] = list(capabilities)
-    ctx: dict = {
+    ctx: dict[str, Any] = {
         "allowPrivilegeEscalation": False,
         "privileged": False,
         "readOnlyRootFilesystem": read_only_root,
@@ -72,7 +73,7 @@ def container_security_context(
     return ctx
 
 
-def exec_probe(command: Sequence[str], period: int = 10, failures: int = 3, timeout: int = 5) -> dict:
+def exec_probe(command: Sequence[str], period: int = 10, failures: int = 3, timeout: int = 5) -> dict[str, Any]:
     return {
         "exec": {"command": list(command)},
         "periodSeconds": period,
@@ -81,7 +82,7 @@ def exec_probe(command: Sequence[str], period: int = 10, failures: int = 3, time
     }
 
 
-def spread(keys: Sequence[str], match_labels: Mapping[str, str]) -> list[dict]:
+def spread(keys: Sequence[str], match_labels: Mapping[str, str]) -> list[dict[str, Any]]:
     # ScheduleAnyway: a single-node or single-zone cluster still schedules every instance.
     return [
         {
@@ -104,8 +105,8 @@ class ServerArgs:
     secret_name: pulumi.Input[str]
     password_key: str
     storage_size: str
-    storage_class: Optional[str] = None
-    resources: Mapping = field(default_factory=dict)
+    storage_class: str | None = None
+    resources: Mapping[str, Any] = field(default_factory=dict)
     protect: bool = True
 
 
@@ -118,7 +119,7 @@ def single_stateful_server(
     namespace: pulumi.Input[str],
     port: int,
     server: ServerArgs,
-    container: dict,
+    container: dict[str, Any],
     uid: int,
     data_path: str,
     grace_seconds: int,

@@ -13,8 +13,9 @@ New API the master/slave weights as weighted target groups (one Service per role
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Optional
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -48,13 +49,13 @@ class LoadBalancerArgs:
     sticky_timeout_seconds: int = 10800  # how long stickiness lasts
     weights: Mapping[str, int] = field(default_factory=dict)  # role -> weight (needs one Service per role)
     role_selectors: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # role -> its pods' selector
-    ingress_host: Optional[str] = None  # the host name an Ingress serves
-    ingress_class: Optional[str] = None  # the Ingress class (mode service)
-    tls_secret_name: Optional[str] = None  # the Ingress's TLS certificate Secret
+    ingress_host: str | None = None  # the host name an Ingress serves
+    ingress_class: str | None = None  # the Ingress class (mode service)
+    tls_secret_name: str | None = None  # the Ingress's TLS certificate Secret
     ingress_annotations: Mapping[str, str] = field(default_factory=dict)  # extra Ingress annotations
-    certificate_arn: Optional[str] = None  # nlb / alb: the ACM certificate that terminates TLS
+    certificate_arn: str | None = None  # nlb / alb: the ACM certificate that terminates TLS
     public: bool = True  # nlb / alb: internet-facing rather than internal
-    access_logs_bucket: Optional[str] = None  # alb: where access logs go
+    access_logs_bucket: str | None = None  # alb: where access logs go
     deletion_protection: bool = True  # nlb / alb: the load balancer refuses deletion
 
     def __post_init__(self) -> None:
@@ -77,7 +78,7 @@ class LoadBalancer(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     url: pulumi.Output[str]
 
-    def __init__(self, name: str, args: LoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcluster:index:LoadBalancer", name, None, opts)
         self._labels = conv.labels(args.app_name, "load-balancer")
         self._role_services: dict[str, k8s.core.v1.Service] = {}
@@ -102,7 +103,7 @@ class LoadBalancer(pulumi.ComponentResource):
 
     def _service(self, resource: str, args: LoadBalancerArgs, name: str, selector: Mapping[str, str],
                  service_type: str, port: int, annotations: Mapping[str, str]) -> k8s.core.v1.Service:
-        spec: dict = {
+        spec: dict[str, Any] = {
             "type": service_type,
             "selector": dict(selector),
             "ports": [{"name": "http" if port != 443 else "https", "port": port, "targetPort": "http", "protocol": "TCP"}],
@@ -138,17 +139,17 @@ class LoadBalancer(pulumi.ComponentResource):
         self._declare_ingress(name, args, args.ingress_class, annotations, backend, tls)
         return pulumi.Output.from_input(f"{'https' if tls else 'http'}://{args.ingress_host}")
 
-    def _declare_ingress(self, name: str, args: LoadBalancerArgs, ingress_class: Optional[str],
-                         annotations: Mapping[str, str], backend: dict, tls: list) -> None:
+    def _declare_ingress(self, name: str, args: LoadBalancerArgs, ingress_class: str | None,
+                         annotations: Mapping[str, pulumi.Input[str]], backend: dict[str, Any], tls: list[dict[str, Any]]) -> None:
         paths = []
         if args.primary_only_paths:
             primary = {"service": {"name": self._role_service(name, args, "primary").metadata.name,
                                    "port": {"name": "http"}}}
             paths = [{"path": p, "pathType": "Prefix", "backend": primary} for p in args.primary_only_paths]
-        rule: dict = {"http": {"paths": paths + [{"path": "/", "pathType": "Prefix", "backend": backend}]}}
+        rule: dict[str, Any] = {"http": {"paths": [*paths, {"path": "/", "pathType": "Prefix", "backend": backend}]}}
         if args.ingress_host:
             rule["host"] = args.ingress_host
-        spec: dict = {"rules": [rule]}
+        spec: dict[str, Any] = {"rules": [rule]}
         if ingress_class:
             spec["ingressClassName"] = ingress_class
         if tls:
@@ -162,6 +163,7 @@ class LoadBalancer(pulumi.ComponentResource):
         )
 
     def _nlb_annotations(self, args: LoadBalancerArgs) -> dict[str, str]:
+        assert args.certificate_arn is not None  # __post_init__ requires it for mode nlb
         attributes = [f"deletion_protection.enabled={str(args.deletion_protection).lower()}"]
         if args.access_logs_bucket:
             attributes += ["access_logs.s3.enabled=true", f"access_logs.s3.bucket={args.access_logs_bucket}"]
@@ -197,7 +199,8 @@ class LoadBalancer(pulumi.ComponentResource):
         ]
         if args.access_logs_bucket:
             attributes += ["access_logs.s3.enabled=true", f"access_logs.s3.bucket={args.access_logs_bucket}"]
-        annotations = {
+        assert args.certificate_arn is not None  # __post_init__ requires it for mode alb
+        annotations: dict[str, pulumi.Input[str]] = {
             f"{ALB}scheme": "internet-facing" if args.public else "internal",
             f"{ALB}target-type": "ip",
             f"{ALB}listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}]),
@@ -211,7 +214,7 @@ class LoadBalancer(pulumi.ComponentResource):
         if args.sticky:
             annotations[f"{ALB}target-group-attributes"] = (
                 f"stickiness.enabled=true,stickiness.lb_cookie.duration_seconds={args.sticky_timeout_seconds}")
-        backend: dict = {"service": {"name": service.metadata.name, "port": {"name": "http"}}}
+        backend: dict[str, Any] = {"service": {"name": service.metadata.name, "port": {"name": "http"}}}
         if args.weights:
             # Weighted target groups: one Service per role, and a forward action that splits between them.
             groups = []
@@ -220,7 +223,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 groups.append({"serviceName": role_service.metadata.name, "servicePort": str(args.port), "weight": weight})
             annotations[f"{ALB}actions.weighted"] = pulumi.Output.all(*[g["serviceName"] for g in groups]).apply(
                 lambda names: json.dumps({"type": "forward", "forwardConfig": {"targetGroups": [
-                    {**g, "serviceName": n} for g, n in zip(groups, names)]}}))
+                    {**g, "serviceName": n} for g, n in zip(groups, names, strict=False)]}}))
             backend = {"service": {"name": "weighted", "port": {"name": "use-annotation"}}}
         self._declare_ingress(name, args, "alb", annotations, backend, [])
         return pulumi.Output.from_input(f"https://{args.ingress_host}" if args.ingress_host else "")

@@ -6,16 +6,16 @@ the app is up.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.kubernetes import conventions as conv
 from components.shared import args as check
-from components.shared.nginx import (HEALTH_PATH, IMAGE, LISTEN_PORT as PORT, MESSAGE, NGINX_UID, maintenance_config,
-                                     maintenance_page)
+from components.shared.nginx import HEALTH_PATH, IMAGE, MESSAGE, NGINX_UID, maintenance_config, maintenance_page
+from components.shared.nginx import LISTEN_PORT as PORT
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,7 +31,7 @@ class MaintenancePageArgs:
 class MaintenancePage(pulumi.ComponentResource):
     pod_selector: Mapping[str, str]
 
-    def __init__(self, name: str, args: MaintenancePageArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: MaintenancePageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcluster:index:MaintenancePage", name, None, opts)
         labels = conv.labels(args.app_name, "maintenance")
         self.pod_selector = conv.selector(args.app_name, "maintenance")

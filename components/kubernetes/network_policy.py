@@ -2,8 +2,9 @@
 (the app's instances, its task-only workers, the backup Jobs), and the app pods only on their HTTP port."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -37,11 +38,11 @@ class NetworkPolicyArgs:
 
 
 class NetworkPolicy(pulumi.ComponentResource):
-    def __init__(self, name: str, args: NetworkPolicyArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: NetworkPolicyArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcluster:index:NetworkPolicy", name, None, opts)
-        rules = [Protected("app", args.app_selector, args.app_port, clients=())] + list(args.protected)
+        rules = [Protected("app", args.app_selector, args.app_port, clients=()), *list(args.protected)]
         for target in rules:
-            rule: dict = {"ports": [{"protocol": "TCP", "port": target.port}]}
+            rule: dict[str, Any] = {"ports": [{"protocol": "TCP", "port": target.port}]}
             # The app itself is reached by the load balancer / ingress controller, from anywhere.
             if target.clients:
                 rule["from"] = [{"podSelector": {

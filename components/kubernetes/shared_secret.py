@@ -2,7 +2,7 @@
 from it (by secretKeyRef), so no two instances can disagree on APP_KEY or a password."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s

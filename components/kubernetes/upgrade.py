@@ -7,8 +7,8 @@ The scripts are plain POSIX sh around kubectl, kept here as functions so the tes
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -77,7 +77,7 @@ class UpgradeGate(pulumi.ComponentResource):
     stop_job: k8s.batch.v1.Job
 
     def __init__(self, name: str, args: UpgradeGateArgs, after: Sequence[pulumi.Resource] = (),
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: pulumi.ResourceOptions | None = None):
         """`name` is the app cluster's: the gate is `<name>-upgrade-gate`, and its children keep the
         names they had under the AppCluster (`<name>-upgrade-account`, `<name>-stop-before-<version>`).
         The stop waits for `after` (the pre-upgrade backup): a backup that fails stops nothing, and

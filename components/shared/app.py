@@ -2,8 +2,8 @@
 same wiring and start order. AppCluster (Kubernetes) and DockerAppCluster take it as it is."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
 
 import pulumi
 
@@ -11,7 +11,6 @@ from components.shared import args as check
 from profiles import MAX_INSTANCES
 from profiles.base import OpenCheck
 from profiles.wiring import Resolved
-
 
 # The container's PID 1 in front of an image whose own ignores SIGTERM: a POSIX shell that starts the
 # image's command in a session of its own (setsid: util-linux, in every Debian image) and passes TERM
@@ -48,7 +47,7 @@ class AppSpec:
     grace_seconds: int = 60  # time to release locks and worker IDs on shutdown
     maintenance: bool = False  # every role at zero; the load balancer serves the 503 page
     args: Sequence[str] = ()  # to the image's entrypoint
-    open_check: Optional[OpenCheck] = None  # the health path is rate limited: probes by TCP, HTTP checks here
+    open_check: OpenCheck | None = None  # the health path is rate limited: probes by TCP, HTTP checks here
     drain_seconds: int = 0  # a stopping instance keeps serving this long before SIGTERM (within the grace period)
     command: Sequence[str] = ()  # the container's whole command (forward_term); empty: the image's own
 

@@ -3,7 +3,8 @@ build from is refused where the component is declared, naming the Args, the fiel
 whoever builds the Args (a platform, a test, another program)."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, get_args
+from collections.abc import Iterable, Mapping
+from typing import Any, get_args
 
 
 class ArgsError(ValueError):

@@ -7,8 +7,8 @@ Open-source nginx checks upstreams passively: a server that fails (refused, time
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 # The unprivileged nginx image both targets run (the load balancer on Docker, the 503 page everywhere).
 IMAGE = "nginxinc/nginx-unprivileged:1.27.5-alpine"

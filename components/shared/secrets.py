@@ -8,8 +8,8 @@ secret.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_random as random
@@ -28,7 +28,7 @@ REDIS_PASSWORD = "REDIS_PASSWORD"
 class SharedSecretsArgs:
     app_secrets: Sequence[AppSecret]
     # Values set in stack config, by key (env name / DATABASE_PASSWORD / REDIS_PASSWORD).
-    provided: Mapping[str, Optional[str]] = field(default_factory=dict)
+    provided: Mapping[str, str | None] = field(default_factory=dict)
     # Server passwords to hold (for the servers and managed services the stack creates).
     passwords: Sequence[str] = ()
     # By env name, the form a secret was first generated in where it differs from the form the app
@@ -59,7 +59,7 @@ class SharedSecrets(pulumi.ComponentResource):
     # By key (env name / DATABASE_PASSWORD / REDIS_PASSWORD); every value a Pulumi secret.
     values: dict[str, pulumi.Output[str]]
 
-    def __init__(self, name: str, args: SharedSecretsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: SharedSecretsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcluster:index:SharedSecrets", name, None, opts)
         self.resource_name = name
         generated = pulumi.ResourceOptions(parent=self, protect=args.protect)
