@@ -63,6 +63,7 @@ def main() -> int:
     runs = options.runs
 
     import flat_program
+
     from tools.offline import harness, policy, stackfile
 
     config, secret_keys = stackfile.read(REPO / f"Pulumi.{STACK}.yaml")

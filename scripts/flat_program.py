@@ -40,8 +40,7 @@ def write(stack: str, out: Path) -> harness.Run:
     config, secret_keys = stackfile.read(REPO / f"Pulumi.{stack}.yaml")
     run = harness.run_program(REPO, stack, config, secret_keys)
     names: dict[str, str] = {}
-    lines = ["import pulumi"] + sorted({f"import {sdk_class(r.type).rsplit('.', 1)[0]}" for r in run.resources
-                                      if r.custom and not r.type.startswith("pulumi:")})
+    lines = ["import pulumi", *sorted({f"import {sdk_class(r.type).rsplit('.', 1)[0]}" for r in run.resources if r.custom and not r.type.startswith("pulumi:")})]
     for index, r in enumerate(run.resources):
         if r.type.startswith("pulumi:providers:"):
             continue  # the default providers serve

@@ -35,7 +35,7 @@ import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 # Marks a pod this runner ran (and how it ended): the integration tests check every finished Job pod has it.
@@ -69,7 +69,7 @@ class Api:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def owned_by_job(pod: dict) -> bool:
@@ -111,7 +111,7 @@ class Runner:
     def run_pod(self, pod: dict) -> None:
         try:
             self.run_containers(pod)
-        except Exception:  # noqa: BLE001 - a pod left Running would hang its Job until its deadline
+        except Exception:
             error = traceback.format_exc()
             print(f"jobrunner: {pod['metadata']['namespace']}/{pod['metadata']['name']}: {error}", flush=True)
             self.finish(pod, [(pod["spec"]["containers"][0], 1, "JobRunnerError")], now(), error[-MESSAGE_BYTES:])
