@@ -12,7 +12,6 @@ from config import ConfigError, load
 from tests.conftest import env_of, k8s, one, spec
 from tools.offline.harness import reveal
 
-
 # -- maintenance ------------------------------------------------------------------------------------
 
 def test_maintenance_stops_every_instance_and_points_traffic_at_the_page(run_stack):
