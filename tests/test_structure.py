@@ -41,6 +41,30 @@ def test_each_platform_loads_only_its_own_sdks_and_components():
         assert (sdks, folders) == ALLOWED[stack], stack
 
 
+BUILDS = """
+import json, sys
+from tests.conftest import REPO, stack_config
+from tools.offline import harness
+build = {{"context": "images/nocobase", "tag": "2.2.15-p1",
+          "registry": {{"mode": "registry", "server": "ghcr.io", "repository": "acme/nocobase", "username": "ci"}}}}
+config, secret_keys = stack_config("dev", {{"app": {{"build": build}}, "secrets": {{"registryPassword": "x" * 20}}}},
+                                   tmp=__import__("pathlib").Path({tmp!r}))
+harness.run_program(REPO, "dev", config, secret_keys)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_kubernetes_stack_loads_pulumi_docker_only_when_it_builds(tmp_path):
+    """The build is AppImage's own (pulumi_docker); an existing registry loads no pulumi_aws."""
+    done = subprocess.run([sys.executable, "-c", BUILDS.format(tmp=str(tmp_path))], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    modules = json.loads(done.stdout)
+    assert {m for m in modules if m in TARGET_SDKS} == {"pulumi_kubernetes", "pulumi_docker"}
+    assert {m for m in modules if m.startswith("components.image.")} == {
+        "components.image.component", "components.image.contract", "components.image.registry"}
+
+
 def test_what_the_targets_share_imports_no_target():
     shared = list((REPO / "components" / "shared").glob("*.py"))
     assert len(shared) >= 4
