@@ -1,25 +1,38 @@
 """appcluster on Kubernetes: the app and everything it needs in (or beside) one cluster."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.backups.component import Backups, BackupsArgs
+from components.backups.contract import COMPONENT as BACKUP_COMPONENT
+from components.backups.dump import DumpBackups
 from components.kubernetes import conventions as conv, shared_secret
 from components.kubernetes.app_cluster import COMPONENT, WORKER_COMPONENT, AppCluster, AppClusterArgs
-from components.kubernetes.backups import COMPONENT as BACKUP_COMPONENT, Backups, BackupsArgs, DumpTarget
 from components.kubernetes.database import Database, DatabaseArgs
 from components.kubernetes.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.kubernetes.maintenance_page import MaintenancePage, MaintenancePageArgs
 from components.kubernetes.network_policy import NetworkPolicy, NetworkPolicyArgs, Protected
 from components.kubernetes.redis import Redis, RedisArgs
-from components.kubernetes.shared_storage import SharedStorage, SharedStorageArgs
 from components.shared.nginx import HEALTH_PATH as MAINTENANCE_HEALTH_PATH
 from components.shared.redis import PORT as REDIS_PORT
 from components.shared.secrets import DATABASE_PASSWORD, LOG_DATABASE_PASSWORD, REDIS_PASSWORD
+from components.storage.component import SharedStorage, SharedStorageArgs
+from components.storage.nfs import NfsStorage
+from components.storage.storage_class import StorageClassStorage
 from config import ConfigError, StackConfig
 from profiles.wiring import Sensitive
 
 from platforms import preflight
 from platforms.common import app_spec, plain, shared_secrets
+
+if TYPE_CHECKING:
+    from components.aws.network import Network
+    from components.backups.component import BackupsVariant
+    from components.image.component import RegistryVariant
+    from components.storage.component import StorageVariant
 
 
 def deploy(cfg: StackConfig) -> dict:
@@ -116,17 +129,8 @@ def deploy(cfg: StackConfig) -> dict:
         log_database = make_database("log-database", f"{app}-log", LOG_DATABASE_PASSWORD, secrets_cfg.log_database_url)
         sources["logDatabase.dsn"] = log_database.bindings["database.dsn"]
 
-    storage = SharedStorage(
-        "shared-storage",
-        SharedStorageArgs(
-            app_name=app, namespace=namespace, mode=cfg.storage.mode, size=cfg.storage.size,
-            storage_class=cfg.storage.storage_class,
-            nfs_server=cfg.storage.nfs.server if cfg.storage.nfs else None,
-            nfs_path=cfg.storage.nfs.path if cfg.storage.nfs else "/",
-            efs=cfg.storage.efs, network=network, protect=cfg.protect,
-        ),
-        opts=opts,
-    )
+    storage = SharedStorage("shared-storage", SharedStorageArgs(
+        app_name=app, variant=storage_variant(cfg, namespace, network), protect=cfg.protect), opts=opts)
 
     security = cfg.app.security_context
     run_as_user = security.run_as_user if security.run_as_user is not None else cfg.profile.run_as_user
@@ -135,23 +139,29 @@ def deploy(cfg: StackConfig) -> dict:
     pull_config = None
     if cfg.app.build is not None:
         # Building the image is the only reason a Kubernetes stack loads pulumi_docker.
-        from components.docker.app_image import AppImage, AppImageArgs
+        from components.image.component import AppImage, AppImageArgs
 
         built = AppImage("app-image", AppImageArgs(
-            app_name=app, build=cfg.app.build, registry_password=plain(secrets_cfg.registry_password),
-            protect=cfg.protect), opts=opts)
+            app_name=app, build=cfg.app.build, variant=registry_variant(cfg), protect=cfg.protect), opts=opts)
         image, pull_config = built.image, built.pull_config
 
-    dump = None
-    if database is not None and in_cluster_db:
-        dump = DumpTarget(engine=cfg.database.engine, image=cfg.database.resolved_image, host=database.host,
-                          name=cfg.database.name, user=cfg.database.user, secret_name=shared_name,
-                          password_key=DATABASE_PASSWORD, storage_claim=storage.claim_name, run_as_user=run_as_user)
+    backup_variants: list[BackupsVariant] = []
+    engine = cfg.database.engine
+    if database is not None and in_cluster_db and engine != "sqlite":
+        backup_variants.append(DumpBackups(
+            namespace=namespace, engine=engine, image=cfg.database.resolved_image, host=database.host,
+            name=cfg.database.name, user=cfg.database.user, secret_name=shared_name, password_key=DATABASE_PASSWORD,
+            storage_claim=storage.claim_name, run_as_user=run_as_user))
+    rds = database.instance if database is not None else None
+    if rds is not None or storage.mount.file_system_arn is not None:
+        from components.backups.aws import AwsBackups, RdsInstance
+
+        backup_variants.append(AwsBackups(
+            rds=RdsInstance(identifier=rds.identifier, arn=rds.arn) if rds is not None else None,
+            file_system_arn=storage.mount.file_system_arn))
     backups = Backups(
         "backups",
-        BackupsArgs(app_name=app, namespace=namespace, config=cfg.backup, version=cfg.app_version, dump=dump,
-                    rds_instance=database.instance if database is not None else None,
-                    efs_file_system=storage.file_system),
+        BackupsArgs(app_name=app, config=cfg.backup, version=cfg.app_version, variants=tuple(backup_variants)),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             depends_on=[r for r in (database, storage) if r is not None])),
     )
@@ -230,3 +240,34 @@ def deploy(cfg: StackConfig) -> dict:
         outputs["databaseHost"] = database.host
     outputs["storageClaim"] = storage.claim_name
     return outputs
+
+
+def storage_variant(cfg: StackConfig, namespace: pulumi.Input[str], network: Network | None) -> StorageVariant:
+    """SharedStorage's variant for `storage.mode`; efs alone loads pulumi_aws."""
+    storage = cfg.storage
+    assert storage is not None, "config requires storage on Kubernetes"
+    if storage.mode == "storage-class":
+        assert storage.storage_class is not None, "config requires storageClass with mode storage-class"
+        return StorageClassStorage(namespace=namespace, size=storage.size, storage_class=storage.storage_class)
+    if storage.mode == "nfs":
+        assert storage.nfs is not None, "config requires nfs with mode nfs"
+        return NfsStorage(namespace=namespace, size=storage.size, server=storage.nfs.server, path=storage.nfs.path)
+    from components.storage.efs import EfsStorage
+
+    assert network is not None, "config requires aws with mode efs"
+    return EfsStorage(namespace=namespace, size=storage.size, efs=storage.efs, network=network)
+
+
+def registry_variant(cfg: StackConfig) -> RegistryVariant:
+    """AppImage's variant for `app.build.registry.mode`; ecr alone loads pulumi_aws."""
+    assert cfg.app.build is not None
+    registry = cfg.app.build.registry
+    if registry.mode == "registry":
+        from components.image.registry import ExistingRegistry
+
+        # Config requires all four with mode registry; ExistingRegistry refuses an empty one by name.
+        return ExistingRegistry(server=registry.server or "", repository=registry.repository or "",
+                                username=registry.username or "", password=plain(cfg.secrets.registry_password) or "")
+    from components.image.ecr import EcrRegistry
+
+    return EcrRegistry(repository=registry.repository, keep_images=registry.keep_images)

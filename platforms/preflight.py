@@ -17,7 +17,7 @@ from typing import Optional
 import yaml
 
 from components.kubernetes import conventions as conv
-from components.kubernetes.shared_storage import claim_name as shared_claim
+from components.storage.contract import claim_name as shared_claim
 from config import ConfigError, StackConfig
 from config.base import quantity_value
 

@@ -10,21 +10,26 @@ from types import SimpleNamespace
 import pytest
 
 import components
+from components.backups.aws import AwsBackups
+from components.backups.component import BackupsArgs
+from components.backups.dump import DumpBackups
 from components.docker.load_balancer import DockerLoadBalancerArgs
 from components.docker.server import DockerServerArgs
+from components.image.ecr import EcrRegistry
+from components.image.registry import ExistingRegistry
 from components.kubernetes.app_cluster import AppClusterArgs
-from components.kubernetes.backups import BackupsArgs, DumpTarget
 from components.kubernetes.conventions import ServerArgs
 from components.kubernetes.database import DatabaseArgs
 from components.kubernetes.load_balancer import LoadBalancerArgs
 from components.kubernetes.maintenance_page import MaintenancePageArgs
 from components.kubernetes.network_policy import NetworkPolicyArgs
 from components.kubernetes.redis import RedisArgs
-from components.kubernetes.shared_storage import SharedStorageArgs
 from components.kubernetes.upgrade import UpgradeGateArgs
 from components.shared.app import AppSpec, Worker
 from components.shared.args import ArgsError
 from components.shared.secrets import SharedSecretsArgs
+from components.storage.nfs import NfsStorage
+from components.storage.storage_class import StorageClassStorage
 from config.backup import BackupConfig
 from profiles import AppSecret
 
@@ -71,15 +76,20 @@ CASES = [
      "RedisArgs.in_cluster: None — is required by mode in-cluster"),
     (RedisArgs, dict(app_name="shop", namespace="ns", mode="in-cluster", in_cluster=SERVER), {"mode": "memcached"},
      "RedisArgs.mode: 'memcached'"),
-    (SharedStorageArgs, dict(app_name="shop", namespace="ns", mode="storage-class", size="1Gi", storage_class="nfs"),
-     {"mode": "nfs", "nfs_server": "nas", "nfs_path": "exports"}, "SharedStorageArgs.nfs_path: 'exports' — must be an absolute"),
-    (SharedStorageArgs, dict(app_name="shop", namespace="ns", mode="storage-class", size="1Gi", storage_class="nfs"),
-     {"storage_class": None}, "SharedStorageArgs.storage_class: None — is required by mode storage-class"),
-    (BackupsArgs, dict(app_name="shop", namespace="ns", config=BackupConfig(), version="1.0"), {"version": ""},
+    (NfsStorage, dict(namespace="ns", size="1Gi", server="nas"), {"path": "exports"},
+     "NfsStorage.path: 'exports' — must be an absolute"),
+    (StorageClassStorage, dict(namespace="ns", size="1Gi", storage_class="nfs"), {"storage_class": ""},
+     "StorageClassStorage.storage_class: '' — must name a class that supports ReadWriteMany"),
+    (BackupsArgs, dict(app_name="shop", config=BackupConfig(), version="1.0"), {"version": ""},
      "BackupsArgs.version: '' — names the pre-upgrade backup"),
-    (BackupsArgs, dict(app_name="shop", namespace="ns", config=BackupConfig(), version="1.0"),
-     {"dump": DumpTarget(engine="sqlite", image="x:1", host="h", name="n", user="u", secret_name="s", password_key="k",
-                         storage_claim="c")}, "DumpTarget.engine: 'sqlite'"),
+    (BackupsArgs, dict(app_name="shop", config=BackupConfig(), version="1.0"),
+     {"variants": (AwsBackups(file_system_arn="arn"), AwsBackups(file_system_arn="arn"))}, "must not repeat a kind"),
+    (DumpBackups, dict(namespace="ns", engine="postgres", image="x:1", host="h", name="n", user="u", secret_name="s",
+                       password_key="k", storage_claim="c"), {"engine": "sqlite"}, "DumpBackups.engine: 'sqlite'"),
+    (AwsBackups, dict(file_system_arn="arn"), {"file_system_arn": None}, "AwsBackups.rds: None — and file_system_arn"),
+    (EcrRegistry, dict(), {"keep_images": 0}, "EcrRegistry.keep_images: 0 — must be 1 or more"),
+    (ExistingRegistry, dict(server="r.example.com", repository="team/app", username="u", password="p" * 20),
+     {"password": ""}, "ExistingRegistry.password: '' — must not be empty"),
     (DockerLoadBalancerArgs, dict(app_name="shop", network="net", instances=(), port=80, publish_port=8080,
                                   maintenance=True), {"weights": {"master": 1}}, "names ['master']"),
     (DockerLoadBalancerArgs, dict(app_name="shop", network="net", instances=(), port=80, publish_port=8080,
@@ -110,8 +120,9 @@ def _all_args() -> list[type]:
     found = []
     for module in pkgutil.walk_packages(components.__path__, "components."):
         loaded = importlib.import_module(module.name)
-        found += [v for k, v in vars(loaded).items() if k.endswith(("Args", "Spec")) and dataclasses.is_dataclass(v)
-                  and v.__module__ == module.name]
+        # A component's Args, and a variant (what has `declare`) of a backing service's union.
+        found += [v for k, v in vars(loaded).items() if (k.endswith(("Args", "Spec")) or hasattr(v, "declare"))
+                  and dataclasses.is_dataclass(v) and v.__module__ == module.name]
     return found
 
 

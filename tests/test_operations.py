@@ -9,9 +9,8 @@ import pytest
 
 from components.shared.nginx import HEALTH_PATH, maintenance_config
 from config import ConfigError, load
-from tests.conftest import env_of, k8s, spec
+from tests.conftest import env_of, k8s, one, spec
 from tools.offline.harness import reveal
-
 
 # -- maintenance ------------------------------------------------------------------------------------
 
@@ -135,6 +134,18 @@ def test_aws_backup_plan_covers_rds_and_efs(run_stack):
     assert len(selection["resources"]) == 2
     assert any(":rds:" in arn for arn in selection["resources"]) and any(":efs:" in arn for arn in selection["resources"])
     assert not run.of_type("kubernetes:batch/v1:CronJob")
+
+
+def test_an_in_cluster_database_on_efs_gets_both_the_dump_and_the_aws_plan(run_stack):
+    """Backups composes its two variants: the dump (the database is ours in the cluster) and the AWS
+    Backup plan (the shared storage is EFS), and the dump Job is what the primary waits on."""
+    run = run_stack("prod", database={"mode": "in-cluster"})
+    assert k8s(run, "CronJob", "nocobase-backup")
+    selection = reveal(one(run, "aws:backup/selection:Selection").inputs)
+    assert len(selection["resources"]) == 1 and ":efs:" in selection["resources"][0]
+    assert not run.of_type("aws:rds/snapshot:Snapshot")
+    job = next(r for r in run.of_type("kubernetes:batch/v1:Job") if r.name.startswith("backups-before-"))
+    assert job.urn in k8s(run, "Deployment", "nocobase-primary").dependencies
 
 
 def test_bad_backup_schedule_is_refused():

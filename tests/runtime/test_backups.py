@@ -1,6 +1,6 @@
 """Part 4: the dump our backup CronJob renders, run with the real pg_dump against the server holding
 NocoBase's tables, restored into a fresh server with the documented restore command
-(components/kubernetes/backups.py restore_command, quoted in the README), and NocoBase started on the
+(components/backups/dump.py restore_command, quoted in the README), and NocoBase started on the
 restored data signs in a user that only the dump can have brought back."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from components.kubernetes.backups import restore_command
+from components.backups.dump import restore_command
 from tests.runtime import servers
 from tests.runtime.conftest import APP_DIR, NOCOBASE_MYSQL, database_env, database_of, node_path, redis_of, rendered
 from tests.runtime.nocobase import NocoBase, api, local_env, startup_window
