@@ -11,10 +11,10 @@ from tests.conftest import REPO, imports
 TARGET_SDKS = {"pulumi_kubernetes", "pulumi_aws", "pulumi_docker"}
 # What a run of each stack may load, of the provider SDKs and of our component folders.
 ALLOWED = {
-    "local": ({"pulumi_kubernetes"}, {"kubernetes", "shared"}),  # Kubernetes only
-    "dev": ({"pulumi_kubernetes"}, {"kubernetes", "shared"}),
-    "prod": ({"pulumi_kubernetes", "pulumi_aws"}, {"kubernetes", "aws", "shared"}),  # EKS with managed services
-    "docker": ({"pulumi_docker"}, {"docker", "shared"}),
+    "local": ({"pulumi_kubernetes"}, {"kubernetes", "shared", "redis"}),  # Kubernetes only
+    "dev": ({"pulumi_kubernetes"}, {"kubernetes", "shared", "redis"}),
+    "prod": ({"pulumi_kubernetes", "pulumi_aws"}, {"kubernetes", "aws", "shared", "redis"}),  # EKS with managed services
+    "docker": ({"pulumi_docker"}, {"docker", "shared", "redis"}),
 }
 LOADED = """
 import json, sys
