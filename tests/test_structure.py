@@ -65,3 +65,19 @@ def test_components_take_their_own_types_not_config_models():
     satisfy): none imports config/, even for type checking."""
     for path in (REPO / "components").rglob("*.py"):
         assert not {m for m in imports(path) if m.split(".")[0] == "config"}, path.relative_to(REPO)
+
+
+def test_a_backing_service_component_loads_no_variant_and_no_variant_reaches_its_component():
+    """components/<concern>/component.py imports its variants for type checking only (so it loads no
+    SDK); a variant imports the contract, never the component that declares it."""
+    for concern in ("redis",):
+        folder = REPO / "components" / concern
+        component = f"components.{concern}.component"
+        variants = [p for p in folder.glob("*.py") if p.stem not in {"__init__", "contract", "component"}]
+        assert len(variants) >= 4, concern
+        loaded = imports(folder / "component.py", run_time=True)
+        assert not {m for m in loaded if m.split(".")[0] in TARGET_SDKS
+                    or m in {f"components.{concern}.{p.stem}" for p in variants}}, concern
+        for path in variants:
+            assert component not in imports(path), path.relative_to(REPO)
+        assert not {m for m in imports(folder / "contract.py") if m.split(".")[0] in TARGET_SDKS}, concern
