@@ -11,12 +11,12 @@ import pulumi_docker as docker
 from components.docker.app import DockerAppCluster, DockerAppClusterArgs
 from components.docker.load_balancer import DockerLoadBalancer, DockerLoadBalancerArgs
 from components.docker.server import DockerServer, DockerServerArgs
-from components.shared import redis as redis_server
+from components.redis.component import Redis, RedisArgs, RedisVariant
 from components.shared.database import connection_bindings, parse_url, server_image
 from components.shared.secrets import DATABASE_PASSWORD, REDIS_PASSWORD
 from config import StackConfig
 from platforms.common import app_spec, plain, shared_secrets
-from profiles.wiring import Sensitive
+from profiles.wiring import Sensitive, Source
 
 
 def deploy(cfg: StackConfig) -> dict:
@@ -26,20 +26,18 @@ def deploy(cfg: StackConfig) -> dict:
     shared = shared_secrets(cfg, opts)
     network = docker.Network("network", name=app, driver="bridge", opts=opts).name
 
+    redis_variant: RedisVariant
     if cfg.redis.mode == "external":
-        redis_base: pulumi.Input[str] = pulumi.Output.secret(plain(cfg.secrets.redis_url))
+        from components.redis.external import ExternalRedis
+
+        redis_variant = ExternalRedis(url=plain(cfg.secrets.redis_url))
     else:
-        password = shared.values[REDIS_PASSWORD]
-        redis = DockerServer("redis", DockerServerArgs(
-            app_name=app, component="redis", image=cfg.redis.image, network=network, data_path=redis_server.DATA_DIR,
-            env={redis_server.PASSWORD_ENV: password},
-            command=["sh", "-c", f'exec redis-server --requirepass "${redis_server.PASSWORD_ENV}" '
-                                 + " ".join(redis_server.PERSISTENCE_FLAGS)],
-            health_shell=redis_server.PING_SHELL, protect=cfg.protect),
-            opts=opts)
-        redis_base = redis_server.server_url(password, redis.host)
-    sources = {f"redis.{use}": Sensitive(url) for use, url in redis_server.urls_per_use(redis_base).items()}
-    dependencies: list[pulumi.Resource] = []
+        from components.redis.container import ContainerRedis
+
+        redis_variant = ContainerRedis(image=cfg.redis.image, network=network, password=shared.values[REDIS_PASSWORD])
+    redis = Redis("redis", RedisArgs(app_name=app, variant=redis_variant, protect=cfg.protect), opts=opts)
+    sources: dict[str, Source] = {f"redis.{use}": Sensitive(url) for use, url in redis.urls.items()}
+    dependencies: list[pulumi.Resource] = [redis]
 
     db = cfg.database
     if db.engine != "sqlite" and db.mode == "in-cluster":

@@ -9,24 +9,24 @@ import pulumi_kubernetes as k8s
 from components.backups.component import Backups, BackupsArgs
 from components.backups.contract import COMPONENT as BACKUP_COMPONENT
 from components.backups.dump import DumpBackups
-from components.kubernetes import conventions as conv, shared_secret
+from components.kubernetes import conventions as conv
+from components.kubernetes import shared_secret
 from components.kubernetes.app_cluster import COMPONENT, WORKER_COMPONENT, AppCluster, AppClusterArgs
 from components.kubernetes.database import Database, DatabaseArgs
 from components.kubernetes.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.kubernetes.maintenance_page import MaintenancePage, MaintenancePageArgs
 from components.kubernetes.network_policy import NetworkPolicy, NetworkPolicyArgs, Protected
-from components.kubernetes.redis import Redis, RedisArgs
+from components.redis.component import Redis, RedisArgs, RedisVariant
+from components.redis.contract import PORT as REDIS_PORT
 from components.shared.nginx import HEALTH_PATH as MAINTENANCE_HEALTH_PATH
-from components.shared.redis import PORT as REDIS_PORT
 from components.shared.secrets import DATABASE_PASSWORD, LOG_DATABASE_PASSWORD, REDIS_PASSWORD
 from components.storage.component import SharedStorage, SharedStorageArgs
 from components.storage.nfs import NfsStorage
 from components.storage.storage_class import StorageClassStorage
 from config import ConfigError, StackConfig
-from profiles.wiring import Sensitive
-
 from platforms import preflight
 from platforms.common import app_spec, plain, shared_secrets
+from profiles.wiring import Sensitive
 
 if TYPE_CHECKING:
     from components.aws.network import Network
@@ -95,16 +95,23 @@ def deploy(cfg: StackConfig) -> dict:
             resources=concern.resources.to_k8s(), protect=cfg.protect,
         )
 
-    redis = Redis(
-        "redis",
-        RedisArgs(
-            app_name=app, namespace=namespace, mode=cfg.redis.mode, url=plain(secrets_cfg.redis_url),
-            in_cluster=in_cluster(cfg.redis, cfg.redis.image, REDIS_PASSWORD) if in_cluster_redis else None,
-            elasticache=cfg.redis.elasticache, network=network, password=shared.values.get(REDIS_PASSWORD),
-            protect=cfg.protect,
-        ),
-        opts=opts,
-    )
+    redis_variant: RedisVariant
+    if cfg.redis.mode == "external":
+        from components.redis.external import ExternalRedis
+
+        redis_variant = ExternalRedis(url=plain(secrets_cfg.redis_url))
+    elif cfg.redis.mode == "elasticache":
+        from components.redis.elasticache import ElastiCacheRedis
+
+        assert cfg.redis.elasticache is not None and network is not None  # preflight and the config refuse otherwise
+        redis_variant = ElastiCacheRedis(settings=cfg.redis.elasticache, network=network,
+                                         password=shared.values[REDIS_PASSWORD])
+    else:
+        from components.redis.in_cluster import InClusterRedis
+
+        redis_variant = InClusterRedis(namespace=namespace,
+                                       server=in_cluster(cfg.redis, cfg.redis.image, REDIS_PASSWORD))
+    redis = Redis("redis", RedisArgs(app_name=app, variant=redis_variant, protect=cfg.protect), opts=opts)
     sources = {f"redis.{use}": Sensitive(url) for use, url in redis.urls.items()}
 
     def make_database(name: str, app_name: str, password_key: str, url) -> Database:
@@ -217,7 +224,7 @@ def deploy(cfg: StackConfig) -> dict:
     protected = []
     clients = (COMPONENT, WORKER_COMPONENT)
     if in_cluster_redis:
-        protected.append(Protected("redis", redis.pod_labels, REDIS_PORT, clients))
+        protected.append(Protected("redis", conv.selector(app, "redis"), REDIS_PORT, clients))
     if in_cluster_db:
         protected += [Protected(component, d.pod_labels, cfg.database.port, (*clients, BACKUP_COMPONENT))
                       for component, d in (("database", database), ("log-database", log_database)) if d is not None]

@@ -23,7 +23,8 @@ from components.kubernetes.database import DatabaseArgs
 from components.kubernetes.load_balancer import LoadBalancerArgs
 from components.kubernetes.maintenance_page import MaintenancePageArgs
 from components.kubernetes.network_policy import NetworkPolicyArgs
-from components.kubernetes.redis import RedisArgs
+from components.redis.component import RedisArgs
+from components.redis.external import ExternalRedis
 from components.kubernetes.upgrade import UpgradeGateArgs
 from components.shared.app import AppSpec, Worker
 from components.shared.args import ArgsError
@@ -72,10 +73,9 @@ CASES = [
                         in_cluster=SERVER), {"mode": "rds"}, "DatabaseArgs.rds: None — is required by mode rds"),
     (DatabaseArgs, dict(app_name="shop", namespace="ns", mode="in-cluster", engine="postgres", port=5432,
                         in_cluster=SERVER), {"mode": "external"}, "DatabaseArgs.url: None — is required by mode external"),
-    (RedisArgs, dict(app_name="shop", namespace="ns", mode="in-cluster", in_cluster=SERVER), {"in_cluster": None},
-     "RedisArgs.in_cluster: None — is required by mode in-cluster"),
-    (RedisArgs, dict(app_name="shop", namespace="ns", mode="in-cluster", in_cluster=SERVER), {"mode": "memcached"},
-     "RedisArgs.mode: 'memcached'"),
+    (RedisArgs, dict(app_name="shop", variant=ExternalRedis(url="redis://h")), {"variant": "memcached"},
+     "RedisArgs.variant: 'memcached' — is not in RedisVariant"),
+    (ExternalRedis, dict(url="redis://h"), {"url": ""}, "ExternalRedis.url: '' — is required: set the stack secret"),
     (NfsStorage, dict(namespace="ns", size="1Gi", server="nas"), {"path": "exports"},
      "NfsStorage.path: 'exports' — must be an absolute"),
     (StorageClassStorage, dict(namespace="ns", size="1Gi", storage_class="nfs"), {"storage_class": ""},

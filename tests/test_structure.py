@@ -12,11 +12,11 @@ from tests.conftest import REPO, imports
 TARGET_SDKS = {"pulumi_kubernetes", "pulumi_aws", "pulumi_docker"}
 # What a run of each stack may load, of the provider SDKs and of our component folders.
 ALLOWED = {
-    "local": ({"pulumi_kubernetes"}, {"kubernetes", "shared", "storage", "backups"}),  # Kubernetes only
-    "dev": ({"pulumi_kubernetes"}, {"kubernetes", "shared", "storage", "backups"}),
+    "local": ({"pulumi_kubernetes"}, {"kubernetes", "shared", "redis", "storage", "backups"}),  # Kubernetes only
+    "dev": ({"pulumi_kubernetes"}, {"kubernetes", "shared", "redis", "storage", "backups"}),
     # EKS with managed services
-    "prod": ({"pulumi_kubernetes", "pulumi_aws"}, {"kubernetes", "aws", "shared", "storage", "backups"}),
-    "docker": ({"pulumi_docker"}, {"docker", "shared"}),
+    "prod": ({"pulumi_kubernetes", "pulumi_aws"}, {"kubernetes", "aws", "shared", "redis", "storage", "backups"}),
+    "docker": ({"pulumi_docker"}, {"docker", "shared", "redis"}),
 }
 LOADED = """
 import json, sys
@@ -95,6 +95,8 @@ def test_components_take_their_own_types_not_config_models():
 # The backing services laid out as one component with typed variants: the SDK each file may load
 # (at run time), the component's and the contract's none of a target's.
 VARIANT_SDKS = {
+    "redis": {"contract": set(), "component": set(), "in_cluster": {"pulumi_kubernetes"},
+              "elasticache": {"pulumi_aws"}, "external": set(), "container": {"pulumi_docker"}},
     "storage": {"contract": set(), "component": set(), "claim": {"pulumi_kubernetes"},
                 "storage_class": {"pulumi_kubernetes"}, "nfs": {"pulumi_kubernetes"},
                 "efs": {"pulumi_kubernetes", "pulumi_aws"}},
