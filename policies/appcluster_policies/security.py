@@ -40,7 +40,7 @@ GENERATED_SECRET_TYPES = {"random:index/randomPassword:RandomPassword", "random:
 SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "APP_KEY", "PRIVATE_KEY", "DSN")
 
 
-def _containers(args: ResourceValidationArgs) -> list[dict]:
+def _containers(args: ResourceValidationArgs) -> list[dict[str, Any]]:
     if args.resource_type not in WORKLOAD_TYPES:
         return []
     w = Workload(args.urn, args.resource_type, plain(args.props))

@@ -90,7 +90,7 @@ class Workload:
         return (self.spec.get("template") or {}).get("spec") or {}
 
     @property
-    def containers(self) -> list[dict]:
+    def containers(self) -> list[dict[str, Any]]:
         return list(self.pod.get("containers") or [])
 
     @property
@@ -98,13 +98,14 @@ class Workload:
         value = self.spec.get("replicas", 1)
         return int(value) if isinstance(value, (int, float)) else 1
 
-    def env(self, secret_data: dict[str, dict[str, str]] | None = None) -> dict[str, dict]:
+    def env(self, secret_data: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
         """Every env var of every container, by name (the last container wins on clashes). With the
         stack's Secrets, variables that envFrom brings in count too, as secretKeyRefs (an explicit
         `env` entry wins, as in Kubernetes)."""
-        out: dict[str, dict] = {}
+        out: dict[str, dict[str, Any]] = {}
         for container in self.containers:
             for source in (container.get("envFrom") or []) if secret_data is not None else []:
+                assert secret_data is not None
                 name = ((source or {}).get("secretRef") or {}).get("name")
                 for key in secret_data.get(str(name), {}):
                     out[f"{source.get('prefix') or ''}{key}"] = {
@@ -160,7 +161,7 @@ def cluster_key(w: Workload, pod_labels: dict[str, Any]) -> str:
     instances from the 32-instance count), else the workload alone."""
     for name in APP_LABELS:
         if isinstance(pod_labels.get(name), str):
-            return pod_labels[name]
+            return str(pod_labels[name])
     profile = w.profile()
     return f"{meta(w.props).get('namespace') or 'default'}/{profile}" if profile else w.name
 
@@ -169,7 +170,7 @@ SERVICE_TYPE = "kubernetes:core/v1:Service"
 PDB_TYPE = "kubernetes:policy/v1:PodDisruptionBudget"
 
 
-def _selectors(resources: list[Any]) -> list[tuple[str, dict]]:
+def _selectors(resources: list[Any]) -> list[tuple[str, dict[str, Any]]]:
     """(namespace, labels) of every Service and PodDisruptionBudget selector: pods one selector
     picks are served, or disrupted, as one app."""
     out = []
@@ -189,7 +190,7 @@ def app_clusters(resources: Iterable[Any]) -> list[AppCluster]:
     label, then merged where one Service or PDB selector picks the pods of several groups."""
     resources = list(resources)
     grouped: dict[str, list[Workload]] = {}
-    pods: list[tuple[str, str, dict]] = []  # (group key, namespace, pod labels)
+    pods: list[tuple[str, str, dict[str, Any]]] = []  # (group key, namespace, pod labels)
     for r in resources:
         if r.resource_type not in WORKLOAD_TYPES:
             continue
@@ -239,7 +240,7 @@ def app_clusters(resources: Iterable[Any]) -> list[AppCluster]:
 class UnknownData(dict[str, Any]):
     """A Secret's data built from outputs a preview does not know yet: every key reads as UNKNOWN."""
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return UNKNOWN
 
     def __missing__(self, key: str) -> Any:
@@ -263,7 +264,7 @@ def env_value(var: dict[str, Any], secret_data: dict[str, dict[str, str]]) -> st
     if "value" in var:
         return None if var["value"] is UNKNOWN else var["value"]
     ref = ((var.get("valueFrom") or {}).get("secretKeyRef")) or {}
-    value = (secret_data.get(str(ref.get("name"))) or {}).get(str(ref.get("key")))
+    value: Any = (secret_data.get(str(ref.get("name"))) or {}).get(str(ref.get("key")))
     return None if value is UNKNOWN else value
 
 
