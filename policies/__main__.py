@@ -12,6 +12,6 @@ from pulumi_policy import PolicyPack
 # The rules read the apps' facts from profiles/, beside this pack in the repository.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from appcluster_policies import POLICIES  # noqa: E402
+from appcluster_policies import POLICIES
 
 PolicyPack(name="appcluster", policies=POLICIES)

@@ -20,7 +20,20 @@ def prod(tmp_path_factory):
     from tools.offline import harness
 
     config, secret_keys = stack_config("prod", tmp=tmp_path_factory.mktemp("prod"))
-    return harness.run_program(REPO, "prod", config, secret_keys)
+    return harness.run_program(REPO, "prod", config, secret_keys, computed=harness.AWS_ENDPOINTS)
+
+
+@pytest.fixture
+def with_endpoints(tmp_path):
+    """A stack run whose mocks answer the endpoints AWS computes (otherwise unknown, as in a preview)."""
+    from tests.conftest import REPO, stack_config
+    from tools.offline import harness
+
+    def run(stack: str, **overrides):
+        config, secret_keys = stack_config(stack, overrides, tmp_path)
+        return harness.run_program(REPO, stack, config, secret_keys, computed=harness.AWS_ENDPOINTS)
+
+    return run
 
 
 def test_elasticache_is_multi_az_encrypted_with_auth_and_db_indexes(prod):
@@ -94,8 +107,8 @@ def test_the_app_connects_to_the_proxy_endpoint_never_the_instance(prod):
     assert prod.outputs["databaseHost"].value == host
 
 
-def test_new_api_dsn_points_at_the_mysql_proxy_with_tls(run_stack):
-    run = run_stack("prod-newapi")
+def test_new_api_dsn_points_at_the_mysql_proxy_with_tls(with_endpoints):
+    run = with_endpoints("prod-newapi")
     dsn = secret_data(run, "new-api-connections")["SQL_DSN"]
     proxy = props(one(run, "aws:rds/proxy:Proxy"))["name"]
     assert f"@tcp({proxy}.proxy-c9akciq32.eu-west-1.rds.amazonaws.com:3306)/newapi?tls=true" in dsn
@@ -229,8 +242,8 @@ def test_bad_aws_config_is_refused(run_stack, override, fragment):
     assert fragment in str(error.value)
 
 
-def test_new_api_log_database_is_a_second_proxied_rds(run_stack):
-    run = run_stack("prod-newapi", database={"logDatabase": True})
+def test_new_api_log_database_is_a_second_proxied_rds(with_endpoints):
+    run = with_endpoints("prod-newapi", database={"logDatabase": True})
     main, log = sorted(props(p)["name"] for p in run.of_type("aws:rds/proxy:Proxy"))
     assert re.fullmatch(r"new-api-db-[0-9a-f]{6}-proxy", main) and re.fullmatch(r"new-api-log-db-[0-9a-f]{6}-proxy", log)
     data = secret_data(run, "new-api-connections")

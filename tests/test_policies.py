@@ -256,3 +256,45 @@ spec: {group: example.com, scope: Cluster, names: {kind: Widget, plural: widgets
         "g:w": "kubernetes:example.com/v1:Widget"}  # a cluster-scoped custom kind takes no namespace
     with pytest.raises(manifests.ManifestError, match="every document must be a Kubernetes object"):
         manifests.decode("- just\n- a list\n")
+
+
+def _connections(run, name: str) -> dict:
+    return next(r for r in run.resources if r.type == "kubernetes:core/v1:Secret"
+                and harness.reveal(r.inputs["metadata"]).get("name") == name).inputs["stringData"]
+
+
+@pytest.mark.parametrize("key, value", [
+    ("REDIS_URL", "rediss://:pw@None:6379/4"),  # issue 18: an unknown endpoint rendered as None
+    ("QUEUE_ADAPTER_REDIS_URL", "redis://:pw@:6379/3"),
+])
+def test_a_connection_string_to_no_host_is_a_mandatory_violation(run_stack, key, value):
+    run = run_stack("dev")
+    data = _connections(run, "nocobase-connections")
+    (data["value"] if harness.is_secret(data) else data)[key] = value
+    found = [v for v in policy.evaluate(run, levels("dev")) if v.policy == "hosts-resolved"]
+    assert found and {v.level for v in found} == {"mandatory"}
+    assert all(key in v.message for v in found)
+
+
+def test_a_host_env_var_of_None_is_a_mandatory_violation(run_stack):
+    run = run_stack("dev")
+    for r in run.of_type("kubernetes:apps/v1:Deployment"):
+        for var in r.inputs["spec"]["template"]["spec"]["containers"][0]["env"]:
+            if var["name"] == "DB_HOST":
+                var["value"] = "None"
+    assert "hosts-resolved" in mandatory(policy.evaluate(run, levels("dev")))
+
+
+def test_an_endpoint_the_mocks_cannot_know_stays_unknown_and_is_advisory(run_stack):
+    """ElastiCache and RDS Proxy endpoints are computed by AWS: unknown in a preview, so also under
+    the mocks, never None; the pack says it cannot verify them, without blocking the preview."""
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+    run = run_stack("prod")
+    # The Secret's data is built from the endpoint, so the whole of it is unknown, as the engine sends it.
+    assert harness.reveal(_connections(run, "nocobase-connections")) == UNKNOWN_STRING_VALUE
+    violations = policy.evaluate(run, levels("prod"))
+    assert mandatory(violations) == []
+    unverified = {v.message.split(":")[0] for v in violations if v.policy == "hosts-verified"}
+    assert {"nocobase-primary env REDIS_URL", "nocobase-primary env DB_HOST"} <= unverified
+    assert {v.level for v in violations if v.policy == "hosts-verified"} == {"advisory"}

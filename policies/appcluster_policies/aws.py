@@ -2,18 +2,26 @@
 Security Hub IDs they mirror. Props arrive in camelCase, as the analyzer hands them over."""
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ResourceValidation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
 from pulumi_policy.policy import PolicyConfigSchema, Severity
 
-from appcluster_policies.workloads import UNKNOWN, fails, meta, plain
+from appcluster_policies.workloads import UNKNOWN, Report, fails, meta, plain
 
 WEB_PORTS = {80, 443}
 OPEN = {"0.0.0.0/0", "::/0"}
 REQUIRED = PolicyConfigSchema(properties={"required": {"type": "boolean"}})
 
 
-def _props(args: ResourceValidationArgs) -> dict:
-    return plain(args.props)
+def _props(args: ResourceValidationArgs) -> dict[str, Any]:
+    props: dict[str, Any] = plain(args.props)
+    return props
 
 
 # Where the database's data lives: an RDS instance, or an Aurora cluster (its instances hold none).
@@ -21,7 +29,7 @@ RDS_DATA = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster")
 AURORA_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 
 
-def _rds_encrypted_private(args, report) -> None:
+def _rds_encrypted_private(args: ResourceValidationArgs, report: Report) -> None:
     p = _props(args)
     if args.resource_type in (AURORA_INSTANCE, "aws:rds/instance:Instance") and p.get("publiclyAccessible") is True:
         report("the instance is publicly accessible (CKV_AWS_17)")
@@ -33,7 +41,7 @@ def _rds_encrypted_private(args, report) -> None:
         report("IAM database authentication is off (CKV_AWS_161)")
 
 
-def _rds_backups(args, report) -> None:
+def _rds_backups(args: ResourceValidationArgs, report: Report) -> None:
     if args.resource_type not in RDS_DATA:
         return
     p = _props(args)
@@ -44,7 +52,7 @@ def _rds_backups(args, report) -> None:
         report("no final snapshot on delete: set skipFinalSnapshot false and a stable finalSnapshotIdentifier")
 
 
-def _rds_proxy_tls(args, report) -> None:
+def _rds_proxy_tls(args: ResourceValidationArgs, report: Report) -> None:
     if args.resource_type != "aws:rds/proxy:Proxy":
         return
     p = _props(args)
@@ -56,7 +64,7 @@ def _rds_proxy_tls(args, report) -> None:
         report("authentication must go through Secrets Manager")
 
 
-def _elasticache(args, report) -> None:
+def _elasticache(args: ResourceValidationArgs, report: Report) -> None:
     p = _props(args)
     if args.resource_type == "aws:elasticache/cluster:Cluster" and not p.get("replicationGroupId"):
         # A standalone cache cluster: one node, no failover, no AUTH token, no at-rest encryption.
@@ -78,7 +86,7 @@ def _elasticache(args, report) -> None:
         report("snapshotRetentionLimit must be 1 day or more")
 
 
-def _efs(args, report) -> None:
+def _efs(args: ResourceValidationArgs, report: Report) -> None:
     p = _props(args)
     if args.resource_type == "aws:efs/fileSystem:FileSystem" and fails(p.get("encrypted"), True):
         report("the file system is not encrypted (CKV_AWS_42)")
@@ -89,7 +97,7 @@ def _efs(args, report) -> None:
             report("the access point enforces no POSIX user (CKV_AWS_329)")
 
 
-def _security_groups(args, report) -> None:
+def _security_groups(args: ResourceValidationArgs, report: Report) -> None:
     p = _props(args)
     rules = []
     if args.resource_type == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
@@ -110,7 +118,7 @@ def _security_groups(args, report) -> None:
             report(f"open to the internet on ports {low}-{high}: only 80/443 may be (CKV_AWS_24/25/260)")
 
 
-def _load_balancer_tls(args, report) -> None:
+def _load_balancer_tls(args: ResourceValidationArgs, report: Report) -> None:
     p = _props(args)
     annotations = meta(p).get("annotations") or {}
     if args.resource_type == "kubernetes:networking.k8s.io/v1:Ingress":
@@ -131,7 +139,7 @@ def _load_balancer_tls(args, report) -> None:
             report("the NLB terminates no TLS: set aws-load-balancer-ssl-cert (CKV_AWS_2)")
 
 
-def _deletion_protection(args, report) -> None:
+def _deletion_protection(args: ResourceValidationArgs, report: Report) -> None:
     # Required unless the environment's config says otherwise: no config never relaxes it.
     if not (args.get_config() or {}).get("required", True):
         return
@@ -147,7 +155,9 @@ def _deletion_protection(args, report) -> None:
         report("the load balancer has no deletion protection (CKV_AWS_150)")
 
 
-def _policy(name, description, validate, level=EnforcementLevel.MANDATORY, severity=Severity.HIGH, schema=None):
+def _policy(name: str, description: str, validate: ResourceValidation,
+            level: EnforcementLevel = EnforcementLevel.MANDATORY, severity: Severity = Severity.HIGH,
+            schema: PolicyConfigSchema | None = None) -> ResourceValidationPolicy:
     return ResourceValidationPolicy(name=name, description=description, validate=validate, enforcement_level=level,
                                     severity=severity, config_schema=schema)
 

@@ -1,16 +1,27 @@
 """Cluster invariants: what a cluster-mode app needs to be correct at all. Mandatory everywhere."""
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from pulumi_policy import EnforcementLevel, StackValidationArgs, StackValidationPolicy
+from pulumi_policy import EnforcementLevel, StackValidation, StackValidationArgs, StackValidationPolicy
 from pulumi_policy.policy import Severity
 
 from appcluster_policies.workloads import (
-    DATA_PATHS, MAX_INSTANCES, PROFILE_SECRETS, PVC_TYPE, UNKNOWN, app_clusters, env_value, fails, meta, plain,
+    DATA_PATHS,
+    PROFILE_SECRETS,
+    PVC_TYPE,
+    UNKNOWN,
+    Report,
+    app_clusters,
+    env_value,
+    fails,
+    meta,
+    plain,
     redis_db,
     secrets,
 )
+from profiles import MAX_INSTANCES
 
 NOCOBASE_REDIS = {
     "CACHE_REDIS_URL": "cache", "PUBSUB_ADAPTER_REDIS_URL": "pubsub", "LOCK_ADAPTER_REDIS_URL": "lock",
@@ -19,14 +30,14 @@ NOCOBASE_REDIS = {
 NOCOBASE_FLAGS = {"CACHE_DEFAULT_STORE": "redis", "LOCK_ADAPTER_DEFAULT": "redis", "QUEUE_ADAPTER": "redis"}
 
 
-def _max_32(args: StackValidationArgs, report) -> None:
+def _max_32(args: StackValidationArgs, report: Report) -> None:
     for cluster in app_clusters(args.resources):
         if cluster.instances > MAX_INSTANCES:
             report(f"app cluster '{cluster.name}' can run {cluster.instances} instances (replicas, HPA maxReplicas "
                    f"and CLUSTER_MODE processes); worker IDs run 0-31, so at most {MAX_INSTANCES}")
 
 
-def _shared_secrets(args: StackValidationArgs, report) -> None:
+def _shared_secrets(args: StackValidationArgs, report: Report) -> None:
     declared = secrets(args.resources)
     for cluster in app_clusters(args.resources):
         keys = PROFILE_SECRETS.get(cluster.profile or "")
@@ -53,7 +64,7 @@ def _shared_secrets(args: StackValidationArgs, report) -> None:
                        "all instances must share one")
 
 
-def _needs_redis(args: StackValidationArgs, report) -> None:
+def _needs_redis(args: StackValidationArgs, report: Report) -> None:
     data = secrets(args.resources)
     for cluster in app_clusters(args.resources):
         if cluster.instances <= 1:
@@ -84,7 +95,7 @@ def _needs_redis(args: StackValidationArgs, report) -> None:
                     indexes[index] = name
 
 
-def _needs_shared_storage(args: StackValidationArgs, report) -> None:
+def _needs_shared_storage(args: StackValidationArgs, report: Report) -> None:
     claims = {str(meta(plain(r.props)).get("name")): plain(r.props) for r in args.resources if r.resource_type == PVC_TYPE}
     for cluster in app_clusters(args.resources):
         path = DATA_PATHS.get(cluster.profile or "")
@@ -103,7 +114,7 @@ def _needs_shared_storage(args: StackValidationArgs, report) -> None:
                        f"(found claim {claim!r} with {modes or 'no'} access modes)", w.urn)
 
 
-def _db_host(env: dict, data: dict) -> str | None:
+def _db_host(env: dict[str, dict[str, Any]], data: dict[str, dict[str, Any]]) -> str | None:
     if "DB_HOST" in env:
         return env_value(env["DB_HOST"], data)
     dsn = env_value(env["SQL_DSN"], data) if "SQL_DSN" in env else None
@@ -114,7 +125,7 @@ def _db_host(env: dict, data: dict) -> str | None:
     return urlsplit(dsn).hostname
 
 
-def _single_entrypoint(args: StackValidationArgs, report) -> None:
+def _single_entrypoint(args: StackValidationArgs, report: Report) -> None:
     data = secrets(args.resources)
     for cluster in app_clusters(args.resources):
         hosts = {}
@@ -130,7 +141,7 @@ def _single_entrypoint(args: StackValidationArgs, report) -> None:
                    "use one entry point")
 
 
-def _one_primary(args: StackValidationArgs, report) -> None:
+def _one_primary(args: StackValidationArgs, report: Report) -> None:
     for cluster in app_clusters(args.resources):
         if cluster.instances == 0:
             continue  # stopped (maintenance): no primary is the right number
@@ -152,7 +163,7 @@ def _one_primary(args: StackValidationArgs, report) -> None:
                 report(f"{w.name}: the primary must use strategy Recreate so an update never runs two at once", w.urn)
 
 
-def _policy(name: str, description: str, validate, severity: Severity) -> StackValidationPolicy:
+def _policy(name: str, description: str, validate: StackValidation, severity: Severity) -> StackValidationPolicy:
     return StackValidationPolicy(name=name, description=description, validate=validate,
                                  enforcement_level=EnforcementLevel.MANDATORY, severity=severity)
 

@@ -4,8 +4,11 @@ Levels are defaults; each environment sets its own in policies/config/<stack>.js
 """
 from __future__ import annotations
 
+from typing import Any
+
 from pulumi_policy import (
     EnforcementLevel,
+    ResourceValidation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
@@ -14,7 +17,15 @@ from pulumi_policy import (
 from pulumi_policy.policy import PolicyConfigSchema, Severity
 
 from appcluster_policies.workloads import (
-    DEPENDENCY_COMPONENTS, PVC_TYPE, WORKLOAD_TYPES, Workload, app_clusters, labels, meta, plain,
+    DEPENDENCY_COMPONENTS,
+    PVC_TYPE,
+    WORKLOAD_TYPES,
+    Report,
+    Workload,
+    app_clusters,
+    labels,
+    meta,
+    plain,
 )
 
 # Resources that hold data (beyond our own Redis/database StatefulSets).
@@ -29,14 +40,14 @@ GENERATED_SECRET_TYPES = {"random:index/randomPassword:RandomPassword", "random:
 SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "APP_KEY", "PRIVATE_KEY", "DSN")
 
 
-def _containers(args: ResourceValidationArgs) -> list[dict]:
+def _containers(args: ResourceValidationArgs) -> list[dict[str, Any]]:
     if args.resource_type not in WORKLOAD_TYPES:
         return []
     w = Workload(args.urn, args.resource_type, plain(args.props))
     return w.containers + list(w.pod.get("initContainers") or [])
 
 
-def _pinned_images(args: ResourceValidationArgs, report) -> None:
+def _pinned_images(args: ResourceValidationArgs, report: Report) -> None:
     for c in _containers(args):
         image = str(c.get("image", ""))
         tag = image.rsplit("/", 1)[-1].partition(":")[2]
@@ -44,7 +55,7 @@ def _pinned_images(args: ResourceValidationArgs, report) -> None:
             report(f"container {c.get('name')}: image {image!r} is not pinned; use a version tag or a digest")
 
 
-def _resources(args: ResourceValidationArgs, report) -> None:
+def _resources(args: ResourceValidationArgs, report: Report) -> None:
     for c in _containers(args):
         res = c.get("resources") or {}
         for kind in ("requests", "limits"):
@@ -53,7 +64,7 @@ def _resources(args: ResourceValidationArgs, report) -> None:
                     report(f"container {c.get('name')}: no {what} {kind[:-1]}")
 
 
-def _probes(args: ResourceValidationArgs, report) -> None:
+def _probes(args: ResourceValidationArgs, report: Report) -> None:
     for c in (Workload(args.urn, args.resource_type, plain(args.props)).containers
               if args.resource_type in WORKLOAD_TYPES else []):
         for probe in ("readinessProbe", "livenessProbe"):
@@ -61,7 +72,7 @@ def _probes(args: ResourceValidationArgs, report) -> None:
                 report(f"container {c.get('name')}: no {probe}")
 
 
-def _restricted(args: ResourceValidationArgs, report) -> None:
+def _restricted(args: ResourceValidationArgs, report: Report) -> None:
     if args.resource_type not in WORKLOAD_TYPES:
         return
     w = Workload(args.urn, args.resource_type, plain(args.props))
@@ -84,7 +95,7 @@ def _restricted(args: ResourceValidationArgs, report) -> None:
             report(f"container {name}: may run as root (CKV_K8S_22/23; PSS restricted)")
 
 
-def _no_secret_configmaps(args: ResourceValidationArgs, report) -> None:
+def _no_secret_configmaps(args: ResourceValidationArgs, report: Report) -> None:
     if args.resource_type != "kubernetes:core/v1:ConfigMap":
         return
     for key, value in (plain(args.props).get("data") or {}).items():
@@ -92,7 +103,7 @@ def _no_secret_configmaps(args: ResourceValidationArgs, report) -> None:
             report(f"ConfigMap key {key!r} looks like a secret or a URL with credentials; put it in a Secret")
 
 
-def _protect_stateful(args: ResourceValidationArgs, report) -> None:
+def _protect_stateful(args: ResourceValidationArgs, report: Report) -> None:
     # Required unless the environment's config says otherwise: no config never relaxes it.
     if not (args.get_config() or {}).get("required", True):
         return
@@ -106,7 +117,7 @@ def _protect_stateful(args: ResourceValidationArgs, report) -> None:
         report(f"{args.name} is a generated secret; made anew it locks out what it guards: set protect: true")
 
 
-def _pdb(args: StackValidationArgs, report) -> None:
+def _pdb(args: StackValidationArgs, report: Report) -> None:
     pdbs = [plain(r.props) for r in args.resources if r.resource_type == "kubernetes:policy/v1:PodDisruptionBudget"]
     for cluster in app_clusters(args.resources):
         if cluster.instances <= 1:
@@ -117,12 +128,12 @@ def _pdb(args: StackValidationArgs, report) -> None:
                 report(f"{w.name}: {cluster.instances} instances but no PodDisruptionBudget selects its pods", w.urn)
 
 
-def _selects(selector: dict, pod_labels: dict) -> bool:
+def _selects(selector: dict[str, Any], pod_labels: dict[str, Any]) -> bool:
     wanted = selector.get("matchLabels") or {}
     return bool(wanted) and all(pod_labels.get(k) == v for k, v in wanted.items())
 
 
-def _network_policy(args: StackValidationArgs, report) -> None:
+def _network_policy(args: StackValidationArgs, report: Report) -> None:
     covered = {meta(plain(r.props)).get("namespace") for r in args.resources
                if r.resource_type == "kubernetes:networking.k8s.io/v1:NetworkPolicy"}
     for r in args.resources:
@@ -131,7 +142,8 @@ def _network_policy(args: StackValidationArgs, report) -> None:
             report(f"{meta(props).get('name')}: no NetworkPolicy in its namespace (CKV2_K8S_6)", r.urn)
 
 
-def _resource(name, description, validate, level, severity, schema=None) -> ResourceValidationPolicy:
+def _resource(name: str, description: str, validate: ResourceValidation, level: EnforcementLevel,
+              severity: Severity, schema: PolicyConfigSchema | None = None) -> ResourceValidationPolicy:
     return ResourceValidationPolicy(name=name, description=description, validate=validate,
                                     enforcement_level=level, severity=severity, config_schema=schema)
 

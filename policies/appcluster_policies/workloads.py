@@ -5,14 +5,14 @@ label names, or that a Service or PodDisruptionBudget selecting its pods shares 
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 from pulumi_policy.proxy import _is_unknown
 
-from profiles import MAX_INSTANCES, PROFILES
+from profiles import PROFILES
 
 WORKLOAD_TYPES = {"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"}
 HPA_TYPES = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler"}
@@ -29,6 +29,10 @@ PROFILE_SECRETS = {p.name: tuple(s.env for s in p.releases[-1].secrets) for p in
 DATA_PATHS = {p.name: p.data_path for p in PROFILES.values() if p.releases}
 # What else gives away an app in a hand-written program: an image, or a variable only it reads.
 RECOGNISED_BY = {"nocobase": ("nocobase/nocobase", ()), "new-api": ("new-api", ("SQL_DSN",))}
+
+
+# What a validator reports through: the analyzer's callback, whose resource URN a resource policy leaves out.
+Report = Callable[..., None]
 
 
 class Unknown:
@@ -59,11 +63,11 @@ def plain(value: Any) -> Any:
     return UNKNOWN if _is_unknown(value) else value
 
 
-def meta(props: dict) -> dict:
+def meta(props: dict[str, Any]) -> dict[str, Any]:
     return props.get("metadata") or {}
 
 
-def labels(props: dict) -> dict:
+def labels(props: dict[str, Any]) -> dict[str, Any]:
     return meta(props).get("labels") or {}
 
 
@@ -71,22 +75,22 @@ def labels(props: dict) -> dict:
 class Workload:
     urn: str
     type: str
-    props: dict
+    props: dict[str, Any]
 
     @property
     def name(self) -> str:
         return meta(self.props).get("name") or self.urn.split("::")[-1]
 
     @property
-    def spec(self) -> dict:
+    def spec(self) -> dict[str, Any]:
         return self.props.get("spec") or {}
 
     @property
-    def pod(self) -> dict:
+    def pod(self) -> dict[str, Any]:
         return (self.spec.get("template") or {}).get("spec") or {}
 
     @property
-    def containers(self) -> list[dict]:
+    def containers(self) -> list[dict[str, Any]]:
         return list(self.pod.get("containers") or [])
 
     @property
@@ -94,13 +98,14 @@ class Workload:
         value = self.spec.get("replicas", 1)
         return int(value) if isinstance(value, (int, float)) else 1
 
-    def env(self, secret_data: Optional[dict[str, dict[str, str]]] = None) -> dict[str, dict]:
+    def env(self, secret_data: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
         """Every env var of every container, by name (the last container wins on clashes). With the
         stack's Secrets, variables that envFrom brings in count too, as secretKeyRefs (an explicit
         `env` entry wins, as in Kubernetes)."""
-        out: dict[str, dict] = {}
+        out: dict[str, dict[str, Any]] = {}
         for container in self.containers:
             for source in (container.get("envFrom") or []) if secret_data is not None else []:
+                assert secret_data is not None
                 name = ((source or {}).get("secretRef") or {}).get("name")
                 for key in secret_data.get(str(name), {}):
                     out[f"{source.get('prefix') or ''}{key}"] = {
@@ -116,7 +121,7 @@ class Workload:
             return max(1, int(mode))
         return 1
 
-    def profile(self) -> Optional[str]:
+    def profile(self) -> str | None:
         names = set(self.env())
         images = " ".join(str(c.get("image", "")) for c in self.containers)
         for profile, secrets in PROFILE_SECRETS.items():
@@ -142,7 +147,7 @@ class AppCluster:
         return sum(self.replicas_of(w) * w.processes() for w in self.workloads) + orphans
 
     @property
-    def profile(self) -> Optional[str]:
+    def profile(self) -> str | None:
         return next((p for p in (w.profile() for w in self.workloads) if p), None)
 
 
@@ -150,13 +155,13 @@ class AppCluster:
 APP_LABELS = ("app.kubernetes.io/instance", "app.kubernetes.io/name", "app", "k8s-app")
 
 
-def cluster_key(w: Workload, pod_labels: dict) -> str:
+def cluster_key(w: Workload, pod_labels: dict[str, Any]) -> str:
     """Which app cluster a workload is part of: its app label (ours or the common ones), else the
     same app in the same namespace (so that splitting one app into several workloads never hides
     instances from the 32-instance count), else the workload alone."""
     for name in APP_LABELS:
         if isinstance(pod_labels.get(name), str):
-            return pod_labels[name]
+            return str(pod_labels[name])
     profile = w.profile()
     return f"{meta(w.props).get('namespace') or 'default'}/{profile}" if profile else w.name
 
@@ -165,7 +170,7 @@ SERVICE_TYPE = "kubernetes:core/v1:Service"
 PDB_TYPE = "kubernetes:policy/v1:PodDisruptionBudget"
 
 
-def _selectors(resources: list[Any]) -> list[tuple[str, dict]]:
+def _selectors(resources: list[Any]) -> list[tuple[str, dict[str, Any]]]:
     """(namespace, labels) of every Service and PodDisruptionBudget selector: pods one selector
     picks are served, or disrupted, as one app."""
     out = []
@@ -185,7 +190,7 @@ def app_clusters(resources: Iterable[Any]) -> list[AppCluster]:
     label, then merged where one Service or PDB selector picks the pods of several groups."""
     resources = list(resources)
     grouped: dict[str, list[Workload]] = {}
-    pods: list[tuple[str, str, dict]] = []  # (group key, namespace, pod labels)
+    pods: list[tuple[str, str, dict[str, Any]]] = []  # (group key, namespace, pod labels)
     for r in resources:
         if r.resource_type not in WORKLOAD_TYPES:
             continue
@@ -232,27 +237,38 @@ def app_clusters(resources: Iterable[Any]) -> list[AppCluster]:
     return list(clusters.values())
 
 
-def secrets(resources: Iterable[Any]) -> dict[str, dict[str, str]]:
+class UnknownData(dict[str, Any]):
+    """A Secret's data built from outputs a preview does not know yet: every key reads as UNKNOWN."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return UNKNOWN
+
+    def __missing__(self, key: str) -> Any:
+        return UNKNOWN
+
+
+def secrets(resources: Iterable[Any]) -> dict[str, dict[str, Any]]:
     """Secret name -> its data as strings (stringData; policies see secret values unwrapped)."""
-    out: dict[str, dict[str, str]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for r in resources:
         if r.resource_type == SECRET_TYPE:
             props = plain(r.props)
             if isinstance(meta(props).get("name"), str):  # a generateName'd Secret cannot be referenced by name
-                out[meta(props)["name"]] = dict(props.get("stringData") or {})
+                data = props.get("stringData")
+                out[meta(props)["name"]] = UnknownData() if data is UNKNOWN else dict(data or {})
     return out
 
 
-def env_value(var: dict, secret_data: dict[str, dict[str, str]]) -> Optional[str]:
+def env_value(var: dict[str, Any], secret_data: dict[str, dict[str, str]]) -> str | None:
     """The value of an env var, following a secretKeyRef into a Secret of the same stack."""
     if "value" in var:
         return None if var["value"] is UNKNOWN else var["value"]
     ref = ((var.get("valueFrom") or {}).get("secretKeyRef")) or {}
-    value = (secret_data.get(str(ref.get("name"))) or {}).get(str(ref.get("key")))
+    value: Any = (secret_data.get(str(ref.get("name"))) or {}).get(str(ref.get("key")))
     return None if value is UNKNOWN else value
 
 
-def redis_db(url: str) -> Optional[int]:
+def redis_db(url: str) -> int | None:
     parts = urlsplit(url)
     if parts.scheme not in ("redis", "rediss") or not parts.hostname:
         return None

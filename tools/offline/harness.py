@@ -14,7 +14,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -123,12 +123,33 @@ def checked(type_: str, name: str, inputs: dict) -> dict:
     return manifests.autoname(type_, name, inputs)
 
 
-class _Mocks(pulumi_mocks.Mocks):
-    """Resources echo their inputs, plus the outputs a provider would compute that programs read,
-    shaped as AWS would return them (ids, ARNs, endpoints)."""
+Computed = Callable[[str, dict], dict]
 
-    def __init__(self, program_dir: Path):
+
+def _rds_instance(name: str, inputs: dict) -> dict:
+    address = f"{inputs.get('identifier') or name}.c9akciq32.{MOCK_REGION}.rds.amazonaws.com"
+    return {"address": address, "endpoint": f"{address}:{int(inputs.get('port', 5432))}"}
+
+
+# What AWS computes on create and a preview cannot know: a run gets these only when it asks
+# (`computed=AWS_ENDPOINTS`), for the tests that read a rendered URL. Without them the endpoints stay
+# unknown, as in `pulumi preview`, and a URL built from one is unknown, never "…@None:6379".
+AWS_ENDPOINTS: dict[str, Computed] = {
+    "aws:rds/instance:Instance": _rds_instance,
+    "aws:rds/proxy:Proxy": lambda name, inputs: {
+        "endpoint": f"{inputs.get('name') or name}.proxy-c9akciq32.{MOCK_REGION}.rds.amazonaws.com"},
+    "aws:elasticache/replicationGroup:ReplicationGroup": lambda name, inputs: {
+        "primaryEndpointAddress": f"master.{inputs.get('replicationGroupId') or name}.x1y2z3.euw1.cache.amazonaws.com"},
+}
+
+
+class _Mocks(pulumi_mocks.Mocks):
+    """Resources echo their inputs, plus the outputs a provider computes from them alone (ids,
+    ARNs) and those `computed` gives; every other output stays unknown, as in a preview."""
+
+    def __init__(self, program_dir: Path, computed: Optional[Mapping[str, Computed]] = None):
         self.program_dir = program_dir
+        self.computed = dict(computed or {})
         # What the mocks cannot answer or a provider would refuse (a StackReference, a manifest, a
         # chart). Raised once the program has finished: raising inside the monitor leaves the SDK's
         # futures failing unobserved.
@@ -151,6 +172,8 @@ class _Mocks(pulumi_mocks.Mocks):
         elif args.typ == "docker:index/image:Image":
             repository = str(args.inputs["imageName"]).rsplit(":", 1)[0]
             state["repoDigest"] = f"{repository}@sha256:{(seed * 2)[:64]}"
+        if args.typ in self.computed:
+            state.update(self.computed[args.typ](args.name, dict(args.inputs)))
         return resource_id, state
 
     @staticmethod
@@ -162,13 +185,6 @@ class _Mocks(pulumi_mocks.Mocks):
         state["arn"] = f"arn:aws:{service}:{MOCK_REGION}:{MOCK_ACCOUNT}:{typ.split(':')[-1].lower()}/{resource_id}"
         if typ == "aws:rds/instance:Instance":
             resource_id = inputs.get("identifier") or name
-            state["address"] = f"{resource_id}.c9akciq32.{MOCK_REGION}.rds.amazonaws.com"
-            state["endpoint"] = f"{state['address']}:{int(inputs.get('port', 5432))}"
-        elif typ == "aws:rds/proxy:Proxy":
-            state["endpoint"] = f"{inputs.get('name') or name}.proxy-c9akciq32.{MOCK_REGION}.rds.amazonaws.com"
-        elif typ == "aws:elasticache/replicationGroup:ReplicationGroup":
-            resource_id = inputs.get("replicationGroupId") or name
-            state["primaryEndpointAddress"] = f"master.{resource_id}.x1y2z3.euw1.cache.amazonaws.com"
         elif typ == "aws:ecr/repository:Repository":
             state["registryId"] = MOCK_ACCOUNT
             state["repositoryUrl"] = f"{MOCK_ACCOUNT}.dkr.ecr.{MOCK_REGION}.amazonaws.com/{inputs.get('name') or name}"
@@ -249,7 +265,7 @@ class _RecordingMonitor(sdk.MockMonitor):
     def RegisterResource(self, request):
         self._thread_loop()
         if request.type != "pulumi:pulumi:Stack":
-            inputs = sdk.deserialize_properties(request.object, keep_unknowns=True)
+            inputs = sdk.unknowns_as_sentinels(sdk.deserialize_properties(request.object, keep_unknowns=True))
             declared = Declared(
                 urn=self.make_urn(request.parent, request.type, request.name),
                 type=request.type,
@@ -307,8 +323,10 @@ async def _collect_outputs(run: Run) -> None:
 
 
 def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_keys: list[str],
-                project: Optional[str] = None, preview: bool = False) -> Run:
+                project: Optional[str] = None, computed: Optional[Mapping[str, Computed]] = None) -> Run:
     """Run `program_dir/__main__.py` under mocks with the given config and return what it declared.
+
+    The mocks run as a preview: an output no input and no `computed` entry gives stays unknown.
 
     Raises whatever the program raised (a ConfigError surfaces as pulumi.RunError)."""
     program_dir = Path(program_dir).resolve()
@@ -317,8 +335,8 @@ def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_ke
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     sdk.reset_root_resource()
-    mocks = _Mocks(program_dir)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview,
+    mocks = _Mocks(program_dir, computed)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True,
                              monitor=(monitor := _RecordingMonitor(mocks, run, stack, project)))
     runtime_config.set_all_config(config, secret_keys)
     # The program imports its own packages (config, components, ...): make them importable, and

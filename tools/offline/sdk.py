@@ -14,6 +14,7 @@ import contextlib
 from importlib.metadata import version
 from typing import Any, Callable, Iterator
 
+from pulumi.output import Unknown as _Unknown
 from pulumi.runtime import mocks as _mocks
 from pulumi.runtime import resource as _resource
 from pulumi.runtime import rpc as _rpc
@@ -48,6 +49,18 @@ MockMonitor = _mocks.MockMonitor
 deserialize_properties = _rpc.deserialize_properties
 sync_await: Callable[[Any], Any] = _sync_await
 run_pulumi_func = _run_pulumi_func
+
+
+def unknowns_as_sentinels(value: Any) -> Any:
+    """The value with each unknown as the string the engine sends the analyzer for it (what
+    `pulumi_policy.proxy._is_unknown` recognises), not the SDK's `Unknown` object."""
+    if isinstance(value, _Unknown):
+        return _rpc.UNKNOWN
+    if isinstance(value, dict):
+        return {k: unknowns_as_sentinels(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unknowns_as_sentinels(v) for v in value]
+    return value
 
 
 def reset_root_resource() -> None:
