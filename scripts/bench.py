@@ -6,7 +6,7 @@
   (scripts/flat_program.py): CPU time of paired runs, side by side, and their ratio;
 - what a Kubernetes-only stack no longer loads (pulumi_aws, pulumi_docker), in a fresh interpreter;
 - the prod deploy's critical path against its longest inherent chain (scripts/bench_critical_path.py);
-- the unit tier's wall time (`make test-unit`: `pytest -n auto tests --ignore=tests/integration
+- the unit tier's wall and CPU time (`make test-unit`: `pytest -n auto tests --ignore=tests/integration
   --ignore=tests/runtime`) and the runtime tier's (`make test-runtime`), unless --no-tests.
 
     .venv/bin/python scripts/bench.py [--runs N] [--no-tests]
@@ -39,12 +39,22 @@ def timed(fn, runs: int) -> list[float]:
     return out
 
 
+def run_timed(args: list[str]) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """One child process run to its end: its result, wall seconds, and the user + system CPU seconds
+    of it and every process it waited for (pytest's xdist workers and their children included)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return done, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def cpu(args: list[str]) -> float:
     """User + system CPU seconds of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(args, cwd=REPO, check=True, capture_output=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    done, _, used = run_timed(args)
+    done.check_returncode()
+    return used
 
 
 def toolbox(*args: str) -> list[str]:
@@ -115,17 +125,13 @@ def main() -> int:
     bench_critical_path.report(STACK)
 
     if not options.no_tests:
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "auto", "tests", "--ignore=tests/integration",
-                               "--ignore=tests/runtime"], cwd=REPO, capture_output=True, text=True)
-        print(f"\nunit tier: {done.stdout.strip().splitlines()[-1]} (wall {time.perf_counter() - start:.1f}s)")
-        if done.returncode:
-            return done.returncode
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "tests/runtime"], cwd=REPO, capture_output=True, text=True)
-        print(f"runtime tier: {done.stdout.strip().splitlines()[-1]} (wall {time.perf_counter() - start:.1f}s)")
-        if done.returncode:
-            return done.returncode
+        for name, args in (("unit tier", ["-n", "auto", "tests", "--ignore=tests/integration", "--ignore=tests/runtime"]),
+                           ("runtime tier", ["tests/runtime"])):
+            done, wall, used = run_timed([sys.executable, "-m", "pytest", "-q", *args])
+            # CPU beside wall: on a shared machine the wall time measures the neighbours too.
+            print(f"\n{name}: {done.stdout.strip().splitlines()[-1]} (wall {wall:.1f}s, CPU user+sys {used:.1f}s)")
+            if done.returncode:
+                return done.returncode
     return 0
 
 
