@@ -26,18 +26,25 @@ class S3Target(Model):
     `roleArn` through IRSA (it needs s3:PutObject on the bucket); the bucket's lifecycle keeps them."""
 
     bucket: S3Bucket
+    """The bucket the dumps go to."""
     prefix: S3Prefix = "appcluster"
+    """The key prefix of the dumps."""
     role_arn: RoleArn
+    """The IAM role the backup Job assumes through IRSA (s3:PutObject on the bucket)."""
 
 
 class BackupConfig(Model):
     # In-cluster: a CronJob dumping the database into the shared storage. AWS: an AWS Backup plan
     # for RDS and EFS (cron in UTC, in AWS's 6-field form derived from this one).
     schedule: str = "0 3 * * *"
+    """A 5-field cron (UTC): the in-cluster dump CronJob, or the AWS Backup plan for RDS and EFS."""
     retention_days: int = Field(14, ge=1, le=3650)
+    """How many days backups are kept."""
     # Take a backup (dump Job / RDS snapshot) before the primary moves to a new image.
     before_upgrade: bool = True
+    """Take a backup (dump Job or RDS snapshot) before the primary moves to a new image."""
     s3: Optional[S3Target] = None
+    """Send in-cluster dumps to S3 instead of the shared storage."""
 
     @field_validator("schedule")
     @classmethod

@@ -23,11 +23,16 @@ class RegistryConfig(Model):
     # ecr: a repository the stack creates (scan on push, immutable tags, lifecycle policy);
     # registry: an existing one (server + username here, password in secrets.registryPassword).
     mode: Literal["ecr", "registry"] = "ecr"
+    """ecr: a repository the stack creates (scan on push, immutable tags, lifecycle policy); registry: an existing one."""
     server: Optional[RegistryServer] = None
+    """The registry host of mode registry."""
     repository: Optional[RepositoryName] = None
+    """The repository name."""
     username: Optional[str] = None
+    """The registry user of mode registry (the password goes in secrets.registryPassword)."""
     # ecr: how many tagged images to keep.
     keep_images: int = Field(30, ge=1, le=1000)
+    """ecr: how many tagged images to keep."""
 
     @model_validator(mode="after")
     def _registry(self) -> "RegistryConfig":
@@ -43,9 +48,12 @@ MOVING_TAGS = {"latest", "stable", "main", "master", "dev", "develop", "edge", "
 class BuildConfig(Model):
     # The Docker build context, relative to the project (it holds the Dockerfile).
     context: RelativePath
+    """The Docker build context, a folder of this project holding the Dockerfile."""
     dockerfile: str = "Dockerfile"
+    """The Dockerfile, relative to the context."""
     # Tags are immutable: every build that changes the image needs a new tag (it names the upgrade).
     tag: ImageTag
+    """The image's tag; immutable, so every build that changes the image needs a new one (it names the upgrade)."""
 
     @field_validator("tag")
     @classmethod
@@ -56,5 +64,8 @@ class BuildConfig(Model):
                              "names this build, e.g. 2.2.15-p1")
         return value
     platform: str = "linux/amd64"
+    """The platform the image is built for."""
     args: dict[str, str] = {}
+    """Build arguments."""
     registry: RegistryConfig = RegistryConfig()
+    """Where the built image is pushed."""
