@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
@@ -84,7 +84,7 @@ class ElastiCacheConfig(Model):
 
 
 class RdsConfig(Model):
-    engine_version: Optional[Version] = None
+    engine_version: Version | None = None
     """The engine version; unset lets RDS choose its default."""
     instance_class: InstanceClass = "db.r7g.large"
     """The RDS instance class."""
@@ -98,7 +98,7 @@ class RdsConfig(Model):
     """How many days automated backups are kept (at least 7)."""
 
     @model_validator(mode="after")
-    def _autoscaling_above_allocation(self) -> "RdsConfig":
+    def _autoscaling_above_allocation(self) -> RdsConfig:
         if self.max_allocated_storage_gb < self.allocated_storage_gb:
             raise ValueError(f"maxAllocatedStorageGb ({self.max_allocated_storage_gb}) is below allocatedStorageGb "
                              f"({self.allocated_storage_gb}): storage autoscaling needs a ceiling above the allocation")
@@ -116,7 +116,7 @@ class EfsConfig(Model):
     """The file system's throughput mode."""
 
 
-def check_certificate_arn(value: Optional[str]) -> Optional[str]:
+def check_certificate_arn(value: str | None) -> str | None:
     if value is not None and not _ACM_ARN.match(value):
         raise ValueError("must be an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<uuid>")
     return value

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import re
 
-from typing import Optional
-
 from pydantic import Field, field_validator
 
 from config.aws import S3Bucket
@@ -43,7 +41,7 @@ class BackupConfig(Model):
     # Take a backup (dump Job / RDS snapshot) before the primary moves to a new image.
     before_upgrade: bool = True
     """Take a backup (dump Job or RDS snapshot) before the primary moves to a new image."""
-    s3: Optional[S3Target] = None
+    s3: S3Target | None = None
     """Send in-cluster dumps to S3 instead of the shared storage."""
 
     @field_validator("schedule")
@@ -52,7 +50,7 @@ class BackupConfig(Model):
         fields = value.split()
         if len(fields) != 5 or not all(re.fullmatch(_CRON_FIELD, f) for f in fields):
             raise ValueError("must be a 5-field cron expression such as '0 3 * * *' (minute hour day month weekday)")
-        for field, (name, low, high) in zip(fields, _CRON_RANGES):
+        for field, (name, low, high) in zip(fields, _CRON_RANGES, strict=True):
             for number in map(int, re.findall(r"(?<![/\d])\d+", field)):
                 if not low <= number <= high:
                     raise ValueError(f"{name} {number} is out of range: {name}s run {low}–{high}")

@@ -135,7 +135,7 @@ class Resources(Model):
     """The memory the container may use at most."""
 
     @model_validator(mode="after")
-    def _requests_within_limits(self) -> "Resources":
+    def _requests_within_limits(self) -> Resources:
         for kind in ("cpu", "memory"):
             request, limit = getattr(self, f"{kind}_request"), getattr(self, f"{kind}_limit")
             if quantity_value(request) > quantity_value(limit):

@@ -1,7 +1,7 @@
 """The database: one entry point, whatever sits behind it."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 from config.aws import RdsConfig
 from config.base import ByteSize, Image, Model, Resources, matching
@@ -23,7 +23,7 @@ class DatabaseConfig(Model):
     """in-cluster: a StatefulSet here; rds: RDS behind RDS Proxy; external: `secrets.databaseUrl`."""
     engine: Literal["postgres", "mysql", "sqlite"] = "postgres"
     """postgres, mysql, or sqlite (a single New API instance only)."""
-    image: Optional[Image] = None
+    image: Image | None = None
     """The in-cluster server image, pinned; unset uses the engine's default (postgres:17.6, mysql:8.4.6)."""
     name: DatabaseName = "appcluster"
     """The database's name."""
@@ -31,7 +31,7 @@ class DatabaseConfig(Model):
     """The user the app connects as."""
     storage_size: ByteSize = "20Gi"
     """The in-cluster database volume's size."""
-    storage_class: Optional[str] = None
+    storage_class: str | None = None
     """The in-cluster database volume's storage class; unset uses the cluster's default."""
     resources: Resources = Resources(cpu_request="250m", memory_request="512Mi", cpu_limit="2", memory_limit="2Gi")
     """CPU and memory of the in-cluster database container."""

@@ -1,12 +1,11 @@
 """Building the app image (e.g. NocoBase with plugins preinstalled) and pushing it to a registry."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from config.base import Model, matching
-
 
 RegistryServer = matching(r"[a-z0-9.-]+(:\d+)?", "must be a registry host, lower-case, with an optional :port and "
                           "no scheme, e.g. registry.example.com:5000")
@@ -24,18 +23,18 @@ class RegistryConfig(Model):
     # registry: an existing one (server + username here, password in secrets.registryPassword).
     mode: Literal["ecr", "registry"] = "ecr"
     """ecr: a repository the stack creates (scan on push, immutable tags, lifecycle policy); registry: an existing one."""
-    server: Optional[RegistryServer] = None
+    server: RegistryServer | None = None
     """The registry host of mode registry."""
-    repository: Optional[RepositoryName] = None
+    repository: RepositoryName | None = None
     """The repository name."""
-    username: Optional[str] = None
+    username: str | None = None
     """The registry user of mode registry (the password goes in secrets.registryPassword)."""
     # ecr: how many tagged images to keep.
     keep_images: int = Field(30, ge=1, le=1000)
     """ecr: how many tagged images to keep."""
 
     @model_validator(mode="after")
-    def _registry(self) -> "RegistryConfig":
+    def _registry(self) -> RegistryConfig:
         if self.mode == "registry" and not (self.server and self.repository and self.username):
             raise ValueError("mode registry needs server, repository and username (the password goes in "
                              "secrets.registryPassword)")
@@ -65,7 +64,7 @@ class BuildConfig(Model):
         return value
     platform: str = "linux/amd64"
     """The platform the image is built for."""
-    args: dict[str, str] = {}
+    args: dict[str, str] = Field(default_factory=dict)
     """Build arguments."""
     registry: RegistryConfig = RegistryConfig()
     """Where the built image is pushed."""

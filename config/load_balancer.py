@@ -1,15 +1,12 @@
 """How traffic reaches the instances."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
-from typing_extensions import Annotated
 
 from config.aws import LoadBalancerMode, S3Bucket, check_certificate_arn
-
 from config.base import Model, Port, matching
-
 
 HostName = matching(r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+",
                     "must be a lower-case DNS name with at least one dot and no scheme or port, e.g. app.example.com "
@@ -19,13 +16,13 @@ HostName = matching(r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*
 class IngressConfig(Model):
     enabled: bool = False
     """Declare an Ingress in front of the Service (mode service)."""
-    host: Optional[HostName] = None
+    host: HostName | None = None
     """The Ingress host name, e.g. app.example.com."""
-    class_name: Optional[str] = None
+    class_name: str | None = None
     """The IngressClass; unset uses the cluster's default."""
-    tls_secret_name: Optional[str] = None
+    tls_secret_name: str | None = None
     """A TLS Secret for the host; needs enabled."""
-    annotations: dict[str, str] = {}
+    annotations: dict[str, str] = Field(default_factory=dict)
     """Extra annotations on the Ingress."""
 
 
@@ -38,7 +35,7 @@ class Weights(Model):
     """The replicas' (New API slaves') share of traffic."""
 
     @model_validator(mode="after")
-    def _routes_somewhere(self) -> "Weights":
+    def _routes_somewhere(self) -> Weights:
         if self.primary == 0 and self.replicas == 0:
             raise ValueError("primary and replicas are both 0: no request would reach any instance; give one a weight")
         return self
@@ -51,9 +48,9 @@ class LoadBalancerConfig(Model):
     # Internet-facing (nlb/alb) or internal.
     public: bool = True
     """Internet-facing (nlb, alb) rather than internal."""
-    certificate_arn: Annotated[Optional[str], AfterValidator(check_certificate_arn)] = None
+    certificate_arn: Annotated[str | None, AfterValidator(check_certificate_arn)] = None
     """The ACM certificate that terminates TLS; required by nlb and alb."""
-    access_logs_bucket: Optional[S3Bucket] = None
+    access_logs_bucket: S3Bucket | None = None
     """An S3 bucket for the load balancer's access logs."""
     service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
     """The Service's type (mode service)."""

@@ -8,8 +8,9 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Mapping, Optional
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr, ValidationError, model_validator
@@ -17,10 +18,12 @@ from pydantic import BaseModel, SecretStr, ValidationError, model_validator
 from config.app import MAX_INSTANCES, AppConfig
 from config.aws import AwsConfig
 from config.backup import BackupConfig
-from config.docker import UNSUPPORTED as DOCKER_UNSUPPORTED, DockerConfig
 from config.base import Model, parse_image
 from config.database import DatabaseConfig
-from config.kubernetes import UNSUPPORTED as KUBERNETES_UNSUPPORTED, KubernetesConfig
+from config.docker import UNSUPPORTED as DOCKER_UNSUPPORTED
+from config.docker import DockerConfig
+from config.kubernetes import UNSUPPORTED as KUBERNETES_UNSUPPORTED
+from config.kubernetes import KubernetesConfig
 from config.load_balancer import LoadBalancerConfig
 from config.redis import RedisConfig
 from config.secrets import APP_SECRET_KEYS, SecretsConfig
@@ -50,7 +53,7 @@ class StackConfig(Model):
     database: DatabaseConfig = DatabaseConfig()
     """The database, reached through one entry point whatever sits behind it."""
     # Required on Kubernetes; the Docker target uses a named volume.
-    storage: Optional[StorageConfig] = None
+    storage: StorageConfig | None = None
     """Shared ReadWriteMany storage for the app's data path; required on Kubernetes, the docker platform uses a named volume."""
     load_balancer: LoadBalancerConfig = LoadBalancerConfig()
     """How traffic reaches the instances."""
@@ -59,7 +62,7 @@ class StackConfig(Model):
     backup: BackupConfig = BackupConfig()
     """Scheduled backups, and one before every upgrade named after the version being installed."""
     # Required when any concern uses an AWS mode (elasticache, rds, efs, nlb, alb).
-    aws: Optional[AwsConfig] = None
+    aws: AwsConfig | None = None
     """The VPC of the EKS cluster; required when any concern uses an AWS mode (elasticache, rds, efs, nlb, alb, ecr)."""
     # Pulumi `protect` on every stateful resource; turn off only for throw-away stacks.
     protect: bool = True
@@ -113,13 +116,13 @@ class StackConfig(Model):
         return self.app.data_path or self.profile.data_path
 
     @property
-    def version(self) -> Optional[Version]:
+    def version(self) -> Version | None:
         """The app's release, read from the image tag (or the built image's tag)."""
         tag = self.app.build.tag if self.app.build is not None else parse_image(self.app_image).group("tag")
         return parse_version(tag or "")
 
     @property
-    def release(self) -> Optional[Release]:
+    def release(self) -> Release | None:
         return self.profile.release(self.version)
 
     @property
@@ -442,12 +445,12 @@ def _bloom_filters(image: str) -> bool:
         repo == "redis" and major is not None and int(major.group(1)) >= 8)
 
 
-def _check_url(key: str, secret: Optional[SecretStr], schemes: tuple[str, ...], example: str) -> None:
+def _check_url(key: str, secret: SecretStr | None, schemes: tuple[str, ...], example: str) -> None:
     if secret is None:
         _fail(key, None, f"required by mode external: `pulumi config set --path --secret {NAMESPACE}:{key} '{example}'`")
     parts = urlsplit(secret.get_secret_value())
     try:
-        parts.port
+        _ = parts.port
     except ValueError:
         _fail(key, secret, f"has an invalid port; expected a URL like {example}")
     if parts.scheme not in schemes or not parts.hostname:
@@ -456,7 +459,7 @@ def _check_url(key: str, secret: Optional[SecretStr], schemes: tuple[str, ...], 
 
 # -- turning pydantic's errors into one line a newcomer understands ---------------------------------
 
-def _fields_at(model: type[BaseModel], loc: tuple) -> Optional[type[BaseModel]]:
+def _fields_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     for part in loc:
         if not isinstance(part, str):
             continue

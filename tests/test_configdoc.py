@@ -97,3 +97,9 @@ def test_each_key_a_platform_declares_unsupported_is_refused_in_one_line(platfor
         config.load(raw)
     assert str(refused.value).startswith(f"appcluster:{key}: ") and "\n" not in str(refused.value)
     assert PLATFORM_UNSUPPORTED[platform][key] in str(refused.value)
+
+
+def test_pulumi_yaml_s_empty_default_of_an_unset_by_default_key_means_unset():
+    # The engine requires a declared key without a default, so Pulumi.yaml gives aws and storage `{}`.
+    assert config.from_settings({"appcluster:aws": "{}", "appcluster:storage": "{}", "appcluster:docker": "{}"}) == {
+        "docker": {}}

@@ -15,12 +15,12 @@ import json
 import sys
 import types
 import typing
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 from config.stack import NAMESPACE, PLATFORM_UNSUPPORTED, StackConfig
 
@@ -71,7 +71,7 @@ def _default(field: FieldInfo) -> str:
     if field.is_required():
         return "required"
     value = field.get_default(call_default_factory=True)
-    if value is None or isinstance(value, BaseModel) or value in ({}, []) and not isinstance(value, bool):
+    if value is None or isinstance(value, BaseModel) or (value in ({}, []) and not isinstance(value, bool)):
         return ""
     return f"`{json.dumps(value)}`"
 
@@ -127,7 +127,9 @@ def pulumi_config_block() -> str:
         if not field.is_required():
             value = field.get_default(call_default_factory=True)
             # A model's own defaults apply when the key is absent: `{}` says so without repeating them.
-            if isinstance(value, BaseModel):
+            # An unset-by-default object too: the engine requires a key declared without a default,
+            # and config/__init__.py reads `{}` there as unset.
+            if isinstance(value, BaseModel) or value is None:
                 out.append("    default: {}")
             elif value is not None:
                 out.append(f"    default: {json.dumps(value)}")
