@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STACK ?= local
 
 .PHONY: up up-cluster test test-unit test-integration test-runtime runtime deps engine helm cluster-build cluster cluster-down vendor venv \
-	plan render check bench bench-upgrade urns lint clean
+	plan render check bench bench-upgrade urns lint docs clean
 
 up: deps venv ## deploy the local stack with the real engine, rendering manifests (builds the engine the first time)
 	scripts/up.sh
@@ -76,6 +76,9 @@ lint: venv ## ruff lint and format check, and mypy strict on the program's packa
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	cd policies && ../$(VENV)/bin/mypy --config-file ../pyproject.toml __main__.py
+
+docs: venv ## regenerate the README's config table, Pulumi.yaml's config: block and schemas/stack-config.json from config/
+	$(PY) -m tools.configdoc
 
 clean:
 	rm -rf rendered .state .pytest_cache

@@ -1,11 +1,15 @@
 """Stack configuration: one pydantic model per concern, validated before any resource exists."""
 import difflib
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from config.stack import NAMESPACE, ConfigError, StackConfig, load
 
-__all__ = ["NAMESPACE", "ConfigError", "StackConfig", "load", "from_pulumi", "from_settings"]
+_UNSET_BY_DEFAULT = {field.alias or name for name, field in StackConfig.model_fields.items()
+                     if not field.is_required() and field.default is None}
+
+__all__ = ["NAMESPACE", "ConfigError", "StackConfig", "from_pulumi", "from_settings", "load"]
 
 
 def from_settings(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -25,7 +29,10 @@ def from_settings(values: Mapping[str, Any]) -> dict[str, Any]:
             raw[key] = json.loads(value) if isinstance(value, str) else value
         except json.JSONDecodeError:
             raw[key] = value
-    return raw
+    # Pulumi.yaml gives every optional object `{}` as its default (a key declared without one is
+    # required by the engine): for a key that is unset by default (aws, storage) it means unset.
+    return {key: value for key, value in raw.items()
+            if not (value == {} and key in _UNSET_BY_DEFAULT)}
 
 
 def from_pulumi() -> StackConfig:

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import re
 
-from typing import Optional
-
 from pydantic import Field, field_validator
 
 from config.aws import S3Bucket
@@ -26,18 +24,25 @@ class S3Target(Model):
     `roleArn` through IRSA (it needs s3:PutObject on the bucket); the bucket's lifecycle keeps them."""
 
     bucket: S3Bucket
+    """The bucket the dumps go to."""
     prefix: S3Prefix = "appcluster"
+    """The key prefix of the dumps."""
     role_arn: RoleArn
+    """The IAM role the backup Job assumes through IRSA (s3:PutObject on the bucket)."""
 
 
 class BackupConfig(Model):
     # In-cluster: a CronJob dumping the database into the shared storage. AWS: an AWS Backup plan
     # for RDS and EFS (cron in UTC, in AWS's 6-field form derived from this one).
     schedule: str = "0 3 * * *"
+    """A 5-field cron (UTC): the in-cluster dump CronJob, or the AWS Backup plan for RDS and EFS."""
     retention_days: int = Field(14, ge=1, le=3650)
+    """How many days backups are kept."""
     # Take a backup (dump Job / RDS snapshot) before the primary moves to a new image.
     before_upgrade: bool = True
-    s3: Optional[S3Target] = None
+    """Take a backup (dump Job or RDS snapshot) before the primary moves to a new image."""
+    s3: S3Target | None = None
+    """Send in-cluster dumps to S3 instead of the shared storage."""
 
     @field_validator("schedule")
     @classmethod
@@ -45,7 +50,7 @@ class BackupConfig(Model):
         fields = value.split()
         if len(fields) != 5 or not all(re.fullmatch(_CRON_FIELD, f) for f in fields):
             raise ValueError("must be a 5-field cron expression such as '0 3 * * *' (minute hour day month weekday)")
-        for field, (name, low, high) in zip(fields, _CRON_RANGES):
+        for field, (name, low, high) in zip(fields, _CRON_RANGES, strict=True):
             for number in map(int, re.findall(r"(?<![/\d])\d+", field)):
                 if not low <= number <= high:
                     raise ValueError(f"{name} {number} is out of range: {name}s run {low}–{high}")

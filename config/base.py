@@ -20,6 +20,8 @@ class Model(BaseModel):
         frozen=True,
         validate_default=True,
         strict=True,
+        # A field's docstring is its description: the docs (tools/configdoc.py) are generated from it.
+        use_attribute_docstrings=True,
     )
 
 
@@ -124,12 +126,16 @@ class Resources(Model):
     """CPU and memory for one container; requests and limits are both always set."""
 
     cpu_request: Quantity = "250m"
+    """The CPU the container requests."""
     memory_request: Quantity = "512Mi"
+    """The memory the container requests."""
     cpu_limit: Quantity = "2"
+    """The CPU the container may use at most."""
     memory_limit: Quantity = "2Gi"
+    """The memory the container may use at most."""
 
     @model_validator(mode="after")
-    def _requests_within_limits(self) -> "Resources":
+    def _requests_within_limits(self) -> Resources:
         for kind in ("cpu", "memory"):
             request, limit = getattr(self, f"{kind}_request"), getattr(self, f"{kind}_limit")
             if quantity_value(request) > quantity_value(limit):

@@ -1,7 +1,7 @@
 """The database: one entry point, whatever sits behind it."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 from config.aws import RdsConfig
 from config.base import ByteSize, Image, Model, Resources, matching
@@ -20,16 +20,26 @@ DatabaseUser = matching(r"[A-Za-z_][A-Za-z0-9_]{0,31}", "must be a SQL identifie
 class DatabaseConfig(Model):
     # in-cluster: a StatefulSet here; rds: RDS behind RDS Proxy; external: `secrets.databaseUrl`.
     mode: Literal["in-cluster", "rds", "external"] = "in-cluster"
+    """in-cluster: a StatefulSet here; rds: RDS behind RDS Proxy; external: `secrets.databaseUrl`."""
     engine: Literal["postgres", "mysql", "sqlite"] = "postgres"
-    image: Optional[Image] = None
+    """postgres, mysql, or sqlite (a single New API instance only)."""
+    image: Image | None = None
+    """The in-cluster server image, pinned; unset uses the engine's default (postgres:17.6, mysql:8.4.6)."""
     name: DatabaseName = "appcluster"
+    """The database's name."""
     user: DatabaseUser = "appcluster"
+    """The user the app connects as."""
     storage_size: ByteSize = "20Gi"
-    storage_class: Optional[str] = None
+    """The in-cluster database volume's size."""
+    storage_class: str | None = None
+    """The in-cluster database volume's storage class; unset uses the cluster's default."""
     resources: Resources = Resources(cpu_request="250m", memory_request="512Mi", cpu_limit="2", memory_limit="2Gi")
+    """CPU and memory of the in-cluster database container."""
     rds: RdsConfig = RdsConfig()
+    """The RDS instance of mode rds."""
     # New API: a second database of the same mode and engine for logs (LOG_SQL_DSN).
     log_database: bool = False
+    """New API: a second database of the same mode and engine for logs (LOG_SQL_DSN)."""
 
     @property
     def resolved_image(self) -> str:

@@ -1,12 +1,11 @@
 """Building the app image (e.g. NocoBase with plugins preinstalled) and pushing it to a registry."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from config.base import Model, matching
-
 
 RegistryServer = matching(r"[a-z0-9.-]+(:\d+)?", "must be a registry host, lower-case, with an optional :port and "
                           "no scheme, e.g. registry.example.com:5000")
@@ -23,14 +22,19 @@ class RegistryConfig(Model):
     # ecr: a repository the stack creates (scan on push, immutable tags, lifecycle policy);
     # registry: an existing one (server + username here, password in secrets.registryPassword).
     mode: Literal["ecr", "registry"] = "ecr"
-    server: Optional[RegistryServer] = None
-    repository: Optional[RepositoryName] = None
-    username: Optional[str] = None
+    """ecr: a repository the stack creates (scan on push, immutable tags, lifecycle policy); registry: an existing one."""
+    server: RegistryServer | None = None
+    """The registry host of mode registry."""
+    repository: RepositoryName | None = None
+    """The repository name."""
+    username: str | None = None
+    """The registry user of mode registry (the password goes in secrets.registryPassword)."""
     # ecr: how many tagged images to keep.
     keep_images: int = Field(30, ge=1, le=1000)
+    """ecr: how many tagged images to keep."""
 
     @model_validator(mode="after")
-    def _registry(self) -> "RegistryConfig":
+    def _registry(self) -> RegistryConfig:
         if self.mode == "registry" and not (self.server and self.repository and self.username):
             raise ValueError("mode registry needs server, repository and username (the password goes in "
                              "secrets.registryPassword)")
@@ -43,9 +47,12 @@ MOVING_TAGS = {"latest", "stable", "main", "master", "dev", "develop", "edge", "
 class BuildConfig(Model):
     # The Docker build context, relative to the project (it holds the Dockerfile).
     context: RelativePath
+    """The Docker build context, a folder of this project holding the Dockerfile."""
     dockerfile: str = "Dockerfile"
+    """The Dockerfile, relative to the context."""
     # Tags are immutable: every build that changes the image needs a new tag (it names the upgrade).
     tag: ImageTag
+    """The image's tag; immutable, so every build that changes the image needs a new one (it names the upgrade)."""
 
     @field_validator("tag")
     @classmethod
@@ -56,5 +63,8 @@ class BuildConfig(Model):
                              "names this build, e.g. 2.2.15-p1")
         return value
     platform: str = "linux/amd64"
-    args: dict[str, str] = {}
+    """The platform the image is built for."""
+    args: dict[str, str] = Field(default_factory=dict)
+    """Build arguments."""
     registry: RegistryConfig = RegistryConfig()
+    """Where the built image is pushed."""

@@ -8,8 +8,9 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Mapping, Optional
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr, ValidationError, model_validator
@@ -17,9 +18,11 @@ from pydantic import BaseModel, SecretStr, ValidationError, model_validator
 from config.app import MAX_INSTANCES, AppConfig
 from config.aws import AwsConfig
 from config.backup import BackupConfig
-from config.docker import DockerConfig
 from config.base import Model, parse_image
 from config.database import DatabaseConfig
+from config.docker import UNSUPPORTED as DOCKER_UNSUPPORTED
+from config.docker import DockerConfig
+from config.kubernetes import UNSUPPORTED as KUBERNETES_UNSUPPORTED
 from config.kubernetes import KubernetesConfig
 from config.load_balancer import LoadBalancerConfig
 from config.redis import RedisConfig
@@ -38,22 +41,35 @@ class ConfigError(ValueError):
 class StackConfig(Model):
     # kubernetes: a cluster (and AWS managed services where chosen); docker: one Docker host.
     platform: Literal["kubernetes", "docker"] = "kubernetes"
+    """Where it runs: kubernetes (a cluster, with AWS managed services where chosen) or docker (one Docker host)."""
     docker: DockerConfig = DockerConfig()
+    """The docker platform's Docker host and published port."""
     app: AppConfig
+    """The application: its profile, image, instances and per-app settings."""
     kubernetes: KubernetesConfig = KubernetesConfig()
+    """Where it runs on Kubernetes: the cluster connection and the namespace."""
     redis: RedisConfig = RedisConfig()
+    """Redis for cache, pub/sub, locks, queue and worker IDs, one DB index each."""
     database: DatabaseConfig = DatabaseConfig()
+    """The database, reached through one entry point whatever sits behind it."""
     # Required on Kubernetes; the Docker target uses a named volume.
-    storage: Optional[StorageConfig] = None
+    storage: StorageConfig | None = None
+    """Shared ReadWriteMany storage for the app's data path; required on Kubernetes, the docker platform uses a named volume."""
     load_balancer: LoadBalancerConfig = LoadBalancerConfig()
+    """How traffic reaches the instances."""
     secrets: SecretsConfig = SecretsConfig()
+    """Secret inputs, each set with `pulumi config set --secret --path appcluster:secrets.<key>`; unset ones are generated once."""
     backup: BackupConfig = BackupConfig()
+    """Scheduled backups, and one before every upgrade named after the version being installed."""
     # Required when any concern uses an AWS mode (elasticache, rds, efs, nlb, alb).
-    aws: Optional[AwsConfig] = None
+    aws: AwsConfig | None = None
+    """The VPC of the EKS cluster; required when any concern uses an AWS mode (elasticache, rds, efs, nlb, alb, ecr)."""
     # Pulumi `protect` on every stateful resource; turn off only for throw-away stacks.
     protect: bool = True
+    """Pulumi `protect` (and `retainOnDelete` on volumes) on every stateful resource; turn off only for throw-away stacks."""
     # Stop every instance and serve a 503 maintenance page (upgrades, restores).
     maintenance: bool = False
+    """Stop every instance and serve a 503 maintenance page (upgrades, restores)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -100,13 +116,13 @@ class StackConfig(Model):
         return self.app.data_path or self.profile.data_path
 
     @property
-    def version(self) -> Optional[Version]:
+    def version(self) -> Version | None:
         """The app's release, read from the image tag (or the built image's tag)."""
         tag = self.app.build.tag if self.app.build is not None else parse_image(self.app_image).group("tag")
         return parse_version(tag or "")
 
     @property
-    def release(self) -> Optional[Release]:
+    def release(self) -> Release | None:
         return self.profile.release(self.version)
 
     @property
@@ -360,30 +376,26 @@ def _check_rules(cfg: StackConfig) -> None:
         _fail(refused.key, refused.value, refused.message)
 
 
-# What each platform does not implement, as (key, its value when set, else None; what to do instead): a key
-# that validated and was then ignored, or crashed the program, is refused here instead. Kubernetes
-# implements every key; the Docker target (platforms/docker.py) runs the vendor image on one host.
-_UNSUPPORTED: dict[str, tuple[tuple[str, Any, str], ...]] = {
-    "kubernetes": (),
-    "docker": (
-        ("app.build", lambda cfg: "…" if cfg.app.build else None,
-         "the docker platform runs a pulled image and builds none: build and push it, then set app.image"),
-        ("app.autoscaling.enabled", lambda cfg: cfg.app.autoscaling.enabled or None,
-         "the docker platform runs a fixed number of containers: set app.replicas"),
-        ("database.logDatabase", lambda cfg: cfg.database.log_database or None,
-         "the docker platform runs one database server: remove it (logs go to the main database)"),
-        ("loadBalancer.ingress.enabled", lambda cfg: cfg.load_balancer.ingress.enabled or None,
-         "the docker platform publishes its nginx on docker.publishPort and declares no Ingress: remove it"),
-        ("backup.s3", lambda cfg: "…" if cfg.backup.s3 else None,
-         "the docker platform runs no backup Jobs: remove it and back up the database volume yourself"),
-    ),
-}
+# Each platform's declaration of the keys it does not implement (beside its config model): a key
+# that validated and was then ignored, or crashed the program, is refused instead; the docs show it.
+PLATFORM_UNSUPPORTED: dict[str, Mapping[str, str]] = {"kubernetes": KUBERNETES_UNSUPPORTED,
+                                                      "docker": DOCKER_UNSUPPORTED}
+
+
+def _value_at(cfg: BaseModel, key: str) -> Any:
+    """The value at a dotted camelCase config key."""
+    value: Any = cfg
+    for part in key.split("."):
+        fields = type(value).model_fields
+        value = getattr(value, next(name for name, f in fields.items() if (f.alias or name) == part))
+    return value
 
 
 def _check_platform(cfg: StackConfig) -> None:
-    for key, value, advice in _UNSUPPORTED[cfg.platform]:
-        if value(cfg) is not None:
-            _fail(key, value(cfg), advice)
+    for key, advice in PLATFORM_UNSUPPORTED[cfg.platform].items():
+        value = _value_at(cfg, key)
+        if value:
+            _fail(key, "…" if isinstance(value, BaseModel) else value, advice)
     modes = cfg.aws_modes
     if cfg.platform == "docker" and modes:
         key, mode = next(iter(modes.items()))
@@ -433,12 +445,12 @@ def _bloom_filters(image: str) -> bool:
         repo == "redis" and major is not None and int(major.group(1)) >= 8)
 
 
-def _check_url(key: str, secret: Optional[SecretStr], schemes: tuple[str, ...], example: str) -> None:
+def _check_url(key: str, secret: SecretStr | None, schemes: tuple[str, ...], example: str) -> None:
     if secret is None:
         _fail(key, None, f"required by mode external: `pulumi config set --path --secret {NAMESPACE}:{key} '{example}'`")
     parts = urlsplit(secret.get_secret_value())
     try:
-        parts.port
+        _ = parts.port
     except ValueError:
         _fail(key, secret, f"has an invalid port; expected a URL like {example}")
     if parts.scheme not in schemes or not parts.hostname:
@@ -447,7 +459,7 @@ def _check_url(key: str, secret: Optional[SecretStr], schemes: tuple[str, ...], 
 
 # -- turning pydantic's errors into one line a newcomer understands ---------------------------------
 
-def _fields_at(model: type[BaseModel], loc: tuple) -> Optional[type[BaseModel]]:
+def _fields_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     for part in loc:
         if not isinstance(part, str):
             continue
