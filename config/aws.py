@@ -58,14 +58,14 @@ class AwsConfig(Model):
 
 
 # S3's bucket naming rule (3-63 characters); the backup target and the ALB's access logs use it.
-S3Bucket = matching(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "must be an S3 bucket name: 3-63 lower-case letters, digits, "
-                    "'.' and '-', starting and ending with a letter or digit")
-MajorMinor = matching(r"\d+\.\d+", "must be a major.minor version, e.g. 8.1")
-Version = matching(r"\d+(\.\d+)*", "must be a version number, e.g. 17.4")
-NodeType = matching(r"cache\.[a-z0-9]+\.[a-z0-9]+", "must be an ElastiCache node type, e.g. cache.r7g.large")
-InstanceClass = matching(r"db\.[a-z0-9]+\.[a-z0-9]+", "must be an RDS instance class, e.g. db.r7g.large")
-BelowRoot = matching(r"/[^/].*", "must be an absolute path below '/', e.g. /appcluster (the root itself would hand "
-                     "every client the whole file system)")
+S3Bucket = Annotated[str, matching(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "must be an S3 bucket name: 3-63 lower-case letters, digits, "
+                    "'.' and '-', starting and ending with a letter or digit")]
+MajorMinor = Annotated[str, matching(r"\d+\.\d+", "must be a major.minor version, e.g. 8.1")]
+Version = Annotated[str, matching(r"\d+(\.\d+)*", "must be a version number, e.g. 17.4")]
+NodeType = Annotated[str, matching(r"cache\.[a-z0-9]+\.[a-z0-9]+", "must be an ElastiCache node type, e.g. cache.r7g.large")]
+InstanceClass = Annotated[str, matching(r"db\.[a-z0-9]+\.[a-z0-9]+", "must be an RDS instance class, e.g. db.r7g.large")]
+BelowRoot = Annotated[str, matching(r"/[^/].*", "must be an absolute path below '/', e.g. /appcluster (the root itself would hand "
+                     "every client the whole file system)")]
 
 
 class ElastiCacheConfig(Model):

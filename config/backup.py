@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
@@ -13,10 +14,10 @@ _CRON_RANGES = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1,
 _CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
 
 
-S3Prefix = matching(r"[A-Za-z0-9!_.*'()/-]*", "may hold letters, digits and ! _ . * ' ( ) / - only (S3's safe key "
-                    "characters), e.g. backups/shop")
-RoleArn = matching(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+",
-                   "must be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/shop-backups")
+S3Prefix = Annotated[str, matching(r"[A-Za-z0-9!_.*'()/-]*", "may hold letters, digits and ! _ . * ' ( ) / - only (S3's safe key "
+                    "characters), e.g. backups/shop")]
+RoleArn = Annotated[str, matching(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+",
+                   "must be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/shop-backups")]
 
 
 class S3Target(Model):

@@ -25,8 +25,8 @@ class Model(BaseModel):
     )
 
 
-def matching(pattern: str, rule: str):
-    """A string type that must match `pattern` whole, refused with `rule`: messages state the rule in
+def matching(pattern: str, rule: str) -> AfterValidator:
+    """The check of a string type that must match `pattern` whole, refused with `rule`: messages state the rule in
     words and an example, never the regex."""
     compiled = re.compile(pattern)
 
@@ -35,10 +35,10 @@ def matching(pattern: str, rule: str):
             raise ValueError(rule)
         return value
 
-    return Annotated[str, AfterValidator(check)]
+    return AfterValidator(check)
 
 
-AbsPath = matching(r"/.*", "must be an absolute path starting with '/'")
+AbsPath = Annotated[str, matching(r"/.*", "must be an absolute path starting with '/'")]
 
 # A Kubernetes resource quantity as cpu/memory/storage accept it: "500m", "2", "1.5", "512Mi", "20Gi".
 _QUANTITY = re.compile(r"^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")

@@ -1,21 +1,21 @@
 """Building the app image (e.g. NocoBase with plugins preinstalled) and pushing it to a registry."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from config.base import Model, matching
 
-RegistryServer = matching(r"[a-z0-9.-]+(:\d+)?", "must be a registry host, lower-case, with an optional :port and "
-                          "no scheme, e.g. registry.example.com:5000")
+RegistryServer = Annotated[str, matching(r"[a-z0-9.-]+(:\d+)?", "must be a registry host, lower-case, with an optional :port and "
+                          "no scheme, e.g. registry.example.com:5000")]
 # ECR's own rule (CreateRepository: 2-256 characters, lower-case components separated by . _ - or /).
-RepositoryName = matching(r"(?=.{2,256}\Z)[a-z0-9]+([._/-][a-z0-9]+)*",
+RepositoryName = Annotated[str, matching(r"(?=.{2,256}\Z)[a-z0-9]+([._/-][a-z0-9]+)*",
                           "must be a repository name of 2-256 characters: lower-case letters and digits, in parts "
-                          "joined by one '.', '_', '-' or '/', e.g. team/nocobase")
-ImageTag = matching(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "must be a Docker tag: up to 128 letters, digits, '_', '.' "
-                    "and '-', not starting with '.' or '-', e.g. 2.2.15-p1")
-RelativePath = matching(r"[^/].*", "must be a path relative to the project folder (no leading '/'), e.g. images/nocobase")
+                          "joined by one '.', '_', '-' or '/', e.g. team/nocobase")]
+ImageTag = Annotated[str, matching(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "must be a Docker tag: up to 128 letters, digits, '_', '.' "
+                    "and '-', not starting with '.' or '-', e.g. 2.2.15-p1")]
+RelativePath = Annotated[str, matching(r"[^/].*", "must be a path relative to the project folder (no leading '/'), e.g. images/nocobase")]
 
 
 class RegistryConfig(Model):

@@ -8,9 +8,9 @@ from pydantic import AfterValidator, Field, model_validator
 from config.aws import LoadBalancerMode, S3Bucket, check_certificate_arn
 from config.base import Model, Port, matching
 
-HostName = matching(r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+",
+HostName = Annotated[str, matching(r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+",
                     "must be a lower-case DNS name with at least one dot and no scheme or port, e.g. app.example.com "
-                    "or *.example.com")
+                    "or *.example.com")]
 
 
 class IngressConfig(Model):
