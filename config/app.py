@@ -91,6 +91,7 @@ ReleaseVersion = matching(r"v?\d+\.\d+(\.\d+)?", "must be a version the app was 
 WorkerMode = matching(r"\*|[a-z-]+:[a-z-]+(,[a-z-]+:[a-z-]+)*",
                       "must be '*' (every task) or comma-separated <plugin>:<task> pairs, e.g. "
                       "'workflow:process,async-task:process'")
+Email = matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", "must be an email address, e.g. \"admin@example.com\"")
 
 
 class WorkerConfig(Model):
@@ -138,6 +139,9 @@ class AppConfig(Model):
     # NocoBase: the image already holds the commercial cluster plugins (no download credentials needed).
     cluster_plugins_in_image: bool = False
     frontend_base_url: Optional[HttpUrl] = None
+    # NocoBase's root account, created on first install (its password: secrets.rootPassword). A reserved
+    # domain (RFC 2606), so that no password-reset mail reaches a stranger; the vendor's is a real one.
+    root_email: Email = "admin@example.com"
     sync_frequency_seconds: int = Field(60, ge=1, le=3600)
     batch_update_interval_seconds: int = Field(5, ge=1, le=3600)
     generic: Optional[GenericSettings] = None

@@ -17,6 +17,7 @@ APP_SECRET_KEYS = {
     "appAesSecretKey": "APP_AES_SECRET_KEY",
     "sessionSecret": "SESSION_SECRET",
     "cryptoSecret": "CRYPTO_SECRET",
+    "rootPassword": "INIT_ROOT_PASSWORD",
     "nocobasePkgUsername": "NOCOBASE_PKG_USERNAME",
     "nocobasePkgPassword": "NOCOBASE_PKG_PASSWORD",
 }
@@ -27,6 +28,8 @@ class SecretsConfig(Model):
     app_aes_secret_key: Optional[SecretStr] = None
     session_secret: Optional[SecretStr] = None
     crypto_secret: Optional[SecretStr] = None
+    # NocoBase's root account password, read on first install (generated when unset).
+    root_password: Optional[SecretStr] = None
     # NocoBase's commercial plugin platform: the image downloads the cluster adapter plugins with these.
     nocobase_pkg_username: Optional[SecretStr] = None
     nocobase_pkg_password: Optional[SecretStr] = None
@@ -42,7 +45,7 @@ class SecretsConfig(Model):
     # Generic profile: extra shared secrets by environment variable name.
     app_secrets: dict[str, SecretStr] = {}
 
-    @field_validator("app_key", "session_secret", "crypto_secret", "database_password", "log_database_password",
+    @field_validator("app_key", "session_secret", "crypto_secret", "root_password", "database_password", "log_database_password",
                      "redis_password")
     @classmethod
     def _strong(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:

@@ -16,6 +16,10 @@ CLUSTER_PLUGINS = ("pubsub-adapter-redis", "lock-adapter-redis", "queue-adapter-
 PKG_USERNAME, PKG_PASSWORD = "NOCOBASE_PKG_USERNAME", "NOCOBASE_PKG_PASSWORD"
 # The first release whose image holds the app extracted instead of untarring it at every start.
 UNPACKED_IN_IMAGE = (2, 1, 0)
+# The root account NocoBase creates on install: INIT_ROOT_EMAIL / INIT_ROOT_PASSWORD, else the vendor's
+# admin@nocobase.com / admin123, the same for every install (@nocobase/plugin-users 2.2.15
+# dist/server/server.js getInstallingData). Read on install only: an installed app keeps its password.
+ROOT_PASSWORD = AppSecret("INIT_ROOT_PASSWORD")
 
 
 # Up to 2.1.23 the cache takes `REDIS_URL || CACHE_REDIS_URL` (nocobase/nocobase packages/core/app/src/
@@ -42,6 +46,8 @@ def _env(cfg: "StackConfig") -> EnvSpec:
         "TZ": cfg.app.timezone,
         "APP_KEY": Bind("secret.APP_KEY"),
         "APP_AES_SECRET_KEY": Bind("secret.APP_AES_SECRET_KEY"),
+        "INIT_ROOT_EMAIL": cfg.app.root_email,
+        "INIT_ROOT_PASSWORD": Bind(f"secret.{ROOT_PASSWORD.env}"),
         "DB_DIALECT": Bind("database.dialect"),
         "DB_HOST": Bind("database.host"),
         "DB_PORT": Bind("database.port"),
@@ -111,14 +117,14 @@ NOCOBASE = Profile(
     releases=(
         # 1.x reads APP_AES_SECRET_KEY as the raw key: exactly 32 characters, or `Key must be 32 bytes`
         # (nocobase/nocobase packages/core/server/src/aes-encryptor.ts, npm @nocobase/server 1.9.62).
-        Release((1, 9, 0), (2, 0, 0), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "chars32")),
+        Release((1, 9, 0), (2, 0, 0), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "chars32"), ROOT_PASSWORD),
                 source="@nocobase/server 1.9.62 lib/aes-encryptor.js", single_instance=_CACHE_ON_REDIS_URL),
         # 2.x decodes it as hex: 64 hex characters are the 32 key bytes (same file, 2.0.0 and 2.2.15).
-        Release((2, 0, 0), (2, 1, 24), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "hex32")),
+        Release((2, 0, 0), (2, 1, 24), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "hex32"), ROOT_PASSWORD),
                 source="@nocobase/server 2.0.0 lib/aes-encryptor.js", single_instance=_CACHE_ON_REDIS_URL),
         # From 2.1.24 the cache reads CACHE_REDIS_URL first (nocobase/nocobase packages/core/app/src/config/
         # cache.ts v2.1.24, "isolate cache Redis configuration"; npm @nocobase/app 2.2.15 lib/config/cache.js).
-        Release((2, 1, 24), (2, 3, 0), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "hex32")),
+        Release((2, 1, 24), (2, 3, 0), (AppSecret("APP_KEY"), AppSecret("APP_AES_SECRET_KEY", "hex32"), ROOT_PASSWORD),
                 source="@nocobase/server 2.2.15 lib/aes-encryptor.js, @nocobase/app 2.2.15 lib/config/cache.js"),
     ),
     optional_secrets=(AppSecret(PKG_USERNAME, "provided"), AppSecret(PKG_PASSWORD, "provided")),

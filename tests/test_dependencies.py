@@ -16,12 +16,12 @@ def test_secrets_are_generated_once_per_key_and_published_in_one_secret(run_stac
     run = run_stack("dev")
     generated = {r.name: r for r in run.resources if r.type.startswith("random:")}
     assert set(generated) == {"shared-secrets-app-key", "shared-secrets-app-aes-secret-key",
-                              "shared-secrets-database-password", "shared-secrets-redis-password"}
+                              "shared-secrets-init-root-password", "shared-secrets-database-password", "shared-secrets-redis-password"}
     assert generated["shared-secrets-app-aes-secret-key"].inputs["length"] == 32  # 32 bytes -> 64 hex
     assert all(r.inputs.get("special") in (None, False) for r in generated.values())
     data = secret_data(run, "nocobase-shared")
     # The plugin platform's credentials come from config only (never generated).
-    assert set(data) == {"APP_KEY", "APP_AES_SECRET_KEY", "DATABASE_PASSWORD", "REDIS_PASSWORD",
+    assert set(data) == {"APP_KEY", "APP_AES_SECRET_KEY", "INIT_ROOT_PASSWORD", "DATABASE_PASSWORD", "REDIS_PASSWORD",
                          "NOCOBASE_PKG_USERNAME", "NOCOBASE_PKG_PASSWORD"}
     assert len(data["APP_AES_SECRET_KEY"]) == 64
     # Every value reaches the engine marked secret, so state holds it encrypted.

@@ -80,7 +80,8 @@ def test_generated_secrets_are_protected_and_named_apart_from_what_users_rename(
         return {r.urn: r.protect for r in run.resources if r.type.startswith("random:")}
 
     prod = generated(run_stack("prod"))
-    assert len(prod) == 4 and all(prod.values())
+    # APP_KEY, APP_AES_SECRET_KEY, INIT_ROOT_PASSWORD, the database and the Redis passwords.
+    assert len(prod) == 5 and all(prod.values())
     # Renaming the app or its namespace keeps every generated secret (same URN, so never regenerated).
     assert generated(run_stack("prod", app={"name": "shop"}, kubernetes={"namespace": "shop"})) == prod
     assert not any(generated(run_stack("prod", protect=False)).values())

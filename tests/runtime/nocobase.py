@@ -15,8 +15,9 @@ from typing import Optional
 
 from tests.runtime.render import Rendered, relocate
 
-# NocoBase's first-install account when INIT_ROOT_EMAIL / INIT_ROOT_PASSWORD are not set (we set neither).
-ROOT_ACCOUNT = {"account": "admin@nocobase.com", "password": "admin123"}
+# NocoBase's first-install account when INIT_ROOT_EMAIL / INIT_ROOT_PASSWORD are not set
+# (@nocobase/plugin-users 2.2.15 dist/server/server.js): the stack renders both, so this must not sign in.
+VENDOR_ROOT_ACCOUNT = {"account": "admin@nocobase.com", "password": "admin123"}
 
 
 def startup_window(r: Rendered, deployment: str) -> int:
@@ -124,7 +125,12 @@ class NocoBase:
         os.killpg(self.proc.pid, signal.SIGKILL)
         return None
 
+    @property
+    def root_account(self) -> dict[str, str]:
+        """The account the rendered env creates on install (the password read from the rendered Secret)."""
+        return {"account": self.env["INIT_ROOT_EMAIL"], "password": self.env["INIT_ROOT_PASSWORD"]}
+
     def sign_in(self) -> str:
-        status, body = api(self.port, "POST", "/api/auth:signIn", ROOT_ACCOUNT)
+        status, body = api(self.port, "POST", "/api/auth:signIn", self.root_account)
         assert status == 200, (status, body)
         return body["data"]["token"]

@@ -10,7 +10,7 @@ from collections import Counter
 from components.shared.nginx import HEALTH_PATH, LB_HEALTH_PATH
 from tests.runtime import servers
 from tests.runtime.lb import get, named_upstreams, start_nginx, upstreams, uploads, websocket_handshake
-from tests.runtime.nocobase import ROOT_ACCOUNT, request
+from tests.runtime.nocobase import request
 
 CONF = "/etc/nginx/conf.d/default.conf"
 REQUESTS = 390  # 30 rounds of weights 3 + 5 + 5
@@ -23,7 +23,7 @@ def test_traffic_reaches_nocobase_through_the_load_balancer(nocobase, renders, w
     stopping.append(lb := start_nginx(servers.owned_dir(workdir, "lb-nocobase"), files, {address: app.port}))
     assert get(lb.port, LB_HEALTH_PATH)[0] == 200
     assert get(lb.port, "/api/__health_check")[0] == 200
-    status, _, body = request(lb.port, "POST", "/api/auth:signIn", json.dumps(ROOT_ACCOUNT).encode(),
+    status, _, body = request(lb.port, "POST", "/api/auth:signIn", json.dumps(app.root_account).encode(),
                               {"Content-Type": "application/json", "X-Authenticator": "basic"})
     assert status == 200 and json.loads(body)["data"]["token"], (status, body[:300])
 

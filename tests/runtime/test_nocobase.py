@@ -9,7 +9,7 @@ import uuid
 
 from profiles import REDIS_DB_INDEX
 from tests.runtime import servers
-from tests.runtime.nocobase import api, request, startup_window
+from tests.runtime.nocobase import VENDOR_ROOT_ACCOUNT, api, request, startup_window
 
 
 def test_health_is_green_within_the_startup_window(nocobase):
@@ -19,11 +19,14 @@ def test_health_is_green_within_the_startup_window(nocobase):
     assert request(app.port, "GET", "/api/__health_check")[0] == 200
 
 
-def test_the_root_account_signs_in(nocobase):
-    app, _, _ = nocobase
+def test_the_rendered_root_account_signs_in_and_the_vendor_default_does_not(nocobase):
+    app, r, _ = nocobase
+    assert app.env["INIT_ROOT_PASSWORD"] == r.secrets["nocobase-shared"]["INIT_ROOT_PASSWORD"] != "admin123"
     token = app.sign_in()
     status, body = api(app.port, "GET", "/api/auth:check", token=token)
-    assert status == 200 and body["data"]["email"] == "admin@nocobase.com", (status, body)
+    assert status == 200 and body["data"]["email"] == app.root_account["account"] == "admin@example.com", (status, body)
+    status, body = api(app.port, "POST", "/api/auth:signIn", VENDOR_ROOT_ACCOUNT)
+    assert status != 200 and "token" not in body.get("data", {}), (status, body)
 
 
 def test_cache_keys_land_only_in_the_cache_db_index(nocobase):
@@ -67,6 +70,6 @@ def test_sigterm_stops_it_within_the_grace_period_and_a_restart_keeps_data_and_s
     assert took is not None and took < grace / 2, f"SIGTERM: still running after {grace}s" if took is None else took
     app.start(startup_window(r, "nocobase-primary"))
     status, body = api(app.port, "GET", "/api/auth:check", token=token)
-    assert status == 200 and body["data"]["email"] == "admin@nocobase.com", (status, body)
+    assert status == 200 and body["data"]["email"] == app.root_account["account"], (status, body)
     status, body = api(app.port, "GET", f"/api/attachments:get?filterByTk={record['id']}", token=token)
     assert status == 200 and body["data"]["filename"] == record["filename"], (status, body)
