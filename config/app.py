@@ -74,9 +74,13 @@ class Autoscaling(Model):
     """A HorizontalPodAutoscaler on the replica role (the primary is always exactly one)."""
 
     enabled: bool = False
+    """Run an HPA on the replica role."""
     min_replicas: int = Field(2, ge=1, le=MAX_INSTANCES - 1)
+    """The fewest replica-role instances the HPA keeps."""
     max_replicas: int = Field(8, ge=1, le=MAX_INSTANCES - 1)
+    """The most replica-role instances; (1 + maxReplicas) × processesPerInstance must stay within the 32 worker IDs."""
     target_cpu_percent: int = Field(70, ge=1, le=100)
+    """The average CPU use, in percent of the request, the HPA aims at."""
 
     @model_validator(mode="after")
     def _bounds(self) -> "Autoscaling":
@@ -87,11 +91,11 @@ class Autoscaling(Model):
         return self
 
 
-ReleaseVersion = matching(r"v?\d+\.\d+(\.\d+)?", "must be a version the app was released as, e.g. \"1.9.62\"")
-WorkerMode = matching(r"\*|[a-z-]+:[a-z-]+(,[a-z-]+:[a-z-]+)*",
+ReleaseVersion = Annotated[str, matching(r"v?\d+\.\d+(\.\d+)?", "must be a version the app was released as, e.g. \"1.9.62\"")]
+WorkerMode = Annotated[str, matching(r"\*|[a-z-]+:[a-z-]+(,[a-z-]+:[a-z-]+)*",
                       "must be '*' (every task) or comma-separated <plugin>:<task> pairs, e.g. "
-                      "'workflow:process,async-task:process'")
-Email = matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", "must be an email address, e.g. \"admin@example.com\"")
+                      "'workflow:process,async-task:process'")]
+Email = Annotated[str, matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", "must be an email address, e.g. \"admin@example.com\"")]
 
 
 class WorkerConfig(Model):
@@ -99,56 +103,79 @@ class WorkerConfig(Model):
     load balancer. mode: '*' for every task, or a list such as 'workflow:process,async-task:process'."""
 
     name: DnsLabel
+    """The worker group's name (a DNS label); its Deployment is <app>-worker-<name>."""
     mode: WorkerMode
+    """WORKER_MODE: '*' for every background task, or <plugin>:<task> pairs."""
     replicas: int = Field(1, ge=1, le=MAX_INSTANCES - 1)
+    """How many task-only instances of this group run."""
 
 
 class GenericSettings(Model):
     """For profile `generic`: which variables get a shared secret and which get platform values."""
 
     secret_env: list[EnvName] = []
+    """Variables that get a generated shared secret, the same on every instance."""
     env_map: dict[EnvName, Binding] = {}
+    """Variables set from a platform value (e.g. redis.cache, database.dsn)."""
 
 
 class SecurityContext(Model):
     """Leave unset to use the profile's choice; set runAsUser for images that run as non-root."""
 
     run_as_user: Optional[int] = Field(None, ge=1)
+    """The UID the app's containers run as; unset uses the profile's choice (root for NocoBase and New API)."""
     read_only_root_filesystem: bool = False
+    """Mount the container's root filesystem read-only (the image must allow it)."""
 
 
 class AppConfig(Model):
     profile: Annotated[str, AfterValidator(_profile)]
+    """The app: nocobase, new-api or generic."""
     name: Optional[AppName] = None
+    """The app's name, prefix of every derived name; the profile's by default, at most 24 characters."""
     image: Optional[Image] = None
+    """The image to run, pinned by tag or digest; the profile's default by default."""
     port: Optional[Port] = None
+    """The port the app listens on; the profile's by default (NocoBase 80, or 13000 for -no-nginx images; New API 3000)."""
     health_path: Optional[AbsPath] = None
+    """The HTTP path the probes and the load balancer check; the profile's by default."""
     data_path: Optional[AbsPath] = None
-    # Total instances: one primary plus (replicas - 1) on the replica role.
+    """Where the shared storage is mounted in the app's containers; the profile's by default."""
     replicas: Instances = 3
+    """All instances: one primary plus replicas - 1 on the replica role (1–32)."""
     processes_per_instance: int = Field(1, ge=1, le=MAX_INSTANCES)
+    """Processes per instance (NocoBase CLUSTER_MODE); replicas × processes must stay within 32."""
     autoscaling: Autoscaling = Autoscaling()
+    """An HPA on the replica role."""
     resources: Resources = Resources()
+    """The app containers' requests and limits."""
     security_context: SecurityContext = SecurityContext()
+    """The app containers' user and root filesystem."""
     termination_grace_period_seconds: int = Field(60, ge=5, le=3600)
-    # How long a first start or an upgrade may take before the startup probe gives up.
+    """How long an instance may take to stop after SIGTERM."""
     startup_timeout_seconds: int = Field(900, ge=30, le=7200)
+    """How long a first start or an upgrade may take before the startup probe gives up."""
     timezone: Annotated[str, AfterValidator(_iana_zone)] = "UTC"
+    """The app's IANA time zone (TZ)."""
     env: dict[EnvName, str] = {}
+    """Extra plain environment variables; names the profile wires are refused."""
     plugins: Optional[list[str]] = None
-    # NocoBase: the image already holds the commercial cluster plugins (no download credentials needed).
+    """NocoBase: the plugins to enable; the four Redis adapter plugins by default."""
     cluster_plugins_in_image: bool = False
+    """NocoBase: the image already holds the commercial cluster plugins (no download credentials needed)."""
     frontend_base_url: Optional[HttpUrl] = None
-    # NocoBase's root account, created on first install (its password: secrets.rootPassword). A reserved
-    # domain (RFC 2606), so that no password-reset mail reaches a stranger; the vendor's is a real one.
+    """New API slaves only: a separate frontend host, never the load balancer's own."""
     root_email: Email = "admin@example.com"
+    """NocoBase's root account, created on first install (its password: secrets.rootPassword); a reserved domain (RFC 2606) by default, so no password-reset mail reaches a stranger."""
     sync_frequency_seconds: int = Field(60, ge=1, le=3600)
+    """New API: how often each instance reloads options and channels from the database."""
     batch_update_interval_seconds: int = Field(5, ge=1, le=3600)
+    """New API: how often batched usage updates are written."""
     generic: Optional[GenericSettings] = None
+    """Profile generic only: which variables get shared secrets and platform values."""
     workers: list[WorkerConfig] = []
-    # Build the image from a Dockerfile here and run it by digest (instead of pulling `image`).
+    """NocoBase service splitting: task-only instances outside the load balancer."""
     build: Optional[BuildConfig] = None
-    # The version this stack was first deployed with, kept across upgrades: its release decides how the
-    # generated secrets were made (NocoBase 1.9's AES key is 32 characters, 2.x's 64 hex), so an
-    # upgrade converts the key instead of generating a new one. Required where that form would change.
+    """Build the image from a Dockerfile here and run it by digest, instead of pulling app.image."""
     first_version: Optional[ReleaseVersion] = None
+    """The version this stack was first deployed with, kept across upgrades: it decides how the generated secrets were made (NocoBase 1.9's AES key is 32 characters, 2.x's 64 hex). Required for a NocoBase 1.9 stack."""

@@ -25,25 +25,35 @@ APP_SECRET_KEYS = {
 
 class SecretsConfig(Model):
     app_key: Optional[SecretStr] = None
+    """NocoBase APP_KEY (signs tokens); generated once when unset."""
     app_aes_secret_key: Optional[SecretStr] = None
+    """NocoBase APP_AES_SECRET_KEY (encrypts fields); generated once in the form the release reads when unset."""
     session_secret: Optional[SecretStr] = None
+    """New API SESSION_SECRET; generated once when unset."""
     crypto_secret: Optional[SecretStr] = None
-    # NocoBase's root account password, read on first install (generated when unset).
+    """New API CRYPTO_SECRET; generated once when unset."""
     root_password: Optional[SecretStr] = None
-    # NocoBase's commercial plugin platform: the image downloads the cluster adapter plugins with these.
+    """NocoBase's root account password, read on first install; generated once when unset."""
     nocobase_pkg_username: Optional[SecretStr] = None
+    """NocoBase's commercial plugin platform user: the image downloads the cluster adapter plugins with it."""
     nocobase_pkg_password: Optional[SecretStr] = None
+    """NocoBase's commercial plugin platform password."""
     database_password: Optional[SecretStr] = None
+    """The in-cluster database's password; generated once when unset."""
     log_database_password: Optional[SecretStr] = None
+    """The in-cluster log database's password (New API logDatabase); generated once when unset."""
     redis_password: Optional[SecretStr] = None
-    # For mode external: the full URL with credentials, e.g. rediss://:token@host:6379 / postgres://u:p@host:5432/db.
+    """The in-cluster Redis's (or ElastiCache's AUTH) password; generated once when unset."""
     redis_url: Optional[SecretStr] = None
+    """redis.mode external: the full URL with credentials, e.g. rediss://:token@host:6379."""
     database_url: Optional[SecretStr] = None
+    """database.mode external: the DSN URL with credentials, e.g. postgres://u:p@host:5432/db."""
     log_database_url: Optional[SecretStr] = None
-    # app.build with registry mode registry: the registry's password or token.
+    """database.mode external with logDatabase: the log database's DSN URL."""
     registry_password: Optional[SecretStr] = None
-    # Generic profile: extra shared secrets by environment variable name.
+    """app.build with registry mode registry: the registry's password or token."""
     app_secrets: dict[str, SecretStr] = {}
+    """Profile generic: extra shared secrets by environment variable name."""
 
     @field_validator("app_key", "session_secret", "crypto_secret", "root_password", "database_password", "log_database_password",
                      "redis_password")

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, SecretStr
+from pydantic import HttpUrl, BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
 from config.stack import NAMESPACE, PLATFORM_UNSUPPORTED, StackConfig
@@ -64,7 +64,13 @@ def _type_name(annotation: Any) -> str:
         return "secret"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "object"
-    return {str: "string", int: "integer", bool: "boolean", float: "number"}.get(annotation, str(annotation))
+    if annotation is HttpUrl:
+        return "URL"
+    names = {str: "string", int: "integer", bool: "boolean", float: "number"}
+    if annotation not in names:
+        # A type the docs cannot name would print as Python's repr: name it here instead.
+        raise TypeError(f"tools/configdoc.py cannot name the config type {annotation!r}")
+    return names[annotation]
 
 
 def _default(field: FieldInfo) -> str:
