@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from config.base import Model, matching
 
 
-def _id(prefix: str):
+def _id(prefix: str) -> AfterValidator:
     pattern = re.compile(rf"^{prefix}-[0-9a-f]{{8}}([0-9a-f]{{9}})?$")
 
     def check(value: str) -> str:

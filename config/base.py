@@ -6,7 +6,7 @@ snake_case. Unknown keys are refused so that a typo never silently falls back to
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Any, Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
@@ -64,6 +64,7 @@ _SUFFIX = {"m": 1e-3, "": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15,
 def quantity_value(value: str) -> float:
     """A quantity as a number (cores or bytes), to compare two of them."""
     match = _QUANTITY.match(value)
+    assert match is not None, value  # Quantity's validator has matched it
     return float(match.group(1)) * _SUFFIX[match.group(3) or ""]
 
 
@@ -143,7 +144,7 @@ class Resources(Model):
                                  "that requests more than its limit")
         return self
 
-    def to_k8s(self) -> dict:
+    def to_k8s(self) -> dict[str, Any]:
         return {
             "requests": {"cpu": self.cpu_request, "memory": self.memory_request},
             "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit},

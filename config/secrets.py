@@ -76,7 +76,8 @@ class SecretsConfig(Model):
 
     def secret(self, key: str) -> Optional[SecretStr]:
         """A value by its config key (camelCase, as in the stack file)."""
-        return getattr(self, _snake(key))
+        value: SecretStr | None = getattr(self, _snake(key))
+        return value
 
 
 def _snake(camel: str) -> str:

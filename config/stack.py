@@ -10,12 +10,13 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
-from config.app import MAX_INSTANCES, AppConfig
+from config.app import AppConfig
 from config.aws import AwsConfig
 from config.backup import BackupConfig
 from config.base import Model, parse_image
@@ -28,8 +29,8 @@ from config.load_balancer import LoadBalancerConfig
 from config.redis import RedisConfig
 from config.secrets import APP_SECRET_KEYS, SecretsConfig
 from config.storage import StorageConfig
-from profiles import PROFILES, AppSecret, EnvSpec, Profile
-from profiles.base import Refused, Release, Version, parse_version
+from profiles import MAX_INSTANCES, PROFILES, AppSecret, EnvSpec, Profile
+from profiles.base import Refused, Release, SecretKind, Version, parse_version
 
 NAMESPACE = "appcluster"
 
@@ -130,7 +131,7 @@ class StackConfig(Model):
         return self.profile.secrets(self)
 
     @property
-    def generated_as(self) -> dict[str, str]:
+    def generated_as(self) -> dict[str, SecretKind]:
         """By env name, the form a generated secret was made in (app.firstVersion's release), where it
         differs from the form the current release reads."""
         first = self.profile.release(parse_version(self.app.first_version or ""))
@@ -206,7 +207,7 @@ def _profiles_with(fact: str) -> str:
     return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else "no profile"
 
 
-def _fail(key: str, value: Any, message: str) -> None:
+def _fail(key: str, value: Any, message: str) -> NoReturn:
     raise ConfigError(f"{NAMESPACE}:{key}: {_show(value)} — {message}")
 
 
@@ -221,22 +222,25 @@ def _check_release(cfg: StackConfig) -> None:
     app = cfg.app
     if cfg.profile.from_config:
         return
+    key: str
+    value: Any
     key, value = ("app.build.tag", app.build.tag) if app.build is not None else ("app.image", cfg.app_image)
-    if cfg.release is None:
+    release, version = cfg.release, cfg.version
+    if release is None or version is None:
         _fail(key, value, f"appcluster knows {app.profile}'s facts (secret formats, env names) for versions "
                           f"{cfg.profile.known_versions()} only; use a tag that names one of those versions, "
                           f"e.g. {cfg.profile.default_image}")
-    if cfg.release.single_instance and cfg.max_instances > 1:
-        safe = next((r for r in cfg.profile.releases if r.since > cfg.release.since and not r.single_instance), None)
+    if release.single_instance and cfg.max_instances > 1:
+        safe = next((r for r in cfg.profile.releases if r.since > release.since and not r.single_instance), None)
         key, value = next((k, v) for k, v, more in (
             ("app.replicas", app.replicas, app.replicas > 1), ("app.autoscaling.enabled", True, app.autoscaling.enabled),
             ("app.processesPerInstance", app.processes_per_instance, app.processes_per_instance > 1),
             ("app.workers", [w.name for w in app.workers], True)) if more)
         _fail(key, value,
-              f"{app.profile} {'.'.join(map(str, cfg.version))} {cfg.release.single_instance}: run one instance"
+              f"{app.profile} {'.'.join(map(str, version))} {release.single_instance}: run one instance"
               + (f", or {'.'.join(map(str, safe.since))} or later for more" if safe else ""))
-    _check_generated_forms(cfg)
-    for secret in cfg.release.secrets:
+    _check_generated_forms(cfg, release, version)
+    for secret in release.secrets:
         given = cfg.secrets.app_secret(secret.env)
         if given is None:
             continue
@@ -248,38 +252,37 @@ def _check_release(cfg: StackConfig) -> None:
                 "generated and kept)")
         chars = len(plain) == 32 and plain.isascii()
         if secret.kind == "hex32" and not (re.fullmatch(r"[0-9a-fA-F]{64}", plain) or chars):
-            _fail(f"secrets.{config_key}", given, f"{app.profile} {cfg.release.describe()} reads it as 32 bytes written "
+            _fail(f"secrets.{config_key}", given, f"{app.profile} {release.describe()} reads it as 32 bytes written "
                                                   f"as 64 hex characters, or takes the 32 characters of an earlier "
                                                   f"release's key (got {len(plain)} characters): {keep}")
         if secret.kind == "chars32" and not chars:
-            _fail(f"secrets.{config_key}", given, f"{app.profile} {cfg.release.describe()} uses it as the raw AES-256 "
+            _fail(f"secrets.{config_key}", given, f"{app.profile} {release.describe()} uses it as the raw AES-256 "
                                                   f"key, so it must be exactly 32 characters (got {len(plain)}): {keep}")
 
 
-def _check_generated_forms(cfg: StackConfig) -> None:
+def _check_generated_forms(cfg: StackConfig, release: Release, version: Version) -> None:
     """A generated secret whose form a later release changes must know the release it was made for
     (app.firstVersion): the new form gets a new generator, that is a new value, and for NocoBase's AES
     key every field encrypted before the upgrade unreadable."""
     app, first = cfg.app, cfg.app.first_version
-    generated = [s for s in cfg.release.secrets if cfg.secrets.app_secret(s.env) is None and s.kind != "provided"]
+    generated = [s for s in release.secrets if cfg.secrets.app_secret(s.env) is None and s.kind != "provided"]
     if first is not None:
         made = cfg.profile.release(parse_version(first))
-        if made is None or made.since > cfg.release.since:
-            _fail("app.firstVersion", first, f"is no {app.profile} version before or at {'.'.join(map(str, cfg.version))} "
+        if made is None or made.since > release.since:
+            _fail("app.firstVersion", first, f"is no {app.profile} version before or at {'.'.join(map(str, version))} "
                                              f"whose facts appcluster knows ({cfg.profile.known_versions()}): set the "
                                              "version this stack was first deployed with")
         for env, kind in cfg.generated_as.items():
             now = next(s.kind for s in generated if s.env == env)
             if (kind, now) != ("chars32", "hex32"):
                 _fail("app.firstVersion", first, f"{env} was generated as {kind} for {app.profile} {made.describe()}, and "
-                                                 f"{cfg.release.describe()} reads {now}: no conversion keeps it")
+                                                 f"{release.describe()} reads {now}: no conversion keeps it")
         return
-    later = [r for r in cfg.profile.releases if r.since > cfg.release.since]
+    later = [r for r in cfg.profile.releases if r.since > release.since]
     changing = sorted({s.env for s in generated for r in later for t in r.secrets if t.env == s.env and t.kind != s.kind})
     if changing:
-        version = ".".join(map(str, cfg.version))
-        _fail("app.firstVersion", None, f"{app.profile} {cfg.release.describe()} generates {', '.join(changing)} in a form "
-                                        f"later releases read differently: set app.firstVersion: \"{version}\" (the "
+        _fail("app.firstVersion", None, f"{app.profile} {release.describe()} generates {', '.join(changing)} in a form "
+                                        f"later releases read differently: set app.firstVersion: \"{'.'.join(map(str, version))}\" (the "
                                         "version this stack was first deployed with, kept across upgrades) so that an "
                                         "upgrade converts it instead of generating a new one")
 
@@ -459,7 +462,7 @@ def _check_url(key: str, secret: SecretStr | None, schemes: tuple[str, ...], exa
 
 # -- turning pydantic's errors into one line a newcomer understands ---------------------------------
 
-def _fields_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     for part in loc:
         if not isinstance(part, str):
             continue
@@ -488,7 +491,7 @@ _TYPE_HINTS = {
 }
 
 
-def _describe(error: dict) -> str:
+def _describe(error: ErrorDetails) -> str:
     loc = tuple(error["loc"])
     key = ".".join(str(p) for p in loc)
     if error["type"] == "extra_forbidden":

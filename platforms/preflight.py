@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import yaml
 
 from components.kubernetes import conventions as conv
 from components.storage.contract import claim_name as shared_claim
 from config import ConfigError, StackConfig
-from config.base import quantity_value
+from config.base import Resources, quantity_value
 
 EFS_DRIVER = "efs.csi.aws.com"
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
@@ -33,6 +33,7 @@ def check(cfg: StackConfig) -> None:
     cluster = _Cluster(kube.kubeconfig, kube.context)
     problems = []
     storage = cfg.storage
+    assert storage is not None  # config requires it on Kubernetes
     if storage.mode == "storage-class":
         problems += cluster.volume_problems(f"storage.storageClass", storage.storage_class, "ReadWriteMany",
                                             cfg.kubernetes.namespace)
@@ -61,7 +62,7 @@ def check(cfg: StackConfig) -> None:
         raise ConfigError("; ".join(f"appcluster:{p}" for p in problems))
 
 
-def _requests(cfg: StackConfig) -> dict:
+def _requests(cfg: StackConfig) -> dict[str, Resources]:
     """Each config key's resources for the pods that take them: the app's instances and in-cluster servers."""
     out = {"app.resources": cfg.app.resources}
     if cfg.redis.mode == "in-cluster":
@@ -101,9 +102,9 @@ class _Cluster:
         self.storage = client.StorageV1Api(api)
         self.core = client.CoreV1Api(api)
         self.networking = client.NetworkingV1Api(api)
-        self._listed: dict[tuple, Optional[list]] = {}
+        self._listed: dict[tuple[str, ...], list[Any] | None] = {}
 
-    def _list(self, fn, *args):
+    def _list(self, fn: Callable[..., Any], *args: str) -> list[Any] | None:
         """One list call per kind for the whole check (classes and volumes serve every claim)."""
         from kubernetes.client.exceptions import ApiException
 
@@ -175,7 +176,7 @@ class _Cluster:
                 return []
             raise ConfigError(f"appcluster:kubernetes: the cluster at {self.server} answered {error.status} "
                               f"{error.reason}") from None
-        labels = namespace.metadata.labels or {}
+        labels = (namespace.metadata.labels if namespace.metadata else None) or {}
         before = labels.get("app.kubernetes.io/instance")
         if labels.get("app.kubernetes.io/part-of") != conv.PART_OF or before in (None, cfg.app_name):
             return []
@@ -183,7 +184,7 @@ class _Cluster:
                 "rename would replace its protected database, Redis and storage: set app.name back to "
                 f"{before!r} (or deploy the new name into another namespace)"]
 
-    def fit_problems(self, requests: dict) -> list[str]:
+    def fit_problems(self, requests: dict[str, Resources]) -> list[str]:
         """A request no schedulable node can hold keeps the pod Pending until the rollout times out, and
         the primary (Recreate) is already gone by then."""
         nodes = [n for n in self._list(self.core.list_node) or [] if not n.spec.unschedulable and not any(

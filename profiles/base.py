@@ -172,7 +172,10 @@ class Profile:
         if self.config_secrets is not None:
             return self.config_secrets(cfg)
         optional = tuple(s for s in self.optional_secrets if cfg.secrets.app_secret(s.env) is not None)
-        return cfg.release.secrets + optional
+        # A profile without config_secrets states its releases; config refuses a version none covers.
+        release = cfg.release
+        assert release is not None, cfg.version
+        return release.secrets + optional
 
     def release(self, version: Version | None) -> Release | None:
         return next((r for r in self.releases if version is not None and r.covers(version)), None)
