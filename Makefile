@@ -13,7 +13,7 @@ up: deps venv ## deploy the local stack with the real engine, rendering manifest
 up-cluster: deps venv ## the local stack into the local control plane (builds and starts it), pods shown Ready
 	scripts/up.sh --cluster
 
-test: deps venv engine helm cluster-build vendor runtime ## every tier: mocks, vendor code, the real engine against a real API server, the real servers and NocoBase
+test: deps venv engine helm cluster-build vendor runtime lint ## lint and types, then every tier: mocks, vendor code, the real engine against a real API server, the real servers and NocoBase
 	$(PY) -m pytest -n auto tests --ignore=tests/integration --ignore=tests/runtime
 	$(PY) -m pytest tests/integration
 	$(PY) -m pytest tests/runtime
