@@ -8,11 +8,10 @@ environments, which Pulumi keeps as secrets in state).
 import pulumi
 import pulumi_docker as docker
 
+from components.database.component import Database, DatabaseArgs, DatabaseVariant
 from components.docker.app import DockerAppCluster, DockerAppClusterArgs
 from components.docker.load_balancer import DockerLoadBalancer, DockerLoadBalancerArgs
-from components.docker.server import DockerServer, DockerServerArgs
 from components.redis.component import Redis, RedisArgs, RedisVariant
-from components.shared.database import connection_bindings, parse_url, server_image
 from components.shared.secrets import DATABASE_PASSWORD, REDIS_PASSWORD
 from config import StackConfig
 from platforms.common import app_spec, plain, shared_secrets
@@ -40,18 +39,20 @@ def deploy(cfg: StackConfig) -> dict:
     dependencies: list[pulumi.Resource] = [redis]
 
     db = cfg.database
-    if db.engine != "sqlite" and db.mode == "in-cluster":
-        password = shared.values[DATABASE_PASSWORD]
-        image = server_image(db.engine, db.name, db.user)
-        server = DockerServer("database", DockerServerArgs(
-            app_name=app, component="database", image=db.resolved_image, network=network, data_path=image.data_dir,
-            env={**image.settings, **{name: password for name in image.password_env}},
-            health_shell=image.ready_shell, protect=cfg.protect), opts=opts)
-        sources.update(connection_bindings(db.engine, server.host, db.port, db.name, db.user, password))
-        dependencies.append(server)
-    elif db.engine != "sqlite":
-        host, port, name, user, secret = parse_url(plain(cfg.secrets.database_url), db.port, db.name, db.user)
-        sources.update(connection_bindings(db.engine, host, port, name, user, pulumi.Output.secret(secret)))
+    if db.engine != "sqlite":
+        variant: DatabaseVariant
+        if db.mode == "in-cluster":
+            from components.database.container import ContainerDatabase
+
+            variant = ContainerDatabase(image=db.resolved_image, network=network, password=shared.values[DATABASE_PASSWORD])
+        else:
+            from components.database.external import ExternalDatabase
+
+            variant = ExternalDatabase(url=plain(cfg.secrets.database_url) or "")
+        database = Database("database", DatabaseArgs(app_name=app, variant=variant, engine=db.engine, port=db.port,
+                                                     name=db.name, user=db.user, protect=cfg.protect), opts=opts)
+        sources.update(database.bindings)
+        dependencies.append(database)
 
     cluster = DockerAppCluster("app", DockerAppClusterArgs(
         app=app_spec(cfg, cfg.app_image, sources), network=network, shared_secrets=shared.values, protect=cfg.protect),

@@ -9,10 +9,10 @@ import pulumi_kubernetes as k8s
 from components.backups.component import Backups, BackupsArgs
 from components.backups.contract import COMPONENT as BACKUP_COMPONENT
 from components.backups.dump import DumpBackups
+from components.database.component import Database, DatabaseArgs, DatabaseVariant
 from components.kubernetes import conventions as conv
 from components.kubernetes import shared_secret
 from components.kubernetes.app_cluster import COMPONENT, WORKER_COMPONENT, AppCluster, AppClusterArgs
-from components.kubernetes.database import Database, DatabaseArgs
 from components.kubernetes.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.kubernetes.maintenance_page import MaintenancePage, MaintenancePageArgs
 from components.kubernetes.network_policy import NetworkPolicy, NetworkPolicyArgs, Protected
@@ -26,9 +26,11 @@ from components.storage.storage_class import StorageClassStorage
 from config import ConfigError, StackConfig
 from platforms import preflight
 from platforms.common import app_spec, plain, shared_secrets
-from profiles.wiring import Sensitive
+from profiles.wiring import Sensitive, Source
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from components.aws.network import Network
     from components.backups.component import BackupsVariant
     from components.image.component import RegistryVariant
@@ -112,20 +114,27 @@ def deploy(cfg: StackConfig) -> dict:
         redis_variant = InClusterRedis(namespace=namespace,
                                        server=in_cluster(cfg.redis, cfg.redis.image, REDIS_PASSWORD))
     redis = Redis("redis", RedisArgs(app_name=app, variant=redis_variant, protect=cfg.protect), opts=opts)
-    sources = {f"redis.{use}": Sensitive(url) for use, url in redis.urls.items()}
+    sources: dict[str, Source] = {f"redis.{use}": Sensitive(url) for use, url in redis.urls.items()}
 
-    def make_database(name: str, app_name: str, password_key: str, url) -> Database:
+    def make_database(name: str, app_name: str, password_key: str, url: SecretStr | None) -> Database:
         db = cfg.database
-        return Database(
-            name,
-            DatabaseArgs(
-                app_name=app_name, namespace=namespace, mode=db.mode, engine=db.engine, port=db.port, name=db.name,
-                user=db.user, url=plain(url),
-                in_cluster=in_cluster(db, db.resolved_image, password_key) if in_cluster_db else None,
-                rds=db.rds, network=network, password=shared.values.get(password_key), protect=cfg.protect,
-            ),
-            opts=opts,
-        )
+        assert db.engine != "sqlite"  # sqlite declares no server
+        variant: DatabaseVariant
+        if db.mode == "external":
+            from components.database.external import ExternalDatabase
+
+            variant = ExternalDatabase(url=plain(url) or "")
+        elif db.mode == "rds":
+            from components.database.rds import RdsDatabase
+
+            assert network is not None  # preflight and the config refuse rds without the EKS cluster's network
+            variant = RdsDatabase(settings=db.rds, network=network, password=shared.values[password_key])
+        else:
+            from components.database.in_cluster import InClusterDatabase
+
+            variant = InClusterDatabase(namespace=namespace, server=in_cluster(db, db.resolved_image, password_key))
+        return Database(name, DatabaseArgs(app_name=app_name, variant=variant, engine=db.engine, port=db.port,
+                                           name=db.name, user=db.user, protect=cfg.protect), opts=opts)
 
     database = log_database = None
     if cfg.database.engine != "sqlite":
@@ -153,13 +162,13 @@ def deploy(cfg: StackConfig) -> dict:
         image, pull_config = built.image, built.pull_config
 
     backup_variants: list[BackupsVariant] = []
-    engine = cfg.database.engine
-    if database is not None and in_cluster_db and engine != "sqlite":
+    if database is not None and database.dump_source is not None:
+        source = database.dump_source
         backup_variants.append(DumpBackups(
-            namespace=namespace, engine=engine, image=cfg.database.resolved_image, host=database.host,
-            name=cfg.database.name, user=cfg.database.user, secret_name=shared_name, password_key=DATABASE_PASSWORD,
+            namespace=namespace, engine=source.engine, image=source.image, host=source.host, name=source.name,
+            user=source.user, secret_name=source.secret_name, password_key=source.password_key,
             storage_claim=storage.claim_name, run_as_user=run_as_user))
-    rds = database.instance if database is not None else None
+    rds = database.rds_instance if database is not None else None
     if rds is not None or storage.mount.file_system_arn is not None:
         from components.backups.aws import AwsBackups, RdsInstance
 

@@ -13,19 +13,21 @@ import components
 from components.backups.aws import AwsBackups
 from components.backups.component import BackupsArgs
 from components.backups.dump import DumpBackups
+from components.database.component import DatabaseArgs
+from components.database.external import ExternalDatabase
+from components.database.in_cluster import InClusterDatabase
 from components.docker.load_balancer import DockerLoadBalancerArgs
 from components.docker.server import DockerServerArgs
 from components.image.ecr import EcrRegistry
 from components.image.registry import ExistingRegistry
 from components.kubernetes.app_cluster import AppClusterArgs
 from components.kubernetes.conventions import ServerArgs
-from components.kubernetes.database import DatabaseArgs
 from components.kubernetes.load_balancer import LoadBalancerArgs
 from components.kubernetes.maintenance_page import MaintenancePageArgs
 from components.kubernetes.network_policy import NetworkPolicyArgs
+from components.kubernetes.upgrade import UpgradeGateArgs
 from components.redis.component import RedisArgs
 from components.redis.external import ExternalRedis
-from components.kubernetes.upgrade import UpgradeGateArgs
 from components.shared.app import AppSpec, Worker
 from components.shared.args import ArgsError
 from components.shared.secrets import SharedSecretsArgs
@@ -67,12 +69,14 @@ CASES = [
     (NetworkPolicyArgs, dict(app_name="shop", namespace="ns", app_selector={"a": "b"}, app_port=80, protected=()),
      {"app_port": 0}, "NetworkPolicyArgs.app_port: 0 — must be a TCP port"),
     (MaintenancePageArgs, dict(app_name="shop", namespace="ns"), {"message": " "}, "must say something"),
-    (DatabaseArgs, dict(app_name="shop", namespace="ns", mode="in-cluster", engine="postgres", port=5432,
-                        in_cluster=SERVER), {"engine": "oracle"}, "DatabaseArgs.engine: 'oracle'"),
-    (DatabaseArgs, dict(app_name="shop", namespace="ns", mode="in-cluster", engine="postgres", port=5432,
-                        in_cluster=SERVER), {"mode": "rds"}, "DatabaseArgs.rds: None — is required by mode rds"),
-    (DatabaseArgs, dict(app_name="shop", namespace="ns", mode="in-cluster", engine="postgres", port=5432,
-                        in_cluster=SERVER), {"mode": "external"}, "DatabaseArgs.url: None — is required by mode external"),
+    (DatabaseArgs, dict(app_name="shop", variant=InClusterDatabase(namespace="ns", server=SERVER), engine="postgres",
+                        port=5432), {"engine": "oracle"}, "DatabaseArgs.engine: 'oracle'"),
+    (DatabaseArgs, dict(app_name="shop", variant=ExternalDatabase(url="postgres://h/db"), engine="mysql", port=3306),
+     {"port": 0}, "DatabaseArgs.port: 0 — must be a TCP port"),
+    (DatabaseArgs, dict(app_name="shop", variant=ExternalDatabase(url="postgres://h/db"), engine="postgres",
+                        port=5432), {"variant": "oracle"}, "DatabaseArgs.variant: 'oracle' — is not in DatabaseVariant"),
+    (ExternalDatabase, dict(url="postgres://h/db"), {"url": ""},
+     "ExternalDatabase.url: '' — is required: set the stack secret databaseUrl"),
     (RedisArgs, dict(app_name="shop", variant=ExternalRedis(url="redis://h")), {"variant": "memcached"},
      "RedisArgs.variant: 'memcached' — is not in RedisVariant"),
     (ExternalRedis, dict(url="redis://h"), {"url": ""}, "ExternalRedis.url: '' — is required: set the stack secret"),

@@ -101,6 +101,9 @@ def test_rds_snapshot_named_after_the_version_precedes_the_primary(run_stack):
     snapshot = next(r for r in run.resources if r.type == "aws:rds/snapshot:Snapshot")
     assert re.fullmatch(r"nocobase-before-2-2-14-[0-9a-f]{6}", reveal(snapshot.inputs)["dbSnapshotIdentifier"])
     assert snapshot.retain_on_delete  # a later upgrade must not delete this one
+    # Of the instance the Database component exposes (its endpoint's rds), not the proxy in front of it.
+    instance = reveal(one(run, "aws:rds/instance:Instance").inputs)
+    assert reveal(snapshot.inputs)["dbInstanceIdentifier"] == instance["identifier"]
     assert snapshot.urn in k8s(run, "Deployment", "nocobase-primary").dependencies
 
 

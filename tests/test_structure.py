@@ -12,11 +12,11 @@ from tests.conftest import REPO, imports
 TARGET_SDKS = {"pulumi_kubernetes", "pulumi_aws", "pulumi_docker"}
 # What a run of each stack may load, of the provider SDKs and of our component folders.
 ALLOWED = {
-    "local": ({"pulumi_kubernetes"}, {"kubernetes", "shared", "redis", "storage", "backups"}),  # Kubernetes only
-    "dev": ({"pulumi_kubernetes"}, {"kubernetes", "shared", "redis", "storage", "backups"}),
+    "local": ({"pulumi_kubernetes"}, {"kubernetes", "shared", "redis", "database", "storage", "backups"}),  # Kubernetes only
+    "dev": ({"pulumi_kubernetes"}, {"kubernetes", "shared", "redis", "database", "storage", "backups"}),
     # EKS with managed services
-    "prod": ({"pulumi_kubernetes", "pulumi_aws"}, {"kubernetes", "aws", "shared", "redis", "storage", "backups"}),
-    "docker": ({"pulumi_docker"}, {"docker", "shared", "redis"}),
+    "prod": ({"pulumi_kubernetes", "pulumi_aws"}, {"kubernetes", "aws", "shared", "redis", "database", "storage", "backups"}),
+    "docker": ({"pulumi_docker"}, {"docker", "shared", "redis", "database"}),
 }
 LOADED = """
 import json, sys
@@ -97,6 +97,8 @@ def test_components_take_their_own_types_not_config_models():
 VARIANT_SDKS = {
     "redis": {"contract": set(), "component": set(), "in_cluster": {"pulumi_kubernetes"},
               "elasticache": {"pulumi_aws"}, "external": set(), "container": {"pulumi_docker"}},
+    "database": {"contract": set(), "component": set(), "in_cluster": {"pulumi_kubernetes"},
+                 "rds": {"pulumi_aws"}, "external": set(), "container": {"pulumi_docker"}},
     "storage": {"contract": set(), "component": set(), "claim": {"pulumi_kubernetes"},
                 "storage_class": {"pulumi_kubernetes"}, "nfs": {"pulumi_kubernetes"},
                 "efs": {"pulumi_kubernetes", "pulumi_aws"}},
