@@ -5,6 +5,8 @@ named volume, and nginx in front. Secrets, env wiring and start order come from 
 profiles and SharedSecrets as on Kubernetes; only the objects they land in differ (container
 environments, which Pulumi keeps as secrets in state).
 """
+from typing import Any
+
 import pulumi
 import pulumi_docker as docker
 
@@ -18,7 +20,7 @@ from platforms.common import app_spec, plain, shared_secrets
 from profiles.wiring import Sensitive, Source
 
 
-def deploy(cfg: StackConfig) -> dict:
+def deploy(cfg: StackConfig) -> dict[str, Any]:
     app = cfg.app_name
     provider = docker.Provider("docker", host=cfg.docker.host)
     opts = pulumi.ResourceOptions(providers={"docker": provider})
@@ -29,7 +31,7 @@ def deploy(cfg: StackConfig) -> dict:
     if cfg.redis.mode == "external":
         from components.redis.external import ExternalRedis
 
-        redis_variant = ExternalRedis(url=plain(cfg.secrets.redis_url))
+        redis_variant = ExternalRedis(url=plain(cfg.secrets.redis_url) or "")
     else:
         from components.redis.container import ContainerRedis
 

@@ -1,7 +1,7 @@
 """appcluster on Kubernetes: the app and everything it needs in (or beside) one cluster."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -24,6 +24,8 @@ from components.storage.component import SharedStorage, SharedStorageArgs
 from components.storage.nfs import NfsStorage
 from components.storage.storage_class import StorageClassStorage
 from config import ConfigError, StackConfig
+from config.database import DatabaseConfig
+from config.redis import RedisConfig
 from platforms import preflight
 from platforms.common import app_spec, plain, shared_secrets
 from profiles.wiring import Sensitive, Source
@@ -37,14 +39,14 @@ if TYPE_CHECKING:
     from components.storage.component import StorageVariant
 
 
-def deploy(cfg: StackConfig) -> dict:
+def deploy(cfg: StackConfig) -> dict[str, Any]:
     """Declare the stack on Kubernetes (with AWS managed services where the config asks) and return
     the stack outputs."""
     try:
         preflight.check(cfg)
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
-    outputs: dict = {}
+    outputs: dict[str, Any] = {}
     app = cfg.app_name
     kube = cfg.kubernetes
     provider = k8s.Provider(
@@ -55,7 +57,7 @@ def deploy(cfg: StackConfig) -> dict:
         render_yaml_to_directory=kube.render_yaml_to_directory,
         enable_server_side_apply=kube.render_yaml_to_directory is None,
     )
-    providers = {"kubernetes": provider}
+    providers: dict[str, pulumi.ProviderResource] = {"kubernetes": provider}
     network = None
     if cfg.aws is not None:
         # Only stacks with an AWS mode load pulumi_aws.
@@ -90,7 +92,7 @@ def deploy(cfg: StackConfig) -> dict:
     shared = shared_secrets(cfg, opts)
     shared_name = shared_secret.publish(shared, app_name=app, namespace=namespace, labels=conv.labels(app, "secrets"))
 
-    def in_cluster(concern, image: str, password_key: str) -> conv.ServerArgs:
+    def in_cluster(concern: RedisConfig | DatabaseConfig, image: str, password_key: str) -> conv.ServerArgs:
         return conv.ServerArgs(
             image=image, password=shared.values[password_key], secret_name=shared_name, password_key=password_key,
             storage_size=concern.storage_size, storage_class=concern.storage_class,
@@ -101,7 +103,7 @@ def deploy(cfg: StackConfig) -> dict:
     if cfg.redis.mode == "external":
         from components.redis.external import ExternalRedis
 
-        redis_variant = ExternalRedis(url=plain(secrets_cfg.redis_url))
+        redis_variant = ExternalRedis(url=plain(secrets_cfg.redis_url) or "")
     elif cfg.redis.mode == "elasticache":
         from components.redis.elasticache import ElastiCacheRedis
 

@@ -15,10 +15,16 @@ import pulumi_aws as aws
 class AwsSettings(Protocol):
     """Where the stack's AWS side goes (the stack config's `aws` has this shape)."""
 
-    region: str
-    vpc_id: str
-    private_subnet_ids: Sequence[str]  # the EKS cluster's private subnets, two or more zones
-    node_security_group_id: str  # the app's nodes: the one source the services admit
+    @property
+    def region(self) -> str: ...
+    @property
+    def vpc_id(self) -> str: ...
+    @property
+    def private_subnet_ids(self) -> Sequence[str]:
+        """The EKS cluster's private subnets, two or more zones."""
+    @property
+    def node_security_group_id(self) -> str:
+        """The app's nodes: the one source the services admit."""
 
 
 def physical_name(app_name: str, what: str) -> str:
