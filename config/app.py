@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Optional
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, HttpUrl, model_validator
 
@@ -83,7 +83,7 @@ class Autoscaling(Model):
     """The average CPU use, in percent of the request, the HPA aims at."""
 
     @model_validator(mode="after")
-    def _bounds(self) -> "Autoscaling":
+    def _bounds(self) -> Autoscaling:
         if self.min_replicas > self.max_replicas:
             raise ValueError(
                 f"minReplicas ({self.min_replicas}) must not exceed maxReplicas ({self.max_replicas})"
@@ -122,7 +122,7 @@ class GenericSettings(Model):
 class SecurityContext(Model):
     """Leave unset to use the profile's choice; set runAsUser for images that run as non-root."""
 
-    run_as_user: Optional[int] = Field(None, ge=1)
+    run_as_user: int | None = Field(None, ge=1)
     """The UID the app's containers run as; unset uses the profile's choice (root for NocoBase and New API)."""
     read_only_root_filesystem: bool = False
     """Mount the container's root filesystem read-only (the image must allow it)."""
@@ -131,15 +131,15 @@ class SecurityContext(Model):
 class AppConfig(Model):
     profile: Annotated[str, AfterValidator(_profile)]
     """The app: nocobase, new-api or generic."""
-    name: Optional[AppName] = None
+    name: AppName | None = None
     """The app's name, prefix of every derived name; the profile's by default, at most 24 characters."""
-    image: Optional[Image] = None
+    image: Image | None = None
     """The image to run, pinned by tag or digest; the profile's default by default."""
-    port: Optional[Port] = None
+    port: Port | None = None
     """The port the app listens on; the profile's by default (NocoBase 80, or 13000 for -no-nginx images; New API 3000)."""
-    health_path: Optional[AbsPath] = None
+    health_path: AbsPath | None = None
     """The HTTP path the probes and the load balancer check; the profile's by default."""
-    data_path: Optional[AbsPath] = None
+    data_path: AbsPath | None = None
     """Where the shared storage is mounted in the app's containers; the profile's by default."""
     replicas: Instances = 3
     """All instances: one primary plus replicas - 1 on the replica role (1–32)."""
@@ -159,11 +159,11 @@ class AppConfig(Model):
     """The app's IANA time zone (TZ)."""
     env: dict[EnvName, str] = {}
     """Extra plain environment variables; names the profile wires are refused."""
-    plugins: Optional[list[str]] = None
+    plugins: list[str] | None = None
     """NocoBase: the plugins to enable; the four Redis adapter plugins by default."""
     cluster_plugins_in_image: bool = False
     """NocoBase: the image already holds the commercial cluster plugins (no download credentials needed)."""
-    frontend_base_url: Optional[HttpUrl] = None
+    frontend_base_url: HttpUrl | None = None
     """New API slaves only: a separate frontend host, never the load balancer's own."""
     root_email: Email = "admin@example.com"
     """NocoBase's root account, created on first install (its password: secrets.rootPassword); a reserved domain (RFC 2606) by default, so no password-reset mail reaches a stranger."""
@@ -171,11 +171,11 @@ class AppConfig(Model):
     """New API: how often each instance reloads options and channels from the database."""
     batch_update_interval_seconds: int = Field(5, ge=1, le=3600)
     """New API: how often batched usage updates are written."""
-    generic: Optional[GenericSettings] = None
+    generic: GenericSettings | None = None
     """Profile generic only: which variables get shared secrets and platform values."""
     workers: list[WorkerConfig] = []
     """NocoBase service splitting: task-only instances outside the load balancer."""
-    build: Optional[BuildConfig] = None
+    build: BuildConfig | None = None
     """Build the image from a Dockerfile here and run it by digest, instead of pulling app.image."""
-    first_version: Optional[ReleaseVersion] = None
+    first_version: ReleaseVersion | None = None
     """The version this stack was first deployed with, kept across upgrades: it decides how the generated secrets were made (NocoBase 1.9's AES key is 32 characters, 2.x's 64 hex). Required for a NocoBase 1.9 stack."""

@@ -6,7 +6,7 @@ snake_case. Unknown keys are refused so that a typo never silently falls back to
 from __future__ import annotations
 
 import re
-from typing import Any, Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel

@@ -5,7 +5,6 @@ Values are SecretStr so that no error message, repr or log line can print them.
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from pydantic import SecretStr, field_validator
 
@@ -24,33 +23,33 @@ APP_SECRET_KEYS = {
 
 
 class SecretsConfig(Model):
-    app_key: Optional[SecretStr] = None
+    app_key: SecretStr | None = None
     """NocoBase APP_KEY (signs tokens); generated once when unset."""
-    app_aes_secret_key: Optional[SecretStr] = None
+    app_aes_secret_key: SecretStr | None = None
     """NocoBase APP_AES_SECRET_KEY (encrypts fields); generated once in the form the release reads when unset."""
-    session_secret: Optional[SecretStr] = None
+    session_secret: SecretStr | None = None
     """New API SESSION_SECRET; generated once when unset."""
-    crypto_secret: Optional[SecretStr] = None
+    crypto_secret: SecretStr | None = None
     """New API CRYPTO_SECRET; generated once when unset."""
-    root_password: Optional[SecretStr] = None
+    root_password: SecretStr | None = None
     """NocoBase's root account password, read on first install; generated once when unset."""
-    nocobase_pkg_username: Optional[SecretStr] = None
+    nocobase_pkg_username: SecretStr | None = None
     """NocoBase's commercial plugin platform user: the image downloads the cluster adapter plugins with it."""
-    nocobase_pkg_password: Optional[SecretStr] = None
+    nocobase_pkg_password: SecretStr | None = None
     """NocoBase's commercial plugin platform password."""
-    database_password: Optional[SecretStr] = None
+    database_password: SecretStr | None = None
     """The in-cluster database's password; generated once when unset."""
-    log_database_password: Optional[SecretStr] = None
+    log_database_password: SecretStr | None = None
     """The in-cluster log database's password (New API logDatabase); generated once when unset."""
-    redis_password: Optional[SecretStr] = None
+    redis_password: SecretStr | None = None
     """The in-cluster Redis's (or ElastiCache's AUTH) password; generated once when unset."""
-    redis_url: Optional[SecretStr] = None
+    redis_url: SecretStr | None = None
     """redis.mode external: the full URL with credentials, e.g. rediss://:token@host:6379."""
-    database_url: Optional[SecretStr] = None
+    database_url: SecretStr | None = None
     """database.mode external: the DSN URL with credentials, e.g. postgres://u:p@host:5432/db."""
-    log_database_url: Optional[SecretStr] = None
+    log_database_url: SecretStr | None = None
     """database.mode external with logDatabase: the log database's DSN URL."""
-    registry_password: Optional[SecretStr] = None
+    registry_password: SecretStr | None = None
     """app.build with registry mode registry: the registry's password or token."""
     app_secrets: dict[str, SecretStr] = {}
     """Profile generic: extra shared secrets by environment variable name."""
@@ -58,7 +57,7 @@ class SecretsConfig(Model):
     @field_validator("app_key", "session_secret", "crypto_secret", "root_password", "database_password", "log_database_password",
                      "redis_password")
     @classmethod
-    def _strong(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
+    def _strong(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
             return value
         plain = value.get_secret_value()
@@ -68,13 +67,13 @@ class SecretsConfig(Model):
             raise ValueError("must be at least 16 characters: use `openssl rand -hex 32` or leave it unset to generate one")
         return value
 
-    def app_secret(self, env: str) -> Optional[SecretStr]:
+    def app_secret(self, env: str) -> SecretStr | None:
         for key, name in APP_SECRET_KEYS.items():
             if name == env:
                 return self.secret(key)
         return self.app_secrets.get(env)
 
-    def secret(self, key: str) -> Optional[SecretStr]:
+    def secret(self, key: str) -> SecretStr | None:
         """A value by its config key (camelCase, as in the stack file)."""
         value: SecretStr | None = getattr(self, _snake(key))
         return value

@@ -1,6 +1,5 @@
 """What every platform's composition shares."""
 import re
-from typing import Optional
 
 import pulumi
 from pydantic import SecretStr
@@ -11,7 +10,7 @@ from config import StackConfig
 from profiles.wiring import Source, resolve
 
 
-def plain(secret: Optional[SecretStr]) -> Optional[str]:
+def plain(secret: SecretStr | None) -> str | None:
     """A config secret's value, for inputs that wrap it in pulumi.Output.secret themselves."""
     return secret.get_secret_value() if secret is not None else None
 

@@ -11,8 +11,9 @@ and under the offline toolbox's mocks (APPCLUSTER_OFFLINE).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import yaml
 
@@ -35,7 +36,7 @@ def check(cfg: StackConfig) -> None:
     storage = cfg.storage
     assert storage is not None  # config requires it on Kubernetes
     if storage.mode == "storage-class":
-        problems += cluster.volume_problems(f"storage.storageClass", storage.storage_class, "ReadWriteMany",
+        problems += cluster.volume_problems("storage.storageClass", storage.storage_class, "ReadWriteMany",
                                             cfg.kubernetes.namespace)
     if storage.mode == "efs" and EFS_DRIVER not in cluster.names("csidrivers"):
         problems.append(f"storage.mode: 'efs' — the cluster has no CSIDriver {EFS_DRIVER}: install the AWS EFS CSI "
@@ -86,7 +87,7 @@ def _claims(cfg: StackConfig) -> dict[str, str]:
 
 
 class _Cluster:
-    def __init__(self, kubeconfig: Optional[str], context: Optional[str]):
+    def __init__(self, kubeconfig: str | None, context: str | None):
         from kubernetes import client, config
 
         try:
@@ -97,7 +98,7 @@ class _Cluster:
                     config_file=str(Path(kubeconfig).expanduser()) if kubeconfig else None, context=context)
         except Exception as error:  # the client raises several kinds for a bad or missing kubeconfig
             raise ConfigError(f"appcluster:kubernetes.kubeconfig: cannot load a kubeconfig ({error}) — set "
-                              "kubernetes.kubeconfig/context, or renderYamlToDirectory to render without a cluster")
+                              "kubernetes.kubeconfig/context, or renderYamlToDirectory to render without a cluster") from None
         self.server = api.configuration.host
         self.storage = client.StorageV1Api(api)
         self.core = client.CoreV1Api(api)
@@ -134,7 +135,7 @@ class _Cluster:
         return any((i.metadata.annotations or {}).get("ingressclass.kubernetes.io/is-default-class") == "true"
                    for i in self._list(self.networking.list_ingress_class) or [])
 
-    def volume_problems(self, key: str, class_name: Optional[str], mode: str, namespace: str) -> list[str]:
+    def volume_problems(self, key: str, class_name: str | None, mode: str, namespace: str) -> list[str]:
         """A claim of this class and access mode can be satisfied: by the class's provisioner (the class
         exists; unset means the default class), or by a volume of that class waiting for it."""
         classes = self._list(self.storage.list_storage_class)

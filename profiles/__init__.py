@@ -6,4 +6,4 @@ from profiles.nocobase import NOCOBASE
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (NOCOBASE, NEW_API, GENERIC)}
 
-__all__ = ["PROFILES", "MAX_INSTANCES", "PLATFORM_BINDINGS", "REDIS_DB_INDEX", "AppSecret", "Bind", "EnvSpec", "Profile"]
+__all__ = ["MAX_INSTANCES", "PLATFORM_BINDINGS", "PROFILES", "REDIS_DB_INDEX", "AppSecret", "Bind", "EnvSpec", "Profile"]

@@ -8,8 +8,9 @@ the generic one included, is wired by the same code.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Literal, Mapping, Union
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from config.stack import StackConfig
@@ -36,7 +37,7 @@ class Bind:
     source: str
 
 
-EnvSpec = Mapping[str, Union[str, Bind]]
+EnvSpec = Mapping[str, str | Bind]
 
 
 SecretKind = Literal["password", "hex32", "chars32", "provided"]
@@ -113,14 +114,14 @@ class Profile:
     # The versions whose facts we know, each with its secrets' formats; empty: any version, and the
     # secrets come from config (the generic profile).
     releases: tuple[Release, ...]
-    env: Callable[["StackConfig"], EnvSpec]
+    env: Callable[[StackConfig], EnvSpec]
     default_port: Callable[[str], int]
     # The image's own start command, where its PID 1 would ignore SIGTERM: the container runs it under
     # components/shared/app.py's forward_term, so a stop reaches the server within the grace period.
     # Empty: the image's entrypoint handles signals itself.
     entrypoint: tuple[str, ...] = ()
     # Extra variables on the replica role only (New API: NODE_TYPE=slave).
-    replica_env: Callable[["StackConfig"], Mapping[str, str]] = lambda cfg: {}
+    replica_env: Callable[[StackConfig], Mapping[str, str]] = lambda cfg: {}
     # None: the image needs root (it binds :80 or chowns its data dir); otherwise the uid to run as.
     run_as_user: int | None = None
     # Capabilities a root image needs back after dropping ALL.
@@ -139,7 +140,7 @@ class Profile:
     open_check: OpenCheck | None = None
     # Seconds a stopping instance keeps serving before it gets SIGTERM, for an app that exits at once on
     # it: until no load balancer sends it new requests and what it buffers in memory is written.
-    drain_seconds: Callable[["StackConfig"], int] = lambda cfg: 0
+    drain_seconds: Callable[[StackConfig], int] = lambda cfg: 0
     # How long the load balancers let a request go without a byte either way (a long LLM call, a
     # WebSocket): a little over the app's own limit, so the app, not the load balancer, cuts first.
     idle_timeout_seconds: int = 60
@@ -164,11 +165,11 @@ class Profile:
     from_config: bool = False
     # The shared secrets when config names them (from_config); otherwise the release's, plus the
     # optional ones the stack sets.
-    config_secrets: Callable[["StackConfig"], tuple[AppSecret, ...]] | None = None
+    config_secrets: Callable[[StackConfig], tuple[AppSecret, ...]] | None = None
     # The profile's own checks of a stack, after the schema's: raise Refused(key, value, message).
-    check: Callable[["StackConfig"], None] = lambda cfg: None
+    check: Callable[[StackConfig], None] = lambda cfg: None
 
-    def secrets(self, cfg: "StackConfig") -> tuple[AppSecret, ...]:
+    def secrets(self, cfg: StackConfig) -> tuple[AppSecret, ...]:
         if self.config_secrets is not None:
             return self.config_secrets(cfg)
         optional = tuple(s for s in self.optional_secrets if cfg.secrets.app_secret(s.env) is not None)

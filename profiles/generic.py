@@ -10,21 +10,21 @@ if TYPE_CHECKING:
     from config.stack import StackConfig
 
 
-def _settings(cfg: "StackConfig") -> "GenericSettings":
+def _settings(cfg: StackConfig) -> GenericSettings:
     # Config requires app.generic for this profile (its check); the default is for the other profiles.
     generic = cfg.app.generic
     assert generic is not None
     return generic
 
 
-def _env(cfg: "StackConfig") -> EnvSpec:
+def _env(cfg: StackConfig) -> EnvSpec:
     generic = _settings(cfg)
     env: dict[str, str | Bind] = {name: Bind(f"secret.{name}") for name in generic.secret_env}
     env.update({name: Bind(source) for name, source in generic.env_map.items()})
     return env
 
 
-def _secrets(cfg: "StackConfig") -> tuple[AppSecret, ...]:
+def _secrets(cfg: StackConfig) -> tuple[AppSecret, ...]:
     return tuple(AppSecret(name) for name in _settings(cfg).secret_env)
 
 

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from config.stack import StackConfig
 
 
-def _env(cfg: "StackConfig") -> EnvSpec:
+def _env(cfg: StackConfig) -> EnvSpec:
     app = cfg.app
     env: dict[str, str | Bind] = {
         "PORT": str(cfg.app_port),
@@ -29,7 +29,7 @@ def _env(cfg: "StackConfig") -> EnvSpec:
     return env
 
 
-def _replica_env(cfg: "StackConfig") -> dict[str, str]:
+def _replica_env(cfg: StackConfig) -> dict[str, str]:
     env = {"NODE_TYPE": "slave"}
     # Read on slaves only (router/main.go: "FRONTEND_BASE_URL is ignored on master node"): a slave
     # redirects every non-API route there, so it is set only for a separate frontend host.
@@ -50,14 +50,14 @@ ENDPOINT_PROPAGATION_SECONDS = 10
 EXIT_SECONDS = 5
 
 
-def _drain_seconds(cfg: "StackConfig") -> int:
+def _drain_seconds(cfg: StackConfig) -> int:
     """New API keeps quota and usage updates in memory for BATCH_UPDATE_INTERVAL seconds
     (model/utils.go InitBatchUpdater) and loses them on SIGTERM: a stopping pod keeps running until no
     load balancer sends it requests any more and one more batch has been written."""
     return ENDPOINT_PROPAGATION_SECONDS + cfg.app.batch_update_interval_seconds
 
 
-def _check(cfg: "StackConfig") -> None:
+def _check(cfg: StackConfig) -> None:
     grace, drain = cfg.app.termination_grace_period_seconds, _drain_seconds(cfg)
     if grace < drain + EXIT_SECONDS:
         raise Refused("app.terminationGracePeriodSeconds", grace,

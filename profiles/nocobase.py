@@ -35,12 +35,12 @@ def _port(image: str) -> int:
     return 13000 if "no-nginx" in image.rsplit(":", 1)[-1] else 80
 
 
-def has_cluster_plugins(cfg: "StackConfig") -> bool:
+def has_cluster_plugins(cfg: StackConfig) -> bool:
     """Whether the adapter plugins will be there: bundled in the image, or downloaded with credentials."""
     return cfg.app.cluster_plugins_in_image or cfg.secrets.app_secret(PKG_PASSWORD) is not None
 
 
-def _env(cfg: "StackConfig") -> EnvSpec:
+def _env(cfg: StackConfig) -> EnvSpec:
     env: dict[str, str | Bind] = {
         "APP_ENV": "production",
         "TZ": cfg.app.timezone,
@@ -85,7 +85,7 @@ def _env(cfg: "StackConfig") -> EnvSpec:
     return env
 
 
-def _check(cfg: "StackConfig") -> None:
+def _check(cfg: StackConfig) -> None:
     """More than one instance needs the Redis adapter plugins; the plugin account is a pair."""
     if cfg.max_instances > 1 and not has_cluster_plugins(cfg):
         raise Refused("app.replicas", cfg.app.replicas,

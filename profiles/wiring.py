@@ -6,8 +6,8 @@ them in a Secret.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Union
 
 import pulumi
 
@@ -36,8 +36,8 @@ class PodName:
     pass
 
 
-Source = Union[Plain, Sensitive]
-Resolved = Union[Plain, Sensitive, SharedSecretKey, PodName]
+Source = Plain | Sensitive
+Resolved = Plain | Sensitive | SharedSecretKey | PodName
 
 
 def resolve(spec: EnvSpec, sources: Mapping[str, Source]) -> dict[str, Resolved]:

@@ -7,7 +7,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 import yaml
@@ -29,7 +29,7 @@ def merge(base: dict, override: dict) -> dict:
     return out
 
 
-def stack_config(stack: str, overrides: Optional[dict] = None, tmp: Optional[Path] = None) -> tuple[dict, list]:
+def stack_config(stack: str, overrides: dict | None = None, tmp: Path | None = None) -> tuple[dict, list]:
     """The stack's config as the engine passes it, with `overrides` (keys without `appcluster:`) merged in."""
     raw = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
     for key, value in (overrides or {}).items():
@@ -134,5 +134,21 @@ def secret_data(run: harness.Run, name: str) -> dict[str, str]:
     return harness.reveal(k8s(run, "Secret", name).inputs["stringData"])
 
 
-__all__ = ["REPO", "STACKS", "KUBERNETES_STACKS", "env_of", "k8s", "secret_data", "stack_config", "merge", "json",
-           "run_program", "props", "spec", "container", "one", "copy_checkout", "imports"]
+__all__ = [
+    "KUBERNETES_STACKS",
+    "REPO",
+    "STACKS",
+    "container",
+    "copy_checkout",
+    "env_of",
+    "imports",
+    "json",
+    "k8s",
+    "merge",
+    "one",
+    "props",
+    "run_program",
+    "secret_data",
+    "spec",
+    "stack_config",
+]

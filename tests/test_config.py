@@ -2,8 +2,8 @@
 the value and what is allowed."""
 from __future__ import annotations
 
-import pytest
 import pulumi
+import pytest
 
 from config import ConfigError, from_settings, load
 from tests.conftest import REPO, STACKS, stack_config

@@ -9,7 +9,6 @@ import pytest
 from tests.conftest import env_of, k8s, secret_data, spec
 from tools.offline.harness import is_secret, reveal
 
-
 # -- SharedSecrets ----------------------------------------------------------------------------------
 
 def test_secrets_are_generated_once_per_key_and_published_in_one_secret(run_stack):
@@ -192,8 +191,9 @@ def pod_templates(run) -> dict[str, dict]:
 def test_redis_and_database_admit_every_pod_of_ours_that_connects_and_nothing_else(run_stack):
     run = run_stack("dev", app={"workers": [{"name": "tasks", "mode": "*"}]})
     pods = pod_templates(run)
-    reads = lambda t, names: any(e["name"] in names for c in t["spec"].get("initContainers", []) + t["spec"]["containers"]
-                                 for e in c.get("env", []))
+    def reads(t, names):
+        return any(e["name"] in names for c in t["spec"].get("initContainers", []) + t["spec"]["containers"]
+                                     for e in c.get("env", []))
     for name, port, uses in (("nocobase-redis", 6379, {"CACHE_REDIS_URL"}),
                              ("nocobase-database", 5432, {"DB_HOST"})):
         s = spec(k8s(run, "NetworkPolicy", name))

@@ -160,7 +160,7 @@ def test_a_replaced_instance_replaces_the_load_balancer_so_nginx_resolves_it_aga
 
     c = containers(run_stack("docker"))
     serving = sorted(n for n in c if "primary" in n or "replica-" in n)
-    labels = {l["label"]: l["value"] for l in reveal(c["new-api-lb"].inputs)["labels"]}
+    labels = {x["label"]: x["value"] for x in reveal(c["new-api-lb"].inputs)["labels"]}
     # The label is a digest of the instances' container ids (ids change on replacement; mocks: name-id).
     ids = ",".join(f"{c[n].name}-id" for n in ("new-api-primary", *sorted(n for n in serving if "replica-" in n)))
     assert labels["appcluster.io/upstreams"] == hashlib.sha256(ids.encode()).hexdigest()[:16]

@@ -75,9 +75,9 @@ def test_config_and_profiles_import_one_way_and_config_names_no_profile():
     for path in [*(REPO / "config").glob("*.py"), *(REPO / "platforms").glob("*.py")]:
         compared = [ast.unparse(node) for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Compare)
                     for side in (node.left, *node.comparators)
-                    if isinstance(side, ast.Constant) and side.value in names
-                    or isinstance(side, (ast.Tuple, ast.List, ast.Set)) and any(
-                        isinstance(e, ast.Constant) and e.value in names for e in side.elts)]
+                    if (isinstance(side, ast.Constant) and side.value in names)
+                    or (isinstance(side, (ast.Tuple, ast.List, ast.Set)) and any(
+                        isinstance(e, ast.Constant) and e.value in names for e in side.elts))]
         literal = [ast.unparse(node) for node in ast.walk(ast.parse(path.read_text()))
                    if isinstance(node, ast.Subscript) and ast.unparse(node.value) == "Literal"
                    and any(isinstance(e, ast.Constant) and e.value in names for e in ast.walk(node.slice))]

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pydantic import HttpUrl, BaseModel, SecretStr
+from pydantic import BaseModel, HttpUrl, SecretStr
 from pydantic.fields import FieldInfo
 
 from config.stack import NAMESPACE, PLATFORM_UNSUPPORTED, StackConfig

@@ -2,8 +2,9 @@
 named volume that outlives the container (protected and retained where the stack protects)."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Optional, Sequence
+from typing import Literal
 
 import pulumi
 import pulumi_docker as docker
@@ -22,7 +23,7 @@ class DockerServerArgs:
     # A shell command that succeeds once the server accepts clients.
     health_shell: str
     env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    command: Optional[Sequence[str]] = None
+    command: Sequence[str] | None = None
     protect: bool = True
 
     def __post_init__(self) -> None:
@@ -35,7 +36,7 @@ class DockerServerArgs:
 class DockerServer(pulumi.ComponentResource):
     host: pulumi.Output[str]
 
-    def __init__(self, name: str, args: DockerServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: DockerServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcluster:index:DockerServer", name, None, opts)
         container_name = f"{args.app_name}-{args.component}"
         volume = docker.Volume(f"{name}-data", name=f"{container_name}-data",

@@ -18,7 +18,7 @@ PASSPHRASE = "integration-tests-only"
 
 
 @pytest.fixture(scope="session")
-def engine_bin() -> Path:  # noqa: D103 (used by module-scoped fixtures too)
+def engine_bin() -> Path:
     done = subprocess.run([str(REPO / "scripts" / "build-engine.sh"), "--bin"], capture_output=True, text=True)
     if done.returncode != 0:
         pytest.fail("the Pulumi engine is not built: run `make engine` (or `make test`, which builds it)")
@@ -124,7 +124,7 @@ def deploy_settings(project: Project, stack: str, cluster: Cluster, namespace: s
                     **settings: str) -> None:
     """Select a stack of the copy and point it at the cluster, in a namespace of its own, with its
     secrets from config (the engine has no pulumi-random provider)."""
-    from tools.local_stack import missing, GENERATE
+    from tools.local_stack import GENERATE, missing
 
     project.stack(stack)
     project.pulumi("config", "rm", "--path", "appcluster:kubernetes.renderYamlToDirectory", check=False)

@@ -19,7 +19,7 @@ def test_two_first_make_ups_at_once_deploy_what_the_config_keeps(project: Projec
     one deployed was then not what the settings file kept, and the next `up` replaced the Secret."""
     runs = [subprocess.Popen(["scripts/up.sh"], cwd=project.root, env=project.env, text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
-    results = [run.communicate(timeout=600) + (run.returncode,) for run in runs]
+    results = [(*run.communicate(timeout=600), run.returncode) for run in runs]
     assert any(code == 0 for _, _, code in results), results
     for out, err, code in results:
         # Pulumi's state lock refuses a second `up` of the same stack, clearly; nothing else may fail.
@@ -128,7 +128,7 @@ def test_a_claim_deleted_behind_pulumis_back_is_named_and_its_volume_rebinds(ser
         NS, label_selector=f"batch.kubernetes.io/job-name={APP}-backup-by-hand").items))
     cluster.kubectl("delete", "pvc", claim, "--namespace", NS, "--wait=false")
     output = failed_up(served)
-    line = next(l for l in output.splitlines() if "appcluster:storage: claim" in l)
+    line = next(x for x in output.splitlines() if "appcluster:storage: claim" in x)
     assert f"appcluster:storage: claim {NS}/{claim} is being deleted (outside Pulumi) and stays Terminating" in line
     holders = line.split("while pods mount it (")[1].split(")")[0].split(", ")
     assert any(h.startswith(f"{APP}-primary-") for h in holders) and any(h.startswith(f"{APP}-backup-") for h in holders)
@@ -139,7 +139,7 @@ def test_a_claim_deleted_behind_pulumis_back_is_named_and_its_volume_rebinds(ser
     until(lambda: claim not in {c.metadata.name for c in cluster.core.list_namespaced_persistent_volume_claim(NS).items})
     until(lambda: cluster.core.read_persistent_volume(volume).status.phase == "Released")
     output = failed_up(served)
-    line = next(l for l in output.splitlines() if "appcluster:storage: volume" in l)
+    line = next(x for x in output.splitlines() if "appcluster:storage: volume" in x)
     assert f"appcluster:storage: volume {volume} holds the data of claim {NS}/{claim}, which was deleted;" in line
 
     # The fix as the message gives it, then the refresh that tells Pulumi the claim is gone.
@@ -151,7 +151,7 @@ def test_a_claim_deleted_behind_pulumis_back_is_named_and_its_volume_rebinds(ser
     until(lambda: cluster.core.read_namespaced_persistent_volume_claim(claim, NS).status.phase == "Bound")
     assert cluster.core.read_namespaced_persistent_volume_claim(claim, NS).spec.volume_name == volume
     for role in ("primary", "replicas"):
-        until(lambda: cluster.apps.read_namespaced_deployment(f"{APP}-{role}", NS).status.ready_replicas == 1)
+        until(lambda role=role: cluster.apps.read_namespaced_deployment(f"{APP}-{role}", NS).status.ready_replicas == 1)
     served.pulumi("preview", "--expect-no-changes")
 
 

@@ -7,8 +7,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -31,7 +31,7 @@ def node_bin() -> str:
 def node_path() -> str:
     """PATH with node 22 and yarn 1 first (NocoBase's CLI shells out to yarn)."""
     bins = [str(Path(node_bin()).parent), *map(str, servers.RUNTIME.glob("yarn-*/bin"))]
-    return ":".join(bins + [os.environ.get("PATH", "/usr/bin:/bin")])
+    return ":".join([*bins, os.environ.get("PATH", "/usr/bin:/bin")])
 
 
 def connect(targets: list[dict]) -> dict[str, dict]:

@@ -11,9 +11,9 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping
 
 from components.shared.nginx import LISTEN_PORT
 from tests.runtime import servers
@@ -71,12 +71,12 @@ http {{
 class _Named(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self):  # noqa: N802 (the stdlib's name)
+    def do_GET(self):
         if self.path.startswith("/slow/"):
             time.sleep(float(self.path.rsplit("/", 1)[1]))
         self._answer(self.server.name.encode())
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         left, received = int(self.headers["Content-Length"]), 0
         while left:
             chunk = self.rfile.read(min(left, 1 << 20))

@@ -11,7 +11,6 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from tests.runtime.render import Rendered, relocate
 
@@ -42,7 +41,7 @@ def local_env(r: Rendered, deployment: str, db_port: int, redis_port: int, root:
     return env
 
 
-def request(port: int, method: str, path: str, body: Optional[bytes] = None, headers: Optional[dict] = None,
+def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
             timeout: float = 30) -> tuple[int, dict, bytes]:
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method, headers=headers or {})
     try:
@@ -52,7 +51,7 @@ def request(port: int, method: str, path: str, body: Optional[bytes] = None, hea
         return error.code, dict(error.headers), error.read()
 
 
-def api(port: int, method: str, path: str, payload: Optional[dict] = None, token: str = "") -> tuple[int, dict]:
+def api(port: int, method: str, path: str, payload: dict | None = None, token: str = "") -> tuple[int, dict]:
     headers = {"Content-Type": "application/json", "X-Authenticator": "basic"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -69,7 +68,7 @@ class NocoBase:
     node_path: str
     env: dict[str, str]
     log: Path
-    proc: Optional[subprocess.Popen] = None
+    proc: subprocess.Popen | None = None
     started_seconds: list[float] = field(default_factory=list)
 
     @property
@@ -101,7 +100,7 @@ class NocoBase:
         raise AssertionError(f"no green /api/__health_check within the {window}s startup window:\n"
                              f"{self.log.read_text()[-4000:]}")
 
-    def stop(self, grace: float) -> Optional[float]:
+    def stop(self, grace: float) -> float | None:
         """SIGTERM to its process group (what the container's PID 1 must pass on), SIGKILL after
         `grace` seconds as the kubelet does. Returns the seconds it took, or None if killed."""
         if self.proc is None or self.proc.poll() is not None:

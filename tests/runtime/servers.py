@@ -12,7 +12,6 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 CACHE = Path(os.environ.get("APPCLUSTER_CACHE", Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "appcluster"))
 RUNTIME = CACHE / "runtime"
@@ -81,7 +80,7 @@ class Server:
         return self.proc.returncode
 
 
-def spawn(argv: list[str], log: Path, port: int, data: Path, env: Optional[dict] = None, cwd: Optional[Path] = None) -> Server:
+def spawn(argv: list[str], log: Path, port: int, data: Path, env: dict | None = None, cwd: Path | None = None) -> Server:
     out = log.open("ab")
     proc = subprocess.Popen(NOBODY + argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd or data,
                             start_new_session=True)
@@ -124,7 +123,7 @@ def redis_argv(rendered_args: list[str], password_env: str, password: str, conf_
 
 
 def start_redis(root: Path, rendered_args: list[str], password_env: str, password: str, bloom: bool,
-                extra: tuple[str, ...] = (), port: Optional[int] = None) -> Server:
+                extra: tuple[str, ...] = (), port: int | None = None) -> Server:
     data = owned_dir(root, "redis-data")
     port = port or free_port()
     argv = redis_argv(rendered_args, password_env, password, owned_dir(root, "redis-conf"), data, port, bloom, extra)
@@ -133,7 +132,7 @@ def start_redis(root: Path, rendered_args: list[str], password_env: str, passwor
 
 # PostgreSQL -------------------------------------------------------------------------------------
 
-def start_postgres(root: Path, env: dict[str, str], port: Optional[int] = None, init: bool = True) -> Server:
+def start_postgres(root: Path, env: dict[str, str], port: int | None = None, init: bool = True) -> Server:
     """initdb and CREATE DATABASE as the postgres image's entrypoint does with POSTGRES_USER,
     POSTGRES_PASSWORD and POSTGRES_DB (password auth over TCP: scram-sha-256)."""
     data = root / "pg-data"
@@ -144,8 +143,7 @@ def start_postgres(root: Path, env: dict[str, str], port: Optional[int] = None, 
         pwfile = sock / "pw"
         pwfile.write_text(env["POSTGRES_PASSWORD"] + "\n")
         shutil.chown(pwfile, "nobody", "nogroup")
-        subprocess.run(NOBODY + [pg_bin("initdb"), "-D", str(data), f"--username={env['POSTGRES_USER']}",
-                                 f"--pwfile={pwfile}", "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8"],
+        subprocess.run([*NOBODY, pg_bin("initdb"), "-D", str(data), f"--username={env['POSTGRES_USER']}", f"--pwfile={pwfile}", "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8"],
                        check=True, capture_output=True, cwd=sock)
         pwfile.unlink()
     server = spawn([pg_bin("postgres"), "-D", str(data), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
@@ -170,15 +168,14 @@ def psql(server: Server, user: str, db: str, sql: str) -> str:
 
 # MariaDB (the mysql engine) ---------------------------------------------------------------------
 
-def start_mariadb(root: Path, env: dict[str, str], port: Optional[int] = None, init: bool = True) -> Server:
+def start_mariadb(root: Path, env: dict[str, str], port: int | None = None, init: bool = True) -> Server:
     """mariadb-install-db, then the users and database the mysql image's entrypoint makes from
     MYSQL_ROOT_PASSWORD, MYSQL_DATABASE, MYSQL_USER and MYSQL_PASSWORD; utf8mb4 as in the image."""
     data = owned_dir(root, "my-data")
     run_dir = owned_dir(root, "my-run")
     port = port or free_port()
     if init:
-        subprocess.run(NOBODY + [binary("mariadb-install-db"), "--no-defaults", f"--datadir={data}",
-                                 "--auth-root-authentication-method=normal", "--skip-test-db"],
+        subprocess.run([*NOBODY, binary("mariadb-install-db"), "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal", "--skip-test-db"],
                        check=True, capture_output=True, cwd=run_dir)
     server = spawn([binary("mariadbd", "/usr/sbin/mariadbd"), "--no-defaults", f"--datadir={data}", f"--port={port}",
                     "--bind-address=127.0.0.1", f"--socket={run_dir}/mysqld.sock", f"--pid-file={run_dir}/mysqld.pid",

@@ -26,7 +26,7 @@ def run_dump(r, cronjob: str, db_port: int, backups) -> None:
     script = container["command"][2].replace(mount, str(backups))
     env = {**r.env("CronJob", cronjob), "DB_HOST": "127.0.0.1", "PGPORT": str(db_port), "MYSQL_TCP_PORT": str(db_port),
            "PATH": os.environ["PATH"]}
-    done = subprocess.run(servers.NOBODY + ["sh", "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([*servers.NOBODY, "sh", "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"the backup script failed: {done.stderr}"
 
 
@@ -51,7 +51,7 @@ def test_a_scheduled_dump_restores_and_nocobase_signs_the_same_user_in(nocobase,
     try:
         # In the database's pod: its env, and the server on its local socket (here the temp dir's).
         env = {**database_env(r), "PGHOST": str(root / "pg-sock"), "PGPORT": str(db.port), "PATH": os.environ["PATH"]}
-        done = subprocess.run(servers.NOBODY + ["sh", "-c", restore_command("postgres", str(dumps[0]))], env=env,
+        done = subprocess.run([*servers.NOBODY, "sh", "-c", restore_command("postgres", str(dumps[0]))], env=env,
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, f"the documented restore failed: {done.stderr[-2000:]}"
 
@@ -84,7 +84,7 @@ def test_a_mysql_dump_restores_into_a_fresh_server(renders, workdir, stopping):
 
     stopping.append(fresh := database_of(r, servers.owned_dir(workdir, "my-restored")))
     # In the database's pod: its env; here the server's host and port given to the client.
-    done = subprocess.run(servers.NOBODY + ["sh", "-c", restore_command("mysql", str(dump))], capture_output=True,
+    done = subprocess.run([*servers.NOBODY, "sh", "-c", restore_command("mysql", str(dump))], capture_output=True,
                           text=True, timeout=300, env={**env, "MYSQL_HOST": "127.0.0.1", "MYSQL_TCP_PORT": str(fresh.port),
                                                        "PATH": os.environ["PATH"]})
     assert done.returncode == 0, f"the documented restore failed: {done.stderr[-2000:]}"

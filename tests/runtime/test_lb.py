@@ -9,7 +9,7 @@ from collections import Counter
 
 from components.shared.nginx import HEALTH_PATH, LB_HEALTH_PATH
 from tests.runtime import servers
-from tests.runtime.lb import get, named_upstreams, start_nginx, upstreams, uploads, websocket_handshake
+from tests.runtime.lb import get, named_upstreams, start_nginx, uploads, upstreams, websocket_handshake
 from tests.runtime.nocobase import request
 
 CONF = "/etc/nginx/conf.d/default.conf"

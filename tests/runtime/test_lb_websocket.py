@@ -5,7 +5,7 @@ loopback upstreams."""
 from __future__ import annotations
 
 from tests.runtime import servers
-from tests.runtime.lb import start_nginx, upstreams, uploads, websocket_handshake
+from tests.runtime.lb import start_nginx, uploads, upstreams, websocket_handshake
 
 CONF = "/etc/nginx/conf.d/default.conf"
 

@@ -154,6 +154,6 @@ def test_setup_goes_to_the_master_alone(nginx, upstreams):
 
 def test_a_client_cannot_pick_the_address_the_app_rate_limits(nginx, upstreams):
     get(nginx, "/api/status", headers={"X-Forwarded-For": "203.0.113.9", "X-Real-IP": "203.0.113.9"})
-    path, headers = next(seen for u in upstreams.values() for seen in u.RequestHandlerClass.seen)
+    _path, headers = next(seen for u in upstreams.values() for seen in u.RequestHandlerClass.seen)
     # gin's ClientIP (v1.9: every proxy trusted by default) takes the left-most X-Forwarded-For entry.
     assert headers["X-Forwarded-For"] == "127.0.0.1" and headers["X-Real-IP"] == "127.0.0.1"

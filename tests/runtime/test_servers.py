@@ -11,8 +11,18 @@ import pytest
 
 from profiles import REDIS_DB_INDEX
 from tests.runtime import servers
-from tests.runtime.conftest import (NEWAPI, NEWAPI_MYSQL, NOCOBASE_CLUSTER, NOCOBASE_MYSQL, NOCOBASE_ONE, connect,
-                                    database_env, database_of, redis_of, rendered)
+from tests.runtime.conftest import (
+    NEWAPI,
+    NEWAPI_MYSQL,
+    NOCOBASE_CLUSTER,
+    NOCOBASE_MYSQL,
+    NOCOBASE_ONE,
+    connect,
+    database_env,
+    database_of,
+    redis_of,
+    rendered,
+)
 from tests.runtime.render import Rendered, relocate
 
 # Each Redis variable the profiles render, and the use (so the DB index) it is for.

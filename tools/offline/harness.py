@@ -12,9 +12,10 @@ import os
 import runpy
 import sys
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -147,7 +148,7 @@ class _Mocks(pulumi_mocks.Mocks):
     """Resources echo their inputs, plus the outputs a provider computes from them alone (ids,
     ARNs) and those `computed` gives; every other output stays unknown, as in a preview."""
 
-    def __init__(self, program_dir: Path, computed: Optional[Mapping[str, Computed]] = None):
+    def __init__(self, program_dir: Path, computed: Mapping[str, Computed] | None = None):
         self.program_dir = program_dir
         self.computed = dict(computed or {})
         # What the mocks cannot answer or a provider would refuse (a StackReference, a manifest, a
@@ -323,7 +324,7 @@ async def _collect_outputs(run: Run) -> None:
 
 
 def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_keys: list[str],
-                project: Optional[str] = None, computed: Optional[Mapping[str, Computed]] = None) -> Run:
+                project: str | None = None, computed: Mapping[str, Computed] | None = None) -> Run:
     """Run `program_dir/__main__.py` under mocks with the given config and return what it declared.
 
     The mocks run as a preview: an output no input and no `computed` entry gives stays unknown.

@@ -15,8 +15,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import yaml
 
@@ -99,7 +100,7 @@ def children(type_: str, name: str, inputs: dict, cwd: Path) -> list[tuple[str, 
     return [(_child_name(prefix, obj), obj) for obj in _with_namespace(objects, namespace or "default")]
 
 
-def _child_name(prefix: Optional[str], obj: dict) -> str:
+def _child_name(prefix: str | None, obj: dict) -> str:
     meta = obj.get("metadata") or {}
     if not meta.get("name"):
         raise ManifestError(f"a {obj.get('kind')} in a ConfigGroup, ConfigFile or Chart has no metadata.name "
@@ -146,7 +147,7 @@ def helm() -> str:
     return found
 
 
-def helm_template(chart: str, release: str, namespace: Optional[str], values: dict, version: Optional[str],
+def helm_template(chart: str, release: str, namespace: str | None, values: dict, version: str | None,
                   cwd: Path, include_crds: bool = True) -> list[dict]:
     """`helm template` on a local chart, as the provider runs it (client only, no cluster lookups)."""
     path = cwd / chart

@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -62,7 +63,7 @@ def _call(fn, *args) -> None:
         asyncio.run(result)
 
 
-def strictest(policies: Optional[list] = None) -> dict[str, Any]:
+def strictest(policies: list | None = None) -> dict[str, Any]:
     """Every policy mandatory, every requirement on: the levels for an environment nobody configured."""
     out: dict[str, Any] = {}
     for p in policies if policies is not None else load_policies():
@@ -81,7 +82,7 @@ def _level(policy, config: Mapping[str, Any]) -> EnforcementLevel:
     return policy.enforcement_level or EnforcementLevel.ADVISORY
 
 
-def evaluate(run: Run, config: Optional[Mapping[str, Any]] = None, policies: Optional[list] = None) -> list[Violation]:
+def evaluate(run: Run, config: Mapping[str, Any] | None = None, policies: list | None = None) -> list[Violation]:
     config = config or {}
     policies = policies if policies is not None else load_policies()
     custom = [r for r in run.resources if r.custom and not r.type.startswith("pulumi:providers:")]
@@ -101,7 +102,7 @@ def evaluate(run: Run, config: Optional[Mapping[str, Any]] = None, policies: Opt
             continue
         policy_config = config.get(policy.name) if isinstance(config.get(policy.name), Mapping) else None
 
-        def report(message: str, urn: Optional[str] = None, _policy=policy, _level=level) -> None:
+        def report(message: str, urn: str | None = None, _policy=policy, _level=level) -> None:
             violations.append(Violation(_policy.name, _level.value, (urn or "stack").split("::")[-1], message))
 
         if isinstance(policy, ResourceValidationPolicy):

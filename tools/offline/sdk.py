@@ -11,8 +11,9 @@ proxies' `__target`: see policies/appcluster_policies/workloads.py `plain`, cove
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from importlib.metadata import version
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from pulumi.output import Unknown as _Unknown
 from pulumi.runtime import mocks as _mocks

@@ -8,14 +8,14 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
 SECURE = "secure"
 
 
-def _app_secret_kind(path: str, root: dict) -> Optional[str]:
+def _app_secret_kind(path: str, root: dict) -> str | None:
     """The form appcluster's app release reads the app secret at `path` in (secrets.appAesSecretKey:
     NocoBase 1.9 32 characters, 2.x 64 hex), or None for another key or program."""
     from config.base import parse_image
