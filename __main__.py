@@ -1,4 +1,5 @@
 """appcluster: a cluster-mode web app and everything it needs, composed from the stack's config."""
+
 import pulumi
 
 import config

@@ -1,4 +1,5 @@
 """Stack configuration: one pydantic model per concern, validated before any resource exists."""
+
 import difflib
 import json
 from collections.abc import Mapping
@@ -6,8 +7,11 @@ from typing import Any
 
 from config.stack import NAMESPACE, ConfigError, StackConfig, load
 
-_UNSET_BY_DEFAULT = {field.alias or name for name, field in StackConfig.model_fields.items()
-                     if not field.is_required() and field.default is None}
+_UNSET_BY_DEFAULT = {
+    field.alias or name
+    for name, field in StackConfig.model_fields.items()
+    if not field.is_required() and field.default is None
+}
 
 __all__ = ["NAMESPACE", "ConfigError", "StackConfig", "from_pulumi", "from_settings", "load"]
 
@@ -21,8 +25,10 @@ def from_settings(values: Mapping[str, Any]) -> dict[str, Any]:
         namespace, _, key = full_key.partition(":")
         if namespace != NAMESPACE:
             if namespace != "pulumi" and difflib.SequenceMatcher(None, namespace, NAMESPACE).ratio() >= 0.8:
-                raise ConfigError(f"{full_key}: unknown namespace {namespace!r} (did you mean '{NAMESPACE}:{key}'?): "
-                                  f"appcluster reads only {NAMESPACE}:* keys")
+                raise ConfigError(
+                    f"{full_key}: unknown namespace {namespace!r} (did you mean '{NAMESPACE}:{key}'?): "
+                    f"appcluster reads only {NAMESPACE}:* keys"
+                )
             continue
         value = values[full_key]
         try:
@@ -31,8 +37,7 @@ def from_settings(values: Mapping[str, Any]) -> dict[str, Any]:
             raw[key] = value
     # Pulumi.yaml gives every optional object `{}` as its default (a key declared without one is
     # required by the engine): for a key that is unset by default (aws, storage) it means unset.
-    return {key: value for key, value in raw.items()
-            if not (value == {} and key in _UNSET_BY_DEFAULT)}
+    return {key: value for key, value in raw.items() if not (value == {} and key in _UNSET_BY_DEFAULT)}
 
 
 def from_pulumi() -> StackConfig:
@@ -41,11 +46,16 @@ def from_pulumi() -> StackConfig:
 
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     secrets_key = f"{NAMESPACE}:secrets"
-    given = sorted((from_settings({secrets_key: runtime_config.get_config(secrets_key)}).get("secrets") or {})
-                   if secrets_key in keys else [])
+    given = sorted(
+        (from_settings({secrets_key: runtime_config.get_config(secrets_key)}).get("secrets") or {})
+        if secrets_key in keys
+        else []
+    )
     # The engine marks the key secret when any value under it is `secure:`; none is: plain text. (An
     # empty object is Pulumi.yaml's default, not a secret.)
     if given and not runtime_config.is_config_secret(secrets_key):
-        raise ConfigError(f"{secrets_key}: {', '.join(given)} given in plain text in the stack file — remove them and "
-                          f"set each encrypted: `pulumi config set --secret --path {secrets_key}.{given[0]} <value>`")
+        raise ConfigError(
+            f"{secrets_key}: {', '.join(given)} given in plain text in the stack file — remove them and "
+            f"set each encrypted: `pulumi config set --secret --path {secrets_key}.{given[0]} <value>`"
+        )
     return load(from_settings({key: runtime_config.get_config(key) for key in keys}))

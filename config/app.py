@@ -1,4 +1,5 @@
 """The application: which profile, which image, how many instances and how they run."""
+
 from __future__ import annotations
 
 import re
@@ -46,7 +47,9 @@ def _iana_zone(value: str) -> str:
     import zoneinfo
 
     if value not in zoneinfo.available_timezones():
-        raise ValueError("must be an IANA time zone name such as UTC, Europe/Berlin or Asia/Shanghai (the app reads TZ)")
+        raise ValueError(
+            "must be an IANA time zone name such as UTC, Europe/Berlin or Asia/Shanghai (the app reads TZ)"
+        )
     return value
 
 
@@ -58,10 +61,14 @@ MAX_APP_NAME = 63 - len("-backup-before-") - 24
 
 def _app_name(value: str) -> str:
     if len(value) > MAX_APP_NAME:
-        raise ValueError(f"is {len(value)} characters; at most {MAX_APP_NAME}: the longest name derived from it, the "
-                         f"pre-upgrade backup Job '{value}-backup-before-<version>', must fit Kubernetes' 63")
+        raise ValueError(
+            f"is {len(value)} characters; at most {MAX_APP_NAME}: the longest name derived from it, the "
+            f"pre-upgrade backup Job '{value}-backup-before-<version>', must fit Kubernetes' 63"
+        )
     if "--" in value:
-        raise ValueError("must not contain '--': RDS and ElastiCache identifiers derived from it refuse two hyphens in a row")
+        raise ValueError(
+            "must not contain '--': RDS and ElastiCache identifiers derived from it refuse two hyphens in a row"
+        )
     return value
 
 
@@ -85,17 +92,21 @@ class Autoscaling(Model):
     @model_validator(mode="after")
     def _bounds(self) -> Autoscaling:
         if self.min_replicas > self.max_replicas:
-            raise ValueError(
-                f"minReplicas ({self.min_replicas}) must not exceed maxReplicas ({self.max_replicas})"
-            )
+            raise ValueError(f"minReplicas ({self.min_replicas}) must not exceed maxReplicas ({self.max_replicas})")
         return self
 
 
-ReleaseVersion = Annotated[str, matching(r"v?\d+\.\d+(\.\d+)?", "must be a version the app was released as, e.g. \"1.9.62\"")]
-WorkerMode = Annotated[str, matching(r"\*|[a-z-]+:[a-z-]+(,[a-z-]+:[a-z-]+)*",
-                      "must be '*' (every task) or comma-separated <plugin>:<task> pairs, e.g. "
-                      "'workflow:process,async-task:process'")]
-Email = Annotated[str, matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", "must be an email address, e.g. \"admin@example.com\"")]
+ReleaseVersion = Annotated[
+    str, matching(r"v?\d+\.\d+(\.\d+)?", 'must be a version the app was released as, e.g. "1.9.62"')
+]
+WorkerMode = Annotated[
+    str,
+    matching(
+        r"\*|[a-z-]+:[a-z-]+(,[a-z-]+:[a-z-]+)*",
+        "must be '*' (every task) or comma-separated <plugin>:<task> pairs, e.g. 'workflow:process,async-task:process'",
+    ),
+]
+Email = Annotated[str, matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", 'must be an email address, e.g. "admin@example.com"')]
 
 
 class WorkerConfig(Model):

@@ -1,4 +1,5 @@
 """The AWS side: the VPC an existing EKS cluster runs in, and the managed services' settings."""
+
 from __future__ import annotations
 
 import re
@@ -58,14 +59,30 @@ class AwsConfig(Model):
 
 
 # S3's bucket naming rule (3-63 characters); the backup target and the ALB's access logs use it.
-S3Bucket = Annotated[str, matching(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "must be an S3 bucket name: 3-63 lower-case letters, digits, "
-                    "'.' and '-', starting and ending with a letter or digit")]
+S3Bucket = Annotated[
+    str,
+    matching(
+        r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+        "must be an S3 bucket name: 3-63 lower-case letters, digits, "
+        "'.' and '-', starting and ending with a letter or digit",
+    ),
+]
 MajorMinor = Annotated[str, matching(r"\d+\.\d+", "must be a major.minor version, e.g. 8.1")]
 Version = Annotated[str, matching(r"\d+(\.\d+)*", "must be a version number, e.g. 17.4")]
-NodeType = Annotated[str, matching(r"cache\.[a-z0-9]+\.[a-z0-9]+", "must be an ElastiCache node type, e.g. cache.r7g.large")]
-InstanceClass = Annotated[str, matching(r"db\.[a-z0-9]+\.[a-z0-9]+", "must be an RDS instance class, e.g. db.r7g.large")]
-BelowRoot = Annotated[str, matching(r"/[^/].*", "must be an absolute path below '/', e.g. /appcluster (the root itself would hand "
-                     "every client the whole file system)")]
+NodeType = Annotated[
+    str, matching(r"cache\.[a-z0-9]+\.[a-z0-9]+", "must be an ElastiCache node type, e.g. cache.r7g.large")
+]
+InstanceClass = Annotated[
+    str, matching(r"db\.[a-z0-9]+\.[a-z0-9]+", "must be an RDS instance class, e.g. db.r7g.large")
+]
+BelowRoot = Annotated[
+    str,
+    matching(
+        r"/[^/].*",
+        "must be an absolute path below '/', e.g. /appcluster (the root itself would hand "
+        "every client the whole file system)",
+    ),
+]
 
 
 class ElastiCacheConfig(Model):
@@ -100,8 +117,10 @@ class RdsConfig(Model):
     @model_validator(mode="after")
     def _autoscaling_above_allocation(self) -> RdsConfig:
         if self.max_allocated_storage_gb < self.allocated_storage_gb:
-            raise ValueError(f"maxAllocatedStorageGb ({self.max_allocated_storage_gb}) is below allocatedStorageGb "
-                             f"({self.allocated_storage_gb}): storage autoscaling needs a ceiling above the allocation")
+            raise ValueError(
+                f"maxAllocatedStorageGb ({self.max_allocated_storage_gb}) is below allocatedStorageGb "
+                f"({self.allocated_storage_gb}): storage autoscaling needs a ceiling above the allocation"
+            )
         return self
 
 

@@ -1,4 +1,5 @@
 """Backups: scheduled, and one before every upgrade, named after the version being installed."""
+
 from __future__ import annotations
 
 import re
@@ -14,10 +15,20 @@ _CRON_RANGES = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1,
 _CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
 
 
-S3Prefix = Annotated[str, matching(r"[A-Za-z0-9!_.*'()/-]*", "may hold letters, digits and ! _ . * ' ( ) / - only (S3's safe key "
-                    "characters), e.g. backups/shop")]
-RoleArn = Annotated[str, matching(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+",
-                   "must be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/shop-backups")]
+S3Prefix = Annotated[
+    str,
+    matching(
+        r"[A-Za-z0-9!_.*'()/-]*",
+        "may hold letters, digits and ! _ . * ' ( ) / - only (S3's safe key characters), e.g. backups/shop",
+    ),
+]
+RoleArn = Annotated[
+    str,
+    matching(
+        r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+",
+        "must be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/shop-backups",
+    ),
+]
 
 
 class S3Target(Model):

@@ -3,6 +3,7 @@
 Stack YAML uses camelCase keys (as Pulumi config and Kubernetes do); Python code uses
 snake_case. Unknown keys are refused so that a typo never silently falls back to a default.
 """
+
 from __future__ import annotations
 
 import re
@@ -57,8 +58,22 @@ def _byte_quantity(value: str) -> str:
     return value
 
 
-_SUFFIX = {"m": 1e-3, "": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
-           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_SUFFIX = {
+    "m": 1e-3,
+    "": 1,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "P": 1e15,
+    "E": 1e18,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+    "Ei": 2**60,
+}
 
 
 def quantity_value(value: str) -> float:
@@ -84,8 +99,7 @@ def parse_image(value: str) -> re.Match[str]:
     match = _IMAGE.match(value)
     if not match or not (match.group("tag") or match.group("digest")):
         raise ValueError(
-            "must be a pinned image reference, repository:tag or repository@sha256:<digest> "
-            "(e.g. redis:8.2.2)"
+            "must be a pinned image reference, repository:tag or repository@sha256:<digest> (e.g. redis:8.2.2)"
         )
     if match.group("tag") == "latest" and not match.group("digest"):
         raise ValueError("must not use the 'latest' tag: pin a version so every instance runs the same build")
@@ -140,8 +154,10 @@ class Resources(Model):
         for kind in ("cpu", "memory"):
             request, limit = getattr(self, f"{kind}_request"), getattr(self, f"{kind}_limit")
             if quantity_value(request) > quantity_value(limit):
-                raise ValueError(f"{kind}Request {request} is more than {kind}Limit {limit}: Kubernetes refuses a pod "
-                                 "that requests more than its limit")
+                raise ValueError(
+                    f"{kind}Request {request} is more than {kind}Limit {limit}: Kubernetes refuses a pod "
+                    "that requests more than its limit"
+                )
         return self
 
     def to_k8s(self) -> dict[str, Any]:

@@ -1,4 +1,5 @@
 """The database: one entry point, whatever sits behind it."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -11,10 +12,20 @@ DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306}
 
 
 # Both engines' unquoted identifiers; a Postgres name is at most 63 bytes, a MySQL user 32 characters.
-DatabaseName = Annotated[str, matching(r"[A-Za-z_][A-Za-z0-9_]{0,62}", "must be a SQL identifier of at most 63 letters, digits and "
-                        "'_', not starting with a digit, e.g. shop")]
-DatabaseUser = Annotated[str, matching(r"[A-Za-z_][A-Za-z0-9_]{0,31}", "must be a SQL identifier of at most 32 letters, digits and "
-                        "'_', not starting with a digit, e.g. shop")]
+DatabaseName = Annotated[
+    str,
+    matching(
+        r"[A-Za-z_][A-Za-z0-9_]{0,62}",
+        "must be a SQL identifier of at most 63 letters, digits and '_', not starting with a digit, e.g. shop",
+    ),
+]
+DatabaseUser = Annotated[
+    str,
+    matching(
+        r"[A-Za-z_][A-Za-z0-9_]{0,31}",
+        "must be a SQL identifier of at most 32 letters, digits and '_', not starting with a digit, e.g. shop",
+    ),
+]
 
 
 class DatabaseConfig(Model):

@@ -1,4 +1,5 @@
 """The local Docker target: the seeds' docker-compose shape, on one Docker host."""
+
 from __future__ import annotations
 
 from config.base import Model, Port
@@ -19,6 +20,6 @@ UNSUPPORTED: dict[str, str] = {
     "app.autoscaling.enabled": "the docker platform runs a fixed number of containers: set app.replicas",
     "database.logDatabase": "the docker platform runs one database server: remove it (logs go to the main database)",
     "loadBalancer.ingress.enabled": "the docker platform publishes its nginx on docker.publishPort and declares no "
-                                    "Ingress: remove it",
+    "Ingress: remove it",
     "backup.s3": "the docker platform runs no backup Jobs: remove it and back up the database volume yourself",
 }

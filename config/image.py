@@ -1,4 +1,5 @@
 """Building the app image (e.g. NocoBase with plugins preinstalled) and pushing it to a registry."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -7,15 +8,33 @@ from pydantic import Field, field_validator, model_validator
 
 from config.base import Model, matching
 
-RegistryServer = Annotated[str, matching(r"[a-z0-9.-]+(:\d+)?", "must be a registry host, lower-case, with an optional :port and "
-                          "no scheme, e.g. registry.example.com:5000")]
+RegistryServer = Annotated[
+    str,
+    matching(
+        r"[a-z0-9.-]+(:\d+)?",
+        "must be a registry host, lower-case, with an optional :port and no scheme, e.g. registry.example.com:5000",
+    ),
+]
 # ECR's own rule (CreateRepository: 2-256 characters, lower-case components separated by . _ - or /).
-RepositoryName = Annotated[str, matching(r"(?=.{2,256}\Z)[a-z0-9]+([._/-][a-z0-9]+)*",
-                          "must be a repository name of 2-256 characters: lower-case letters and digits, in parts "
-                          "joined by one '.', '_', '-' or '/', e.g. team/nocobase")]
-ImageTag = Annotated[str, matching(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "must be a Docker tag: up to 128 letters, digits, '_', '.' "
-                    "and '-', not starting with '.' or '-', e.g. 2.2.15-p1")]
-RelativePath = Annotated[str, matching(r"[^/].*", "must be a path relative to the project folder (no leading '/'), e.g. images/nocobase")]
+RepositoryName = Annotated[
+    str,
+    matching(
+        r"(?=.{2,256}\Z)[a-z0-9]+([._/-][a-z0-9]+)*",
+        "must be a repository name of 2-256 characters: lower-case letters and digits, in parts "
+        "joined by one '.', '_', '-' or '/', e.g. team/nocobase",
+    ),
+]
+ImageTag = Annotated[
+    str,
+    matching(
+        r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}",
+        "must be a Docker tag: up to 128 letters, digits, '_', '.' "
+        "and '-', not starting with '.' or '-', e.g. 2.2.15-p1",
+    ),
+]
+RelativePath = Annotated[
+    str, matching(r"[^/].*", "must be a path relative to the project folder (no leading '/'), e.g. images/nocobase")
+]
 
 
 class RegistryConfig(Model):
@@ -36,8 +55,9 @@ class RegistryConfig(Model):
     @model_validator(mode="after")
     def _registry(self) -> RegistryConfig:
         if self.mode == "registry" and not (self.server and self.repository and self.username):
-            raise ValueError("mode registry needs server, repository and username (the password goes in "
-                             "secrets.registryPassword)")
+            raise ValueError(
+                "mode registry needs server, repository and username (the password goes in secrets.registryPassword)"
+            )
         return self
 
 
@@ -59,9 +79,12 @@ class BuildConfig(Model):
     def _not_moving(cls, value: str) -> str:
         # An immutable repository refuses a second push of the same tag, and a moving name names no upgrade.
         if value.lower() in MOVING_TAGS:
-            raise ValueError(f"names no version ('{value}' moves; the repository's tags are immutable): use one that "
-                             "names this build, e.g. 2.2.15-p1")
+            raise ValueError(
+                f"names no version ('{value}' moves; the repository's tags are immutable): use one that "
+                "names this build, e.g. 2.2.15-p1"
+            )
         return value
+
     platform: str = "linux/amd64"
     """The platform the image is built for."""
     args: dict[str, str] = Field(default_factory=dict)

@@ -1,4 +1,5 @@
 """Where the app runs: the cluster connection and the namespace."""
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,10 @@ _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9
 def _label_key(value: str) -> str:
     prefix, _, name = value.rpartition("/")
     if not _LABEL_NAME.match(name) or (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix))):
-        raise ValueError("must be a node label key, [DNS prefix/]name with a name of at most 63 letters, digits, "
-                         "'-', '_' or '.', e.g. topology.kubernetes.io/zone")
+        raise ValueError(
+            "must be a node label key, [DNS prefix/]name with a name of at most 63 letters, digits, "
+            "'-', '_' or '.', e.g. topology.kubernetes.io/zone"
+        )
     return value
 
 
@@ -35,7 +38,8 @@ class KubernetesConfig(Model):
     """Write manifests to this folder instead of talking to a cluster (Pulumi's render mode)."""
     # Spread instances over these topology keys (one constraint each, skew 1).
     spread_topology_keys: list[Annotated[str, AfterValidator(_label_key)]] = Field(
-        default_factory=lambda: ["topology.kubernetes.io/zone", "kubernetes.io/hostname"])
+        default_factory=lambda: ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]
+    )
     """Spread instances over these node label keys, one constraint each with skew 1 (zones, then hosts)."""
 
 

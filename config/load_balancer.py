@@ -1,4 +1,5 @@
 """How traffic reaches the instances."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -8,9 +9,14 @@ from pydantic import AfterValidator, Field, model_validator
 from config.aws import LoadBalancerMode, S3Bucket, check_certificate_arn
 from config.base import Model, Port, matching
 
-HostName = Annotated[str, matching(r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+",
-                    "must be a lower-case DNS name with at least one dot and no scheme or port, e.g. app.example.com "
-                    "or *.example.com")]
+HostName = Annotated[
+    str,
+    matching(
+        r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+",
+        "must be a lower-case DNS name with at least one dot and no scheme or port, e.g. app.example.com "
+        "or *.example.com",
+    ),
+]
 
 
 class IngressConfig(Model):

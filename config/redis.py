@@ -1,4 +1,5 @@
 """Redis: cache, pub/sub, locks, queue and worker IDs, one DB index each."""
+
 from __future__ import annotations
 
 from typing import Literal

@@ -2,6 +2,7 @@
 
 Values are SecretStr so that no error message, repr or log line can print them.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,8 +55,15 @@ class SecretsConfig(Model):
     app_secrets: dict[str, SecretStr] = {}
     """Profile generic: extra shared secrets by environment variable name."""
 
-    @field_validator("app_key", "session_secret", "crypto_secret", "root_password", "database_password", "log_database_password",
-                     "redis_password")
+    @field_validator(
+        "app_key",
+        "session_secret",
+        "crypto_secret",
+        "root_password",
+        "database_password",
+        "log_database_password",
+        "redis_password",
+    )
     @classmethod
     def _strong(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
@@ -64,7 +72,9 @@ class SecretsConfig(Model):
         if plain == "random_string":
             raise ValueError("must not be the placeholder 'random_string' (New API refuses it): generate a real secret")
         if len(plain) < 16:
-            raise ValueError("must be at least 16 characters: use `openssl rand -hex 32` or leave it unset to generate one")
+            raise ValueError(
+                "must be at least 16 characters: use `openssl rand -hex 32` or leave it unset to generate one"
+            )
         return value
 
     def app_secret(self, env: str) -> SecretStr | None:

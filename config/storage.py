@@ -1,4 +1,5 @@
 """Shared storage for the app's data directory: one ReadWriteMany volume for every instance."""
+
 from __future__ import annotations
 
 from typing import Literal

@@ -1,4 +1,5 @@
 """What every platform's composition shares."""
+
 import re
 
 import pulumi
@@ -38,10 +39,19 @@ def shared_secrets(cfg: StackConfig, opts: pulumi.ResourceOptions) -> SharedSecr
 def app_spec(cfg: StackConfig, image: pulumi.Input[str], sources: dict[str, Source]) -> AppSpec:
     """The app as both platforms run it, from the config and what the platform provides (`sources`)."""
     return AppSpec(
-        app_name=cfg.app_name, image=image, port=cfg.app_port, health_path=cfg.health_path, data_path=cfg.data_path,
-        replicas=cfg.app.replicas, env=resolve(cfg.env, sources), replica_env=cfg.replica_env,
+        app_name=cfg.app_name,
+        image=image,
+        port=cfg.app_port,
+        health_path=cfg.health_path,
+        data_path=cfg.data_path,
+        replicas=cfg.app.replicas,
+        env=resolve(cfg.env, sources),
+        replica_env=cfg.replica_env,
         workers=[Worker(name=w.name, mode=w.mode, replicas=w.replicas) for w in cfg.app.workers],
-        grace_seconds=cfg.app.termination_grace_period_seconds, maintenance=cfg.maintenance,
-        args=cfg.profile.args, open_check=cfg.profile.open_check, drain_seconds=cfg.profile.drain_seconds(cfg),
+        grace_seconds=cfg.app.termination_grace_period_seconds,
+        maintenance=cfg.maintenance,
+        args=cfg.profile.args,
+        open_check=cfg.profile.open_check,
+        drain_seconds=cfg.profile.drain_seconds(cfg),
         command=forward_term(cfg.profile.entrypoint),
     )

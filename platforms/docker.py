@@ -5,6 +5,7 @@ named volume, and nginx in front. Secrets, env wiring and start order come from 
 profiles and SharedSecrets as on Kubernetes; only the objects they land in differ (container
 environments, which Pulumi keeps as secrets in state).
 """
+
 from typing import Any
 
 import pulumi
@@ -46,26 +47,56 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
         if db.mode == "in-cluster":
             from components.database.container import ContainerDatabase
 
-            variant = ContainerDatabase(image=db.resolved_image, network=network, password=shared.values[DATABASE_PASSWORD])
+            variant = ContainerDatabase(
+                image=db.resolved_image, network=network, password=shared.values[DATABASE_PASSWORD]
+            )
         else:
             from components.database.external import ExternalDatabase
 
             variant = ExternalDatabase(url=plain(cfg.secrets.database_url) or "")
-        database = Database("database", DatabaseArgs(app_name=app, variant=variant, engine=db.engine, port=db.port,
-                                                     name=db.name, user=db.user, protect=cfg.protect), opts=opts)
+        database = Database(
+            "database",
+            DatabaseArgs(
+                app_name=app,
+                variant=variant,
+                engine=db.engine,
+                port=db.port,
+                name=db.name,
+                user=db.user,
+                protect=cfg.protect,
+            ),
+            opts=opts,
+        )
         sources.update(database.bindings)
         dependencies.append(database)
 
-    cluster = DockerAppCluster("app", DockerAppClusterArgs(
-        app=app_spec(cfg, cfg.app_image, sources), network=network, shared_secrets=shared.values, protect=cfg.protect),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=dependencies)))
+    cluster = DockerAppCluster(
+        "app",
+        DockerAppClusterArgs(
+            app=app_spec(cfg, cfg.app_image, sources),
+            network=network,
+            shared_secrets=shared.values,
+            protect=cfg.protect,
+        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=dependencies)),
+    )
     lb_cfg = cfg.load_balancer
-    lb = DockerLoadBalancer("load-balancer", DockerLoadBalancerArgs(
-        app_name=app, network=network, instances=cluster.instances, port=cfg.app_port,
-        publish_port=cfg.docker.publish_port, sticky=lb_cfg.sticky, maintenance=cfg.maintenance,
-        weights=cfg.role_weights, idle_timeout_seconds=cfg.profile.idle_timeout_seconds,
-        primary_only_paths=cfg.profile.primary_only_paths),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[cluster])))
+    lb = DockerLoadBalancer(
+        "load-balancer",
+        DockerLoadBalancerArgs(
+            app_name=app,
+            network=network,
+            instances=cluster.instances,
+            port=cfg.app_port,
+            publish_port=cfg.docker.publish_port,
+            sticky=lb_cfg.sticky,
+            maintenance=cfg.maintenance,
+            weights=cfg.role_weights,
+            idle_timeout_seconds=cfg.profile.idle_timeout_seconds,
+            primary_only_paths=cfg.profile.primary_only_paths,
+        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[cluster])),
+    )
     return {
         "profile": cfg.app.profile,
         "platform": "docker",

@@ -1,4 +1,5 @@
 """appcluster on Kubernetes: the app and everything it needs in (or beside) one cluster."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -94,9 +95,14 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
 
     def in_cluster(concern: RedisConfig | DatabaseConfig, image: str, password_key: str) -> conv.ServerArgs:
         return conv.ServerArgs(
-            image=image, password=shared.values[password_key], secret_name=shared_name, password_key=password_key,
-            storage_size=concern.storage_size, storage_class=concern.storage_class,
-            resources=concern.resources.to_k8s(), protect=cfg.protect,
+            image=image,
+            password=shared.values[password_key],
+            secret_name=shared_name,
+            password_key=password_key,
+            storage_size=concern.storage_size,
+            storage_class=concern.storage_class,
+            resources=concern.resources.to_k8s(),
+            protect=cfg.protect,
         )
 
     redis_variant: RedisVariant
@@ -108,13 +114,15 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
         from components.redis.elasticache import ElastiCacheRedis
 
         assert cfg.redis.elasticache is not None and network is not None  # preflight and the config refuse otherwise
-        redis_variant = ElastiCacheRedis(settings=cfg.redis.elasticache, network=network,
-                                         password=shared.values[REDIS_PASSWORD])
+        redis_variant = ElastiCacheRedis(
+            settings=cfg.redis.elasticache, network=network, password=shared.values[REDIS_PASSWORD]
+        )
     else:
         from components.redis.in_cluster import InClusterRedis
 
-        redis_variant = InClusterRedis(namespace=namespace,
-                                       server=in_cluster(cfg.redis, cfg.redis.image, REDIS_PASSWORD))
+        redis_variant = InClusterRedis(
+            namespace=namespace, server=in_cluster(cfg.redis, cfg.redis.image, REDIS_PASSWORD)
+        )
     redis = Redis("redis", RedisArgs(app_name=app, variant=redis_variant, protect=cfg.protect), opts=opts)
     sources: dict[str, Source] = {f"redis.{use}": Sensitive(url) for use, url in redis.urls.items()}
 
@@ -135,8 +143,19 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
             from components.database.in_cluster import InClusterDatabase
 
             variant = InClusterDatabase(namespace=namespace, server=in_cluster(db, db.resolved_image, password_key))
-        return Database(name, DatabaseArgs(app_name=app_name, variant=variant, engine=db.engine, port=db.port,
-                                           name=db.name, user=db.user, protect=cfg.protect), opts=opts)
+        return Database(
+            name,
+            DatabaseArgs(
+                app_name=app_name,
+                variant=variant,
+                engine=db.engine,
+                port=db.port,
+                name=db.name,
+                user=db.user,
+                protect=cfg.protect,
+            ),
+            opts=opts,
+        )
 
     database = log_database = None
     if cfg.database.engine != "sqlite":
@@ -147,8 +166,11 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
         log_database = make_database("log-database", f"{app}-log", LOG_DATABASE_PASSWORD, secrets_cfg.log_database_url)
         sources["logDatabase.dsn"] = log_database.bindings["database.dsn"]
 
-    storage = SharedStorage("shared-storage", SharedStorageArgs(
-        app_name=app, variant=storage_variant(cfg, namespace, network), protect=cfg.protect), opts=opts)
+    storage = SharedStorage(
+        "shared-storage",
+        SharedStorageArgs(app_name=app, variant=storage_variant(cfg, namespace, network), protect=cfg.protect),
+        opts=opts,
+    )
 
     security = cfg.app.security_context
     run_as_user = security.run_as_user if security.run_as_user is not None else cfg.profile.run_as_user
@@ -159,41 +181,65 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
         # Building the image is the only reason a Kubernetes stack loads pulumi_docker.
         from components.image.component import AppImage, AppImageArgs
 
-        built = AppImage("app-image", AppImageArgs(
-            app_name=app, build=cfg.app.build, variant=registry_variant(cfg), protect=cfg.protect), opts=opts)
+        built = AppImage(
+            "app-image",
+            AppImageArgs(app_name=app, build=cfg.app.build, variant=registry_variant(cfg), protect=cfg.protect),
+            opts=opts,
+        )
         image, pull_config = built.image, built.pull_config
 
     backup_variants: list[BackupsVariant] = []
     if database is not None and database.dump_source is not None:
         source = database.dump_source
-        backup_variants.append(DumpBackups(
-            namespace=namespace, engine=source.engine, image=source.image, host=source.host, name=source.name,
-            user=source.user, secret_name=source.secret_name, password_key=source.password_key,
-            storage_claim=storage.claim_name, run_as_user=run_as_user))
+        backup_variants.append(
+            DumpBackups(
+                namespace=namespace,
+                engine=source.engine,
+                image=source.image,
+                host=source.host,
+                name=source.name,
+                user=source.user,
+                secret_name=source.secret_name,
+                password_key=source.password_key,
+                storage_claim=storage.claim_name,
+                run_as_user=run_as_user,
+            )
+        )
     rds = database.rds_instance if database is not None else None
     if rds is not None or storage.mount.file_system_arn is not None:
         from components.backups.aws import AwsBackups, RdsInstance
 
-        backup_variants.append(AwsBackups(
-            rds=RdsInstance(identifier=rds.identifier, arn=rds.arn) if rds is not None else None,
-            file_system_arn=storage.mount.file_system_arn))
+        backup_variants.append(
+            AwsBackups(
+                rds=RdsInstance(identifier=rds.identifier, arn=rds.arn) if rds is not None else None,
+                file_system_arn=storage.mount.file_system_arn,
+            )
+        )
     backups = Backups(
         "backups",
         BackupsArgs(app_name=app, config=cfg.backup, version=cfg.app_version, variants=tuple(backup_variants)),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            depends_on=[r for r in (database, storage) if r is not None])),
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=[r for r in (database, storage) if r is not None])
+        ),
     )
     cluster = AppCluster(
         "app",
         AppClusterArgs(
-            app=app_spec(cfg, image, sources), namespace=namespace,
-            shared_secret_name=shared_name, storage_claim=storage.claim_name,
-            resources=cfg.app.resources.to_k8s(), run_as_user=run_as_user,
-            read_only_root=security.read_only_root_filesystem, capabilities=cfg.profile.capabilities,
+            app=app_spec(cfg, image, sources),
+            namespace=namespace,
+            shared_secret_name=shared_name,
+            storage_claim=storage.claim_name,
+            resources=cfg.app.resources.to_k8s(),
+            run_as_user=run_as_user,
+            read_only_root=security.read_only_root_filesystem,
+            capabilities=cfg.profile.capabilities,
             local_paths=cfg.profile.local_paths,
-            startup_timeout_seconds=cfg.app.startup_timeout_seconds, autoscaling=cfg.app.autoscaling,
+            startup_timeout_seconds=cfg.app.startup_timeout_seconds,
+            autoscaling=cfg.app.autoscaling,
             spread_keys=kube.spread_topology_keys,
-            version=cfg.app_version, before_primary=backups.before_upgrade, pull_config=pull_config,
+            version=cfg.app_version,
+            before_primary=backups.before_upgrade,
+            pull_config=pull_config,
             stop_others_before_upgrade=cfg.profile.stop_all_before_upgrade,
             connects_to=[r for r in (shared, redis, database, log_database, storage) if r is not None],
         ),
@@ -215,17 +261,28 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
     lb = LoadBalancer(
         "load-balancer",
         LoadBalancerArgs(
-            app_name=app, namespace=namespace, pod_selector=serving_selector, health_path=health_path,
-            health_status=health_status, health_by_tcp=bool(open_check) and not cfg.maintenance,
-            idle_timeout_seconds=cfg.profile.idle_timeout_seconds, primary_only_paths=primary_only,
-            mode=lb_cfg.mode, service_type=lb_cfg.service_type,
-            port=lb_cfg.port, sticky=lb_cfg.sticky, sticky_timeout_seconds=lb_cfg.sticky_timeout_seconds,
+            app_name=app,
+            namespace=namespace,
+            pod_selector=serving_selector,
+            health_path=health_path,
+            health_status=health_status,
+            health_by_tcp=bool(open_check) and not cfg.maintenance,
+            idle_timeout_seconds=cfg.profile.idle_timeout_seconds,
+            primary_only_paths=primary_only,
+            mode=lb_cfg.mode,
+            service_type=lb_cfg.service_type,
+            port=lb_cfg.port,
+            sticky=lb_cfg.sticky,
+            sticky_timeout_seconds=lb_cfg.sticky_timeout_seconds,
             weights={} if cfg.maintenance else cfg.role_weights,
             role_selectors=cluster.role_selectors,
             ingress_host=lb_cfg.ingress.host if lb_cfg.ingress.enabled or lb_cfg.mode != "service" else None,
-            ingress_class=lb_cfg.ingress.class_name, tls_secret_name=lb_cfg.ingress.tls_secret_name,
+            ingress_class=lb_cfg.ingress.class_name,
+            tls_secret_name=lb_cfg.ingress.tls_secret_name,
             ingress_annotations=lb_cfg.ingress.annotations,
-            certificate_arn=lb_cfg.certificate_arn, public=lb_cfg.public, access_logs_bucket=lb_cfg.access_logs_bucket,
+            certificate_arn=lb_cfg.certificate_arn,
+            public=lb_cfg.public,
+            access_logs_bucket=lb_cfg.access_logs_bucket,
             deletion_protection=cfg.protect,
         ),
         opts=opts,
@@ -237,12 +294,20 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
     if in_cluster_redis:
         protected.append(Protected("redis", conv.selector(app, "redis"), REDIS_PORT, clients))
     if in_cluster_db:
-        protected += [Protected(component, d.pod_labels, cfg.database.port, (*clients, BACKUP_COMPONENT))
-                      for component, d in (("database", database), ("log-database", log_database)) if d is not None]
+        protected += [
+            Protected(component, d.pod_labels, cfg.database.port, (*clients, BACKUP_COMPONENT))
+            for component, d in (("database", database), ("log-database", log_database))
+            if d is not None
+        ]
     NetworkPolicy(
         "network-policy",
-        NetworkPolicyArgs(app_name=app, namespace=namespace, app_selector=cluster.pod_selector,
-                          app_port=cfg.app_port, protected=protected),
+        NetworkPolicyArgs(
+            app_name=app,
+            namespace=namespace,
+            app_selector=cluster.pod_selector,
+            app_port=cfg.app_port,
+            protected=protected,
+        ),
         opts=opts,
     )
 
@@ -284,8 +349,12 @@ def registry_variant(cfg: StackConfig) -> RegistryVariant:
         from components.image.registry import ExistingRegistry
 
         # Config requires all four with mode registry; ExistingRegistry refuses an empty one by name.
-        return ExistingRegistry(server=registry.server or "", repository=registry.repository or "",
-                                username=registry.username or "", password=plain(cfg.secrets.registry_password) or "")
+        return ExistingRegistry(
+            server=registry.server or "",
+            repository=registry.repository or "",
+            username=registry.username or "",
+            password=plain(cfg.secrets.registry_password) or "",
+        )
     from components.image.ecr import EcrRegistry
 
     return EcrRegistry(repository=registry.repository, keep_images=registry.keep_images)

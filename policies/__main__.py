@@ -4,6 +4,7 @@ Constructing PolicyPack starts the analyzer and blocks, so the rules live in an 
 (appcluster_policies, also run in-process by `python -m tools.offline check`) and this file only
 builds the pack.
 """
+
 import sys
 from pathlib import Path
 

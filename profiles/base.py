@@ -5,6 +5,7 @@ A profile is data. Its environment is a mapping from variable name to either a l
 "secret.APP_KEY"). The platform (Kubernetes today) resolves the bindings, so every profile,
 the generic one included, is wired by the same code.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Any app of the same shape: image, port, paths and environment all come from stack config."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

@@ -1,4 +1,5 @@
 """New API, master/slave: one master migrates and writes, slaves carry NODE_TYPE=slave."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -60,17 +61,23 @@ def _drain_seconds(cfg: StackConfig) -> int:
 def _check(cfg: StackConfig) -> None:
     grace, drain = cfg.app.termination_grace_period_seconds, _drain_seconds(cfg)
     if grace < drain + EXIT_SECONDS:
-        raise Refused("app.terminationGracePeriodSeconds", grace,
-                      f"New API exits at once on SIGTERM, so a stopping pod first drains for {drain} s (endpoint "
-                      f"propagation {ENDPOINT_PROPAGATION_SECONDS} s + batchUpdateIntervalSeconds "
-                      f"{cfg.app.batch_update_interval_seconds} s) inside its grace period: set at least "
-                      f"{drain + EXIT_SECONDS}")
+        raise Refused(
+            "app.terminationGracePeriodSeconds",
+            grace,
+            f"New API exits at once on SIGTERM, so a stopping pod first drains for {drain} s (endpoint "
+            f"propagation {ENDPOINT_PROPAGATION_SECONDS} s + batchUpdateIntervalSeconds "
+            f"{cfg.app.batch_update_interval_seconds} s) inside its grace period: set at least "
+            f"{drain + EXIT_SECONDS}",
+        )
     url = cfg.app.frontend_base_url
     if url and url.host == cfg.load_balancer.ingress.host:
-        raise Refused("app.frontendBaseUrl", str(url),
-                      "New API slaves redirect every non-API route to it, so it must be a separate frontend host, not "
-                      f"the load balancer's own ({cfg.load_balancer.ingress.host}); remove it to serve the console from "
-                      "every node")
+        raise Refused(
+            "app.frontendBaseUrl",
+            str(url),
+            "New API slaves redirect every non-API route to it, so it must be a separate frontend host, not "
+            f"the load balancer's own ({cfg.load_balancer.ingress.host}); remove it to serve the console from "
+            "every node",
+        )
 
 
 NEW_API = Profile(
@@ -81,8 +88,12 @@ NEW_API = Profile(
     releases=(
         # SESSION_SECRET / CRYPTO_SECRET shared by every node, NODE_TYPE=slave, FRONTEND_BASE_URL on
         # slaves only (QuantumNous/new-api v0.9.0: common/init.go, router/main.go).
-        Release((0, 9, 0), (0, 10, 0), (AppSecret("SESSION_SECRET"), AppSecret("CRYPTO_SECRET")),
-                source="QuantumNous/new-api v0.9.0 common/init.go, router/main.go"),
+        Release(
+            (0, 9, 0),
+            (0, 10, 0),
+            (AppSecret("SESSION_SECRET"), AppSecret("CRYPTO_SECRET")),
+            source="QuantumNous/new-api v0.9.0 common/init.go, router/main.go",
+        ),
     ),
     env=_env,
     default_port=lambda image: 3000,

@@ -4,6 +4,7 @@ The result says, per variable, where its value comes from; the platform turns th
 form (a Kubernetes EnvVar today). Sensitive values never become literals: the platform must put
 them in a Secret.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -11,6 +11,7 @@
 
     .venv/bin/python scripts/bench.py [--runs N] [--no-tests]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,10 +85,18 @@ def main() -> int:
         last[:] = [harness.run_program(REPO, STACK, config, secret_keys)]
 
     print(f"{STACK} stack, {runs} runs each, median (min-max), {os.cpu_count()} cores")
-    row("plan (CLI, fresh process)", timed(lambda: subprocess.run(toolbox("plan", "--stack", STACK), cwd=REPO,
-                                                                  check=True, capture_output=True), runs))
-    row("check (CLI, fresh process)", timed(lambda: subprocess.run(toolbox("check", "--stack", STACK), cwd=REPO,
-                                                                   check=True, capture_output=True), runs))
+    row(
+        "plan (CLI, fresh process)",
+        timed(
+            lambda: subprocess.run(toolbox("plan", "--stack", STACK), cwd=REPO, check=True, capture_output=True), runs
+        ),
+    )
+    row(
+        "check (CLI, fresh process)",
+        timed(
+            lambda: subprocess.run(toolbox("check", "--stack", STACK), cwd=REPO, check=True, capture_output=True), runs
+        ),
+    )
     row("program under mocks (in-process)", timed(run_only, runs))
     row("policy evaluation (in-process)", timed(lambda: policy.evaluate(last[0], policy_config), runs))
     print(f"  ({len(last[0].resources)} resources, providers included)")
@@ -97,8 +106,9 @@ def main() -> int:
         ours = flat_program.write(STACK, flat)
         theirs = harness.run_program(flat, STACK, {}, [])
         declared = sorted(r.urn for r in ours.resources if not r.type.startswith("pulumi:providers:"))
-        assert declared == sorted(r.urn.replace(f"::{flat.name}::", "::appcluster::") for r in theirs.resources), \
+        assert declared == sorted(r.urn.replace(f"::{flat.name}::", "::appcluster::") for r in theirs.resources), (
             "the flat program declares other resources"
+        )
         ours_cmd, flat_cmd = toolbox("plan", "--stack", STACK), toolbox("plan", "--program", str(flat))
         pairs = []
         for index in range(runs):
@@ -106,8 +116,9 @@ def main() -> int:
             first, second = (ours_cmd, flat_cmd) if index % 2 == 0 else (flat_cmd, ours_cmd)
             a, b = cpu(first), cpu(second)
             pairs.append((a, b) if index % 2 == 0 else (b, a))
-    print(f"\nplan CPU, appcluster vs a flat program of the same {len(declared)} resources and SDK classes "
-          "(paired runs):")
+    print(
+        f"\nplan CPU, appcluster vs a flat program of the same {len(declared)} resources and SDK classes (paired runs):"
+    )
     row("appcluster (user+sys)", [a for a, _ in pairs])
     row("flat program (user+sys)", [b for _, b in pairs])
     row("ratio", [a / b for a, b in pairs], "x")
@@ -125,8 +136,10 @@ def main() -> int:
     bench_critical_path.report(STACK)
 
     if not options.no_tests:
-        for name, args in (("unit tier", ["-n", "auto", "tests", "--ignore=tests/integration", "--ignore=tests/runtime"]),
-                           ("runtime tier", ["tests/runtime"])):
+        for name, args in (
+            ("unit tier", ["-n", "auto", "tests", "--ignore=tests/integration", "--ignore=tests/runtime"]),
+            ("runtime tier", ["tests/runtime"]),
+        ):
             done, wall, used = run_timed([sys.executable, "-m", "pytest", "-q", *args])
             # CPU beside wall: on a shared machine the wall time measures the neighbours too.
             print(f"\n{name}: {done.stdout.strip().splitlines()[-1]} (wall {wall:.1f}s, CPU user+sys {used:.1f}s)")

@@ -11,6 +11,7 @@ objects count a second each: their pods' own start is the app's, measured apart 
 
     .venv/bin/python scripts/bench_critical_path.py [--stack prod]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -99,11 +100,15 @@ def report(stack: str) -> None:
         return
     print(f"{stack} deploy, assumed AWS creation times (scripts/bench_critical_path.py):")
     print(f"  critical path      {total / 60:6.1f} min")
-    print(f"  inherent chain     {inherent[0] / 60:6.1f} min "
-          f"({by_urn[inherent[1][-1]].type.split(':')[-1]} after its prerequisites)")
+    print(
+        f"  inherent chain     {inherent[0] / 60:6.1f} min "
+        f"({by_urn[inherent[1][-1]].type.split(':')[-1]} after its prerequisites)"
+    )
     print(f"  ratio              {total / inherent[0]:6.3f}x (goal <= 1.05x)")
-    print("  the critical path: " + " -> ".join(
-        f"{by_urn[u].name} ({seconds(by_urn[u].type)}s)" for u in chain if seconds(by_urn[u].type)))
+    print(
+        "  the critical path: "
+        + " -> ".join(f"{by_urn[u].name} ({seconds(by_urn[u].type)}s)" for u in chain if seconds(by_urn[u].type))
+    )
     backup = json.loads(config.get("appcluster:backup", "{}"))
     if backup.get("beforeUpgrade", True):
         # The same stack without the pre-upgrade backup, to show what that backup costs a first install.

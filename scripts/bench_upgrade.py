@@ -9,6 +9,7 @@ A real cluster adds the image pulls and the new version's start (and migration) 
 
     .venv/bin/python scripts/bench_upgrade.py [--runs N]      (make bench-upgrade)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,12 @@ class Watch(threading.Thread):
     def run(self) -> None:
         while not self.done.is_set():
             pods = self.cluster.core.list_namespaced_pod(NS, label_selector="app.kubernetes.io/component=app").items
-            ready = [p for p in pods if not p.metadata.deletion_timestamp and any(
-                c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])]
+            ready = [
+                p
+                for p in pods
+                if not p.metadata.deletion_timestamp
+                and any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
+            ]
             if len(ready) < self.roles:
                 self.mark("first instance stopped")
             new = [p for p in ready if p.spec.containers[0].image == self.image]
@@ -58,7 +63,13 @@ class Watch(threading.Thread):
             if "first instance stopped" in self.seen and len(new) == self.roles == len(ready):
                 self.mark("every role Ready again")
             for j in self.cluster.batch.list_namespaced_job(NS).items:
-                kind = "stop" if "-stop-before-" in j.metadata.name else "resume" if "-resume-after-" in j.metadata.name else ""
+                kind = (
+                    "stop"
+                    if "-stop-before-" in j.metadata.name
+                    else "resume"
+                    if "-resume-after-" in j.metadata.name
+                    else ""
+                )
                 if kind and j.metadata.name.endswith(self.image.rsplit(":", 1)[1].replace(".", "-")):
                     self.mark(f"{kind} Job created")
                     if j.status.succeeded:
@@ -85,13 +96,18 @@ def main() -> int:
                 return 1
             cluster = Cluster(Path(up.stdout.strip()), Path(built.stdout.strip()))
             project = Project(copy_checkout(Path(tmp)), Path(engine.stdout.strip()))
-            deploy_settings(project, "dev", cluster, NS,
-                            secrets={"nocobasePkgUsername": "bench", "nocobasePkgPassword": "p" * 24},
-                            **{"app.image": f"nocobase/nocobase:{VERSIONS[0]}"})
+            deploy_settings(
+                project,
+                "dev",
+                cluster,
+                NS,
+                secrets={"nocobasePkgUsername": "bench", "nocobasePkgPassword": "p" * 24},
+                **{"app.image": f"nocobase/nocobase:{VERSIONS[0]}"},
+            )
             provide_volumes(project, "dev", cluster)
             project.pulumi("up", "--yes", "--skip-preview")
             rows: dict[str, list[float]] = {}
-            for version in VERSIONS[1:args.runs + 1]:
+            for version in VERSIONS[1 : args.runs + 1]:
                 image = f"nocobase/nocobase:{version}"
                 project.pulumi("config", "set", "--path", "appcluster:app.image", image)
                 watch = Watch(cluster, image, roles=2)
@@ -104,16 +120,22 @@ def main() -> int:
                 watch.join()
                 t = {k: v - start for k, v in watch.seen.items()}
                 down = t["every role Ready again"] - t["first instance stopped"]
-                print(f"{VERSIONS[VERSIONS.index(version) - 1]} -> {version}: `pulumi up` {total:.1f}s, downtime {down:.1f}s")
+                print(
+                    f"{VERSIONS[VERSIONS.index(version) - 1]} -> {version}: `pulumi up` {total:.1f}s, downtime {down:.1f}s"
+                )
                 for what, at in sorted(t.items(), key=lambda kv: kv[1]):
                     print(f"  +{at:5.1f}s  {what}")
-                for name, value in (("pulumi up", total), ("downtime", down),
-                                    ("stop Job (created to complete)", t["stop Job complete"] - t["stop Job created"]),
-                                    ("resume Job (created to complete)",
-                                     t["resume Job complete"] - t["resume Job created"])):
+                for name, value in (
+                    ("pulumi up", total),
+                    ("downtime", down),
+                    ("stop Job (created to complete)", t["stop Job complete"] - t["stop Job created"]),
+                    ("resume Job (created to complete)", t["resume Job complete"] - t["resume Job created"]),
+                ):
                     rows.setdefault(name, []).append(value)
-            print(f"\ndev-shape upgrade on the control plane, {len(rows['downtime'])} runs (median, min-max); "
-                  "pods start at once here, so all of the downtime is ours (Jobs, scripts, Pulumi's awaits):")
+            print(
+                f"\ndev-shape upgrade on the control plane, {len(rows['downtime'])} runs (median, min-max); "
+                "pods start at once here, so all of the downtime is ours (Jobs, scripts, Pulumi's awaits):"
+            )
             for name, values in rows.items():
                 print(f"  {name:<36} {statistics.median(values):5.1f}s ({min(values):.1f}-{max(values):.1f})")
         finally:

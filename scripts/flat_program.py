@@ -5,6 +5,7 @@ rather than a list.
 
     .venv/bin/python scripts/flat_program.py [--stack prod] OUT_DIR
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,21 +41,37 @@ def write(stack: str, out: Path) -> harness.Run:
     config, secret_keys = stackfile.read(REPO / f"Pulumi.{stack}.yaml")
     run = harness.run_program(REPO, stack, config, secret_keys)
     names: dict[str, str] = {}
-    lines = ["import pulumi", *sorted({f"import {sdk_class(r.type).rsplit('.', 1)[0]}" for r in run.resources if r.custom and not r.type.startswith("pulumi:")})]
+    lines = [
+        "import pulumi",
+        *sorted(
+            {
+                f"import {sdk_class(r.type).rsplit('.', 1)[0]}"
+                for r in run.resources
+                if r.custom and not r.type.startswith("pulumi:")
+            }
+        ),
+    ]
     for index, r in enumerate(run.resources):
         if r.type.startswith("pulumi:providers:"):
             continue  # the default providers serve
         parent = f"parent={names[r.parent]}, " if r.parent in names else ""
         names[r.urn] = f"r{index}"
         if not r.custom:
-            lines.append(f"r{index} = pulumi.ComponentResource({r.type!r}, {r.name!r}, None, "
-                         f"pulumi.ResourceOptions({parent.rstrip(', ')}))")
+            lines.append(
+                f"r{index} = pulumi.ComponentResource({r.type!r}, {r.name!r}, None, "
+                f"pulumi.ResourceOptions({parent.rstrip(', ')}))"
+            )
             continue
         inputs = harness.reveal(r.inputs)
-        kwargs = {snake(k): v for k, v in inputs.items()
-                  if not (r.type.startswith("kubernetes:") and k in ("apiVersion", "kind"))}
-        lines.append(f"r{index} = {sdk_class(r.type)}({r.name!r}, opts=pulumi.ResourceOptions({parent}"
-                     f"protect={r.protect}), **{kwargs!r})")
+        kwargs = {
+            snake(k): v
+            for k, v in inputs.items()
+            if not (r.type.startswith("kubernetes:") and k in ("apiVersion", "kind"))
+        }
+        lines.append(
+            f"r{index} = {sdk_class(r.type)}({r.name!r}, opts=pulumi.ResourceOptions({parent}"
+            f"protect={r.protect}), **{kwargs!r})"
+        )
     out.mkdir(parents=True, exist_ok=True)
     (out / "__main__.py").write_text("\n".join(lines) + "\n")
     return run
@@ -66,8 +83,10 @@ def main() -> int:
     parser.add_argument("out", type=Path)
     args = parser.parse_args()
     run = write(args.stack, args.out)
-    print(f"{args.out / '__main__.py'}: {sum(1 for r in run.resources if not r.type.startswith('pulumi:providers:'))} "
-          "resources")
+    print(
+        f"{args.out / '__main__.py'}: {sum(1 for r in run.resources if not r.type.startswith('pulumi:providers:'))} "
+        "resources"
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
 """Shared fixtures: run appcluster under Pulumi's mocks with a stack's config, plus overrides."""
+
 from __future__ import annotations
 
 import ast
@@ -15,7 +16,7 @@ import yaml
 from tools.offline import harness, stackfile
 
 REPO = Path(__file__).resolve().parents[1]
-STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in REPO.glob("Pulumi.*.yaml"))
+STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in REPO.glob("Pulumi.*.yaml"))
 KUBERNETES_STACKS = [s for s in STACKS if "platform: docker" not in (REPO / f"Pulumi.{s}.yaml").read_text()]
 
 
@@ -52,8 +53,12 @@ def imports(path: Path, *, top_level: bool = False, run_time: bool = False) -> s
     tree = ast.parse(path.read_text())
     nodes = tree.body if top_level else list(ast.walk(tree))
     if run_time:
-        skipped = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-                   for n in ast.walk(node)}
+        skipped = {
+            id(n)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for n in ast.walk(node)
+        }
         nodes = [n for n in nodes if id(n) not in skipped]
     found = set()
     for node in nodes:
@@ -124,8 +129,11 @@ def env_of(deployment: harness.Declared) -> dict[str, dict]:
 
 def k8s(run: harness.Run, kind: str, name: str) -> harness.Declared:
     """The Kubernetes object of that kind and metadata.name."""
-    found = [r for r in run.resources if r.is_kubernetes and r.inputs["kind"] == kind
-             and harness.reveal(r.inputs["metadata"]).get("name") == name]
+    found = [
+        r
+        for r in run.resources
+        if r.is_kubernetes and r.inputs["kind"] == kind and harness.reveal(r.inputs["metadata"]).get("name") == name
+    ]
     assert len(found) == 1, f"{len(found)} {kind} named {name}"
     return found[0]
 

@@ -1,13 +1,25 @@
 """The app itself: roles, start order, env wiring per profile, probes, disruption and scaling."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from tests.conftest import container, env_of, k8s, secret_data, spec
 
-SECRET_NAMES = {"APP_KEY", "APP_AES_SECRET_KEY", "SESSION_SECRET", "CRYPTO_SECRET", "DB_PASSWORD", "SQL_DSN",
-                "REDIS_CONN_STRING", "CACHE_REDIS_URL", "PUBSUB_ADAPTER_REDIS_URL", "LOCK_ADAPTER_REDIS_URL",
-                "QUEUE_ADAPTER_REDIS_URL", "REDIS_URL"}
+SECRET_NAMES = {
+    "APP_KEY",
+    "APP_AES_SECRET_KEY",
+    "SESSION_SECRET",
+    "CRYPTO_SECRET",
+    "DB_PASSWORD",
+    "SQL_DSN",
+    "REDIS_CONN_STRING",
+    "CACHE_REDIS_URL",
+    "PUBSUB_ADAPTER_REDIS_URL",
+    "LOCK_ADAPTER_REDIS_URL",
+    "QUEUE_ADAPTER_REDIS_URL",
+    "REDIS_URL",
+}
 
 
 def test_primary_is_one_instance_that_never_overlaps_and_replicas_follow_it(run_stack):
@@ -35,8 +47,16 @@ def test_nocobase_wiring_uses_a_redis_db_per_adapter_and_secret_refs_only(run_st
     assert env["APP_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "nocobase-shared", "key": "APP_KEY"}
     assert env["APP_AES_SECRET_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "nocobase-shared"
     assert {env[k]["value"] for k in ("CACHE_DEFAULT_STORE", "LOCK_ADAPTER_DEFAULT", "QUEUE_ADAPTER")} == {"redis"}
-    urls = {k: connections[k] for k in ("CACHE_REDIS_URL", "PUBSUB_ADAPTER_REDIS_URL", "LOCK_ADAPTER_REDIS_URL",
-                                        "QUEUE_ADAPTER_REDIS_URL", "REDIS_URL")}
+    urls = {
+        k: connections[k]
+        for k in (
+            "CACHE_REDIS_URL",
+            "PUBSUB_ADAPTER_REDIS_URL",
+            "LOCK_ADAPTER_REDIS_URL",
+            "QUEUE_ADAPTER_REDIS_URL",
+            "REDIS_URL",
+        )
+    }
     assert [urlsplit(urls[k]).path for k in urls] == ["/0", "/1", "/2", "/3", "/4"]
     for url in urls.values():
         parts = urlsplit(url)
@@ -74,7 +94,10 @@ def test_new_api_master_and_slaves(run_stack):
     assert master["SESSION_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "new-api-shared", "key": "SESSION_SECRET"}
     connections = secret_data(run, "new-api-connections")
     dsn = connections["SQL_DSN"]
-    assert dsn.startswith("appcluster:") and "@tcp(new-api-database.appcluster-local.svc.cluster.local:3306)/appcluster" in dsn
+    assert (
+        dsn.startswith("appcluster:")
+        and "@tcp(new-api-database.appcluster-local.svc.cluster.local:3306)/appcluster" in dsn
+    )
     assert urlsplit(connections["REDIS_CONN_STRING"]).path == "/0"
     assert spec(k8s(run, "Deployment", "new-api-primary"))["strategy"]["type"] == "Recreate"
 
@@ -97,8 +120,12 @@ def test_probes_wait_out_a_long_first_start(run_stack):
         assert c[probe]["httpGet"]["path"] == "/api/__health_check"
         assert c[probe]["httpGet"]["port"] == "http"
     # A plugin install restarts NocoBase in-process (503 meanwhile): liveness must not kill it for that.
-    assert c["livenessProbe"] == {"tcpSocket": {"port": "http"}, "periodSeconds": 20, "timeoutSeconds": 5,
-                                  "failureThreshold": 3}
+    assert c["livenessProbe"] == {
+        "tcpSocket": {"port": "http"},
+        "periodSeconds": 20,
+        "timeoutSeconds": 5,
+        "failureThreshold": 3,
+    }
     assert c["startupProbe"]["failureThreshold"] * c["startupProbe"]["periodSeconds"] >= 1200
     assert c["ports"] == [{"name": "http", "containerPort": 80, "protocol": "TCP"}]
 
@@ -126,12 +153,17 @@ def test_resources_security_context_and_spread(run_stack):
     assert pod["automountServiceAccountToken"] is False
     assert pod["terminationGracePeriodSeconds"] == 60
     assert {t["topologyKey"] for t in pod["topologySpreadConstraints"]} == {
-        "topology.kubernetes.io/zone", "kubernetes.io/hostname"}
+        "topology.kubernetes.io/zone",
+        "kubernetes.io/hostname",
+    }
 
 
 def test_non_root_image_gets_the_restricted_profile(run_stack):
-    d = k8s(run_stack("dev", app={"securityContext": {"runAsUser": 1000, "readOnlyRootFilesystem": True}}),
-            "Deployment", "nocobase-primary")
+    d = k8s(
+        run_stack("dev", app={"securityContext": {"runAsUser": 1000, "readOnlyRootFilesystem": True}}),
+        "Deployment",
+        "nocobase-primary",
+    )
     pod = spec(d)["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 1000
     c = container(d)
@@ -143,13 +175,19 @@ def test_non_root_image_gets_the_restricted_profile(run_stack):
 def test_shared_storage_is_mounted_at_the_data_path(run_stack):
     d = k8s(run_stack("dev"), "Deployment", "nocobase-replicas")
     assert container(d)["volumeMounts"][0] == {"name": "data", "mountPath": "/app/nocobase/storage"}
-    assert spec(d)["template"]["spec"]["volumes"][0] == {"name": "data", "persistentVolumeClaim": {"claimName": "nocobase-data"}}
+    assert spec(d)["template"]["spec"]["volumes"][0] == {
+        "name": "data",
+        "persistentVolumeClaim": {"claimName": "nocobase-data"},
+    }
 
 
 def test_pdb_allows_one_disruption_over_both_roles(run_stack):
     pdb = spec(k8s(run_stack("dev"), "PodDisruptionBudget", "nocobase"))
     assert pdb["maxUnavailable"] == 1
-    assert pdb["selector"]["matchLabels"] == {"app.kubernetes.io/instance": "nocobase", "app.kubernetes.io/component": "app"}
+    assert pdb["selector"]["matchLabels"] == {
+        "app.kubernetes.io/instance": "nocobase",
+        "app.kubernetes.io/component": "app",
+    }
 
 
 def test_hpa_scales_only_the_replica_role_within_the_limit(run_stack):
@@ -164,12 +202,21 @@ def test_hpa_scales_only_the_replica_role_within_the_limit(run_stack):
 
 
 def test_generic_profile_is_wired_from_config(run_stack):
-    run = run_stack("dev", app={
-        "profile": "generic", "name": "wiki", "image": "ghcr.io/acme/wiki:2.5.1", "port": 3000,
-        "healthPath": "/healthz", "dataPath": "/var/lib/wiki",
-        "generic": {"secretEnv": ["SECRET_KEY_BASE"], "envMap": {"DATABASE_URL": "database.url", "REDIS_URL": "redis.cache",
-                                                                  "HOSTNAME": "pod.name"}},
-    })
+    run = run_stack(
+        "dev",
+        app={
+            "profile": "generic",
+            "name": "wiki",
+            "image": "ghcr.io/acme/wiki:2.5.1",
+            "port": 3000,
+            "healthPath": "/healthz",
+            "dataPath": "/var/lib/wiki",
+            "generic": {
+                "secretEnv": ["SECRET_KEY_BASE"],
+                "envMap": {"DATABASE_URL": "database.url", "REDIS_URL": "redis.cache", "HOSTNAME": "pod.name"},
+            },
+        },
+    )
     d = k8s(run, "Deployment", "wiki-primary")
     env = env_of(d)
     assert env["SECRET_KEY_BASE"]["valueFrom"]["secretKeyRef"] == {"name": "wiki-shared", "key": "SECRET_KEY_BASE"}
@@ -192,7 +239,8 @@ def test_new_api_log_database_in_cluster(run_stack):
     env = env_of(k8s(run, "Deployment", "new-api-primary"))
     assert env["LOG_SQL_DSN"]["valueFrom"]["secretKeyRef"] == {"name": "new-api-connections", "key": "LOG_SQL_DSN"}
     assert urlsplit(secret_data(run, "new-api-connections")["LOG_SQL_DSN"]).hostname == (
-        "new-api-log-database.appcluster-local.svc.cluster.local")
+        "new-api-log-database.appcluster-local.svc.cluster.local"
+    )
     log_server = spec(k8s(run, "StatefulSet", "new-api-log-database"))["template"]["spec"]["containers"][0]
     password = next(e for e in log_server["env"] if e["name"] == "POSTGRES_PASSWORD")
     assert password["valueFrom"]["secretKeyRef"]["key"] == "LOG_DATABASE_PASSWORD"

@@ -1,5 +1,6 @@
 """The AWS platform: ElastiCache, EFS, RDS behind RDS Proxy, NLB/ALB and security groups, as the
 mocks capture them (the AWS provider never runs here)."""
+
 from __future__ import annotations
 
 import re
@@ -49,7 +50,13 @@ def test_elasticache_is_multi_az_encrypted_with_auth_and_db_indexes(prod):
     params = props(one(prod, "aws:elasticache/parameterGroup:ParameterGroup"))
     assert params["family"] == "valkey8" and {"name": "maxmemory-policy", "value": "noeviction"} in params["parameters"]
     urls = secret_data(prod, "nocobase-connections")
-    uses = ["CACHE_REDIS_URL", "PUBSUB_ADAPTER_REDIS_URL", "LOCK_ADAPTER_REDIS_URL", "QUEUE_ADAPTER_REDIS_URL", "REDIS_URL"]
+    uses = [
+        "CACHE_REDIS_URL",
+        "PUBSUB_ADAPTER_REDIS_URL",
+        "LOCK_ADAPTER_REDIS_URL",
+        "QUEUE_ADAPTER_REDIS_URL",
+        "REDIS_URL",
+    ]
     parts = [urlsplit(urls[k]) for k in uses]
     assert {u.scheme for u in parts} == {"rediss"}
     assert [u.path for u in parts] == ["/0", "/1", "/2", "/3", "/4"]
@@ -64,7 +71,10 @@ def test_efs_is_encrypted_backed_up_and_mounted_through_an_access_point(prod):
     assert props(one(prod, "aws:efs/backupPolicy:BackupPolicy"))["backupPolicy"] == {"status": "ENABLED"}
     mounts = prod.of_type("aws:efs/mountTarget:MountTarget")
     assert sorted(props(m)["subnetId"] for m in mounts) == [
-        "subnet-0aa11bb22cc33dd40", "subnet-0aa11bb22cc33dd41", "subnet-0aa11bb22cc33dd42"]
+        "subnet-0aa11bb22cc33dd40",
+        "subnet-0aa11bb22cc33dd41",
+        "subnet-0aa11bb22cc33dd42",
+    ]
     ap = one(prod, "aws:efs/accessPoint:AccessPoint")
     assert props(ap)["posixUser"] == {"uid": 1000, "gid": 1000}
     assert props(ap)["rootDirectory"]["path"] == "/nocobase/storage" and ap.protect
@@ -91,7 +101,9 @@ def test_rds_is_private_encrypted_protected_and_behind_the_proxy(prod):
     proxy = one(prod, "aws:rds/proxy:Proxy")
     pp = props(proxy)
     assert pp["requireTls"] and not pp["debugLogging"] and pp["engineFamily"] == "POSTGRESQL"
-    assert pp["auths"][0]["authScheme"] == "SECRETS" and pp["auths"][0]["secretArn"].startswith("arn:aws:secretsmanager:")
+    assert pp["auths"][0]["authScheme"] == "SECRETS" and pp["auths"][0]["secretArn"].startswith(
+        "arn:aws:secretsmanager:"
+    )
     assert proxy.protect
     target = props(one(prod, "aws:rds/proxyTarget:ProxyTarget"))
     assert target["dbInstanceIdentifier"] == p["identifier"]
@@ -142,8 +154,10 @@ def test_every_group_that_opens_connections_has_the_egress_they_need_and_no_more
     rule: of ours, only the RDS Proxy does (to the instance); the others only answer."""
     groups = {r.urn: r for r in prod.of_type("aws:ec2/securityGroup:SecurityGroup")}
     assert all("egress" not in props(g) for g in groups.values())
-    ingress = {props(r)["securityGroupId"]: props(r) for r in
-               prod.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")}
+    ingress = {
+        props(r)["securityGroupId"]: props(r)
+        for r in prod.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    }
     egress = prod.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
     assert [e.name for e in egress] == ["database-proxy-sg-egress"]
     rule = props(egress[0])
@@ -162,8 +176,11 @@ def test_alb_ingress_terminates_tls_redirects_and_drops_invalid_headers(prod):
     assert a["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
     assert a["alb.ingress.kubernetes.io/healthcheck-path"] == "/api/__health_check"
     attributes = a["alb.ingress.kubernetes.io/load-balancer-attributes"].split(",")
-    assert {"deletion_protection.enabled=true", "routing.http.drop_invalid_header_fields.enabled=true",
-            "access_logs.s3.enabled=true"} <= set(attributes)
+    assert {
+        "deletion_protection.enabled=true",
+        "routing.http.drop_invalid_header_fields.enabled=true",
+        "access_logs.s3.enabled=true",
+    } <= set(attributes)
     assert "stickiness.enabled=true" in a["alb.ingress.kubernetes.io/target-group-attributes"]
     assert ingress["spec"]["rules"][0]["host"] == "nocobase.example.com"
 
@@ -178,14 +195,19 @@ def test_alb_splits_new_api_traffic_with_the_vendor_weights(run_stack):
     assert groups == {"new-api-primary": 3, "new-api-replicas": 5}
     assert props(k8s(run, "Service", "new-api-replicas"))["spec"]["selector"]["appcluster.io/role"] == "replicas"
     setup, rest = ingress["spec"]["rules"][0]["http"]["paths"]
-    assert rest["path"] == "/" and rest["backend"]["service"] == {"name": "weighted", "port": {"name": "use-annotation"}}
+    assert rest["path"] == "/" and rest["backend"]["service"] == {
+        "name": "weighted",
+        "port": {"name": "use-annotation"},
+    }
     # Slaves read the setup state once at start (QuantumNous/new-api model/main.go CheckSetup): setup goes
     # to the master alone, ahead of the weighted split.
     assert setup["path"] == "/api/setup" and setup["backend"]["service"]["name"] == "new-api-primary"
     a = ingress["metadata"]["annotations"]
     # /api/status is behind the per-IP GlobalAPIRateLimit; /v1/models is outside it and answers 401 untokened.
     assert (a["alb.ingress.kubernetes.io/healthcheck-path"], a["alb.ingress.kubernetes.io/success-codes"]) == (
-        "/v1/models", "401")
+        "/v1/models",
+        "401",
+    )
     assert "idle_timeout.timeout_seconds=310" in a["alb.ingress.kubernetes.io/load-balancer-attributes"].split(",")
 
 
@@ -193,7 +215,9 @@ def test_alb_keeps_requests_open_past_nocobase_s_own_600_s(run_stack):
     a = props(k8s(run_stack("prod"), "Ingress", "nocobase"))["metadata"]["annotations"]
     assert "idle_timeout.timeout_seconds=610" in a["alb.ingress.kubernetes.io/load-balancer-attributes"].split(",")
     assert (a["alb.ingress.kubernetes.io/healthcheck-path"], a["alb.ingress.kubernetes.io/success-codes"]) == (
-        "/api/__health_check", "200")
+        "/api/__health_check",
+        "200",
+    )
 
 
 def test_nlb_service_carries_the_controller_annotations(run_stack):
@@ -205,9 +229,13 @@ def test_nlb_service_carries_the_controller_annotations(run_stack):
     assert a["service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol"] == "TCP"
     assert "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path" not in a
     # IP targets of a TLS listener see the NLB's addresses otherwise: all clients in a few rate-limit buckets.
-    assert a["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"] == "preserve_client_ip.enabled=true"
+    assert (
+        a["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"] == "preserve_client_ip.enabled=true"
+    )
     assert a["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"].startswith("arn:aws:acm:")
-    assert a["service.beta.kubernetes.io/aws-load-balancer-load-balancer-attributes"] == "deletion_protection.enabled=true"
+    assert (
+        a["service.beta.kubernetes.io/aws-load-balancer-load-balancer-attributes"] == "deletion_protection.enabled=true"
+    )
 
 
 def test_a_mixed_stack_keeps_in_cluster_redis_with_rds(run_stack):
@@ -229,13 +257,19 @@ def test_subnets_in_one_zone_are_refused_before_any_aws_resource(run_stack):
         run_stack("prod", aws={"privateSubnetIds": ["subnet-0aa11bb22cc33dd40", "subnet-0aa11bb22cc33dd43"]})
 
 
-@pytest.mark.parametrize("override,fragment", [
-    ({"aws": None}, "appcluster:aws: null — redis.mode elasticache runs on AWS"),
-    ({"aws": {"privateSubnetIds": ["subnet-0aa11bb22cc33dd40"]}}, "needs two or more private subnets"),
-    ({"aws": {"vpcId": "vpc-xyz"}}, "appcluster:aws.vpcId: 'vpc-xyz' — must be an AWS id"),
-    ({"loadBalancer": {"certificateArn": None}}, "appcluster:loadBalancer.certificateArn: null — mode alb terminates TLS"),
-    ({"database": {"rds": {"backupRetentionDays": 3}}}, "appcluster:database.rds.backupRetentionDays: 3"),
-])
+@pytest.mark.parametrize(
+    "override,fragment",
+    [
+        ({"aws": None}, "appcluster:aws: null — redis.mode elasticache runs on AWS"),
+        ({"aws": {"privateSubnetIds": ["subnet-0aa11bb22cc33dd40"]}}, "needs two or more private subnets"),
+        ({"aws": {"vpcId": "vpc-xyz"}}, "appcluster:aws.vpcId: 'vpc-xyz' — must be an AWS id"),
+        (
+            {"loadBalancer": {"certificateArn": None}},
+            "appcluster:loadBalancer.certificateArn: null — mode alb terminates TLS",
+        ),
+        ({"database": {"rds": {"backupRetentionDays": 3}}}, "appcluster:database.rds.backupRetentionDays: 3"),
+    ],
+)
 def test_bad_aws_config_is_refused(run_stack, override, fragment):
     with pytest.raises(pulumi.RunError) as error:
         run_stack("prod", **override)
@@ -245,7 +279,9 @@ def test_bad_aws_config_is_refused(run_stack, override, fragment):
 def test_new_api_log_database_is_a_second_proxied_rds(with_endpoints):
     run = with_endpoints("prod-newapi", database={"logDatabase": True})
     main, log = sorted(props(p)["name"] for p in run.of_type("aws:rds/proxy:Proxy"))
-    assert re.fullmatch(r"new-api-db-[0-9a-f]{6}-proxy", main) and re.fullmatch(r"new-api-log-db-[0-9a-f]{6}-proxy", log)
+    assert re.fullmatch(r"new-api-db-[0-9a-f]{6}-proxy", main) and re.fullmatch(
+        r"new-api-log-db-[0-9a-f]{6}-proxy", log
+    )
     data = secret_data(run, "new-api-connections")
     assert f"@tcp({log}.proxy-c9akciq32.eu-west-1.rds.amazonaws.com:3306)/" in data["LOG_SQL_DSN"]
     assert f"@tcp({main}.proxy-" in data["SQL_DSN"]
@@ -259,6 +295,8 @@ def test_efs_gets_one_mount_target_per_zone_even_with_two_subnets_in_one(run_sta
     subnets = ["subnet-0aa11bb22cc33dd40", "subnet-0aa11bb22cc33dd43", "subnet-0aa11bb22cc33dd41"]
     run = run_stack("prod", aws={"privateSubnetIds": subnets})
     assert sorted(props(m)["subnetId"] for m in run.of_type("aws:efs/mountTarget:MountTarget")) == [
-        "subnet-0aa11bb22cc33dd40", "subnet-0aa11bb22cc33dd41"]
+        "subnet-0aa11bb22cc33dd40",
+        "subnet-0aa11bb22cc33dd41",
+    ]
     # The other services take every subnet given.
     assert props(one(run, "aws:rds/subnetGroup:SubnetGroup"))["subnetIds"] == subnets

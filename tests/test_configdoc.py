@@ -1,5 +1,6 @@
 """The config's documentation is generated from the models (tools/configdoc.py): these tests fail when
 the README table, Pulumi.yaml's `config:` block or the stack-file JSON Schema drift from them."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,8 +33,12 @@ def test_a_type_the_docs_cannot_name_is_refused_not_printed_as_python():
 
 def test_a_new_key_joins_the_docs_through_the_model_tree():
     keys = [row.key for row in configdoc.rows()]
-    assert {"aws.privateSubnetIds", "redis.elasticache.engineVersion", "app.build.registry.mode",
-            "storage.efs.throughputMode"} <= set(keys)
+    assert {
+        "aws.privateSubnetIds",
+        "redis.elasticache.engineVersion",
+        "app.build.registry.mode",
+        "storage.efs.throughputMode",
+    } <= set(keys)
     assert "  aws:\n    type: object\n" in configdoc.pulumi_config_block()
 
 
@@ -49,21 +54,31 @@ def test_every_example_stack_file_validates_against_the_schema(path):
     jsonschema.Draft202012Validator(configdoc.json_schema()).validate(yaml.safe_load(path.read_text()))
 
 
-@pytest.mark.parametrize("config_map,where", [
-    ({"appcluster:app": {"profile": "nocobase", "replicass": 2}}, "replicass"),
-    ({"appcluster:app": {"profile": "nocobase"}, "appcluster:redis": {"mode": "memorydb"}}, "memorydb"),
-    ({"appcluster:app": {"profile": "nocobase"}, "appcluster:loadbalancer": {}}, "appcluster:loadbalancer"),
-    ({"appcluster:app": {"profile": "nocobase"}, "appcluster:protect": "false"}, "false"),
-], ids=["unknown-field", "unknown-mode", "unknown-key", "quoted-bool"])
+@pytest.mark.parametrize(
+    "config_map,where",
+    [
+        ({"appcluster:app": {"profile": "nocobase", "replicass": 2}}, "replicass"),
+        ({"appcluster:app": {"profile": "nocobase"}, "appcluster:redis": {"mode": "memorydb"}}, "memorydb"),
+        ({"appcluster:app": {"profile": "nocobase"}, "appcluster:loadbalancer": {}}, "appcluster:loadbalancer"),
+        ({"appcluster:app": {"profile": "nocobase"}, "appcluster:protect": "false"}, "false"),
+    ],
+    ids=["unknown-field", "unknown-mode", "unknown-key", "quoted-bool"],
+)
 def test_the_schema_flags_what_config_refuses(config_map, where):
     errors = list(jsonschema.Draft202012Validator(configdoc.json_schema()).iter_errors({"config": config_map}))
     assert errors and any(where in str(e.message) for e in errors)
 
 
 def test_the_schema_accepts_a_secure_secret_and_other_namespaces():
-    jsonschema.Draft202012Validator(configdoc.json_schema()).validate({"config": {
-        "appcluster:app": {"profile": "nocobase"}, "aws:region": "eu-west-1",
-        "appcluster:secrets": {"appKey": {"secure": "v1:abc"}}}})
+    jsonschema.Draft202012Validator(configdoc.json_schema()).validate(
+        {
+            "config": {
+                "appcluster:app": {"profile": "nocobase"},
+                "aws:region": "eu-west-1",
+                "appcluster:secrets": {"appKey": {"secure": "v1:abc"}},
+            }
+        }
+    )
 
 
 def test_check_exits_1_naming_a_drifted_file(tmp_path, monkeypatch, capsys):
@@ -92,8 +107,12 @@ _SETS = {
 
 @pytest.mark.parametrize("platform,key", [(p, k) for p, keys in PLATFORM_UNSUPPORTED.items() for k in keys])
 def test_each_key_a_platform_declares_unsupported_is_refused_in_one_line(platform, key):
-    raw = {"platform": platform, "app": {"profile": "new-api", "replicas": 1},
-           "storage": {"storageClass": "nfs-client"}, **_SETS[key]}
+    raw = {
+        "platform": platform,
+        "app": {"profile": "new-api", "replicas": 1},
+        "storage": {"storageClass": "nfs-client"},
+        **_SETS[key],
+    }
     raw["app"] = {"replicas": 1, **raw["app"]}
     with pytest.raises(config.ConfigError) as refused:
         config.load(raw)
@@ -104,4 +123,5 @@ def test_each_key_a_platform_declares_unsupported_is_refused_in_one_line(platfor
 def test_pulumi_yaml_s_empty_default_of_an_unset_by_default_key_means_unset():
     # The engine requires a declared key without a default, so Pulumi.yaml gives aws and storage `{}`.
     assert config.from_settings({"appcluster:aws": "{}", "appcluster:storage": "{}", "appcluster:docker": "{}"}) == {
-        "docker": {}}
+        "docker": {}
+    }

@@ -1,5 +1,6 @@
 """The local Docker target: the same secrets, env wiring and start order as on Kubernetes, as
 containers on one host behind a generated nginx load balancer."""
+
 from __future__ import annotations
 
 import re
@@ -24,13 +25,22 @@ def env(container) -> dict[str, str]:
 def test_master_first_then_slaves_with_the_same_secrets(run_stack):
     run = run_stack("docker")
     c = containers(run)
-    assert set(c) == {"new-api-redis", "new-api-database", "new-api-primary", "new-api-replica-1",
-                      "new-api-replica-2", "new-api-lb"}
+    assert set(c) == {
+        "new-api-redis",
+        "new-api-database",
+        "new-api-primary",
+        "new-api-replica-1",
+        "new-api-replica-2",
+        "new-api-lb",
+    }
     master, slave = env(c["new-api-primary"]), env(c["new-api-replica-1"])
     assert "NODE_TYPE" not in master and slave["NODE_TYPE"] == "slave"
     assert (master["NODE_NAME"], slave["NODE_NAME"]) == ("new-api-primary", "new-api-replica-1")
     assert master["SESSION_SECRET"] == slave["SESSION_SECRET"] and len(master["SESSION_SECRET"]) == 48
-    assert master["SQL_DSN"].startswith("postgres://appcluster:") and "@new-api-database:5432/appcluster" in master["SQL_DSN"]
+    assert (
+        master["SQL_DSN"].startswith("postgres://appcluster:")
+        and "@new-api-database:5432/appcluster" in master["SQL_DSN"]
+    )
     assert re.fullmatch(r"redis://:\w+@new-api-redis:6379/0", master["REDIS_CONN_STRING"])
     # Environments carry secrets: they reach the engine as secrets, so state keeps them encrypted.
     assert all(is_secret(r.inputs["envs"]) for r in c.values() if "envs" in r.inputs)
@@ -38,7 +48,9 @@ def test_master_first_then_slaves_with_the_same_secrets(run_stack):
     primary = reveal(c["new-api-primary"].inputs)
     assert primary["wait"] is True and primary["healthcheck"]["tests"][0] == "CMD-SHELL"
     # /api/status is rate limited per client IP, and every container's check comes from 127.0.0.1.
-    assert "/v1/models" in primary["healthcheck"]["tests"][1] and "/api/status" not in primary["healthcheck"]["tests"][1]
+    assert (
+        "/v1/models" in primary["healthcheck"]["tests"][1] and "/api/status" not in primary["healthcheck"]["tests"][1]
+    )
     assert primary["volumes"] == [{"volumeName": "new-api-storage", "containerPath": "/data"}]
     assert primary["securityOpts"] == ["no-new-privileges:true"]
 
@@ -49,9 +61,16 @@ def test_nocobase_on_docker_runs_one_instance_with_every_adapter(run_stack):
     run = run_stack("docker", app={"profile": "nocobase", "replicas": 1, "clusterPluginsInImage": True})
     c = containers(run)
     primary = env(c["nocobase-primary"])
-    assert [primary[k].rsplit("/", 1)[1] for k in ("CACHE_REDIS_URL", "PUBSUB_ADAPTER_REDIS_URL",
-                                                  "LOCK_ADAPTER_REDIS_URL", "QUEUE_ADAPTER_REDIS_URL", "REDIS_URL")] == [
-        "0", "1", "2", "3", "4"]
+    assert [
+        primary[k].rsplit("/", 1)[1]
+        for k in (
+            "CACHE_REDIS_URL",
+            "PUBSUB_ADAPTER_REDIS_URL",
+            "LOCK_ADAPTER_REDIS_URL",
+            "QUEUE_ADAPTER_REDIS_URL",
+            "REDIS_URL",
+        )
+    ] == ["0", "1", "2", "3", "4"]
     assert primary["DB_HOST"] == "nocobase-database"
     assert not [name for name in c if "replica" in name or "worker" in name]
     config = next(reveal(r.inputs)["uploads"] for n, r in c.items() if n == "nocobase-lb")[-1]["content"]
@@ -70,7 +89,9 @@ def test_load_balancer_weights_stickiness_and_passive_health_checks(run_stack):
 
 
 def test_generated_load_balancer_config_passes_nginx_t(tmp_path):
-    assert shutil.which("nginx") or shutil.which("/usr/sbin/nginx"), "nginx is not installed: apt-get install nginx-light"
+    assert shutil.which("nginx") or shutil.which("/usr/sbin/nginx"), (
+        "nginx is not installed: apt-get install nginx-light"
+    )
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     # Upstream names resolve only on the Docker network; nginx -t resolves them, so test with addresses.
     config = load_balancer_config([Upstream("127.0.0.1", 3000, 3), Upstream("127.0.0.2", 3000, 5)], sticky=True)
@@ -78,7 +99,8 @@ def test_generated_load_balancer_config_passes_nginx_t(tmp_path):
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
         f"http {{ access_log off; client_body_temp_path {tmp_path}; proxy_temp_path {tmp_path}; "
-        f"include {tmp_path}/default.conf; }}\n")
+        f"include {tmp_path}/default.conf; }}\n"
+    )
     done = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
@@ -100,10 +122,16 @@ def test_data_volumes_are_protected_where_the_stack_protects(run_stack):
 
 def test_docker_platform_refuses_aws_modes(run_stack):
     with pytest.raises(pulumi.RunError, match=r"appcluster:database.mode: 'rds' — the docker platform runs everything"):
-        run_stack("docker", database={"mode": "rds"}, aws={
-            "region": "eu-west-1", "vpcId": "vpc-0a1b2c3d4e5f60718",
-            "privateSubnetIds": ["subnet-0aa11bb22cc33dd40", "subnet-0aa11bb22cc33dd41"],
-            "nodeSecurityGroupId": "sg-0f1e2d3c4b5a69780"})
+        run_stack(
+            "docker",
+            database={"mode": "rds"},
+            aws={
+                "region": "eu-west-1",
+                "vpcId": "vpc-0a1b2c3d4e5f60718",
+                "privateSubnetIds": ["subnet-0aa11bb22cc33dd40", "subnet-0aa11bb22cc33dd41"],
+                "nodeSecurityGroupId": "sg-0f1e2d3c4b5a69780",
+            },
+        )
 
 
 @pytest.fixture
@@ -145,8 +173,9 @@ def test_container_health_check_runs_with_only_the_client_the_image_has(health_s
     env = {"PATH": str(bin_dir)}
 
     def check(path: str, status: int = 200) -> int:
-        return subprocess.run(["/bin/sh", "-c", http_check_shell(health_server, path, status)], env=env,
-                              capture_output=True, timeout=20).returncode
+        return subprocess.run(
+            ["/bin/sh", "-c", http_check_shell(health_server, path, status)], env=env, capture_output=True, timeout=20
+        ).returncode
 
     assert check("/ok") == 0
     assert check("/starting") != 0

@@ -7,6 +7,7 @@ which. A change meant as a new resource is pinned again with `make urns`.
 
     .venv/bin/python -m tests.test_identity     # rewrite tests/urns/<stack>.txt from the program
 """
+
 from __future__ import annotations
 
 import sys
@@ -51,22 +52,25 @@ def test_every_resource_keeps_its_urn_or_declares_the_old_one(stack):
     assert not lost, (
         f"{len(lost)} resource(s) of stack {stack} would be replaced (deleted, then created anew), e.g. "
         f"{lost[:3]}: keep the name and parent, or add aliases=[pulumi.Alias(...)] naming the old URN; a new "
-        "resource meant as such is pinned with `make urns`")
+        "resource meant as such is pinned with `make urns`"
+    )
     assert sorted(pinned) == current, "new resources: pin them with `make urns` and commit tests/urns/"
 
 
 def test_an_alias_carries_a_moved_resource_and_its_children(tmp_path):
     """The check itself: moving a component under a new parent loses every URN beneath it, unless the
     component names its old parent in `aliases`."""
-    program = ("import pulumi\n"
-               "class Box(pulumi.ComponentResource):\n"
-               "    def __init__(self, name, opts=None):\n"
-               "        super().__init__('test:index:Box', name, opts=opts)\n"
-               "        pulumi.CustomResource('test:index:Thing', f'{name}-thing', {}, pulumi.ResourceOptions(parent=self))\n"
-               "MOVE = pulumi.Config().get_bool('move')\n"
-               "outer = Box('outer') if MOVE else None\n"
-               "aliases = [pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)] if MOVE == 'alias' else []\n"
-               "Box('db', pulumi.ResourceOptions(parent=outer, aliases=aliases))\n")
+    program = (
+        "import pulumi\n"
+        "class Box(pulumi.ComponentResource):\n"
+        "    def __init__(self, name, opts=None):\n"
+        "        super().__init__('test:index:Box', name, opts=opts)\n"
+        "        pulumi.CustomResource('test:index:Thing', f'{name}-thing', {}, pulumi.ResourceOptions(parent=self))\n"
+        "MOVE = pulumi.Config().get_bool('move')\n"
+        "outer = Box('outer') if MOVE else None\n"
+        "aliases = [pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)] if MOVE == 'alias' else []\n"
+        "Box('db', pulumi.ResourceOptions(parent=outer, aliases=aliases))\n"
+    )
     (tmp_path / "__main__.py").write_text(program.replace("get_bool('move')", "get('move')"))
     before = {r.urn for r in harness.run_program(tmp_path, "s", {}, []).resources}
     moved = harness.run_program(tmp_path, "s", {f"{tmp_path.name}:move": "yes"}, [])
@@ -91,6 +95,7 @@ def test_a_nocobase_upgrade_from_1_9_to_2_creates_and_replaces_no_generated_secr
     """1.9 generates the AES key as 32 characters (RandomPassword), 2.x as 64 hex (RandomBytes): the
     type is part of the URN, so a stack first deployed at 1.9 keeps its generator on 2.x (and takes its
     hex: the same key, tests/vendor). One instance: before 2.1.24 NocoBase runs no more."""
+
     def generated(version: str) -> set[str]:
         run = run_stack("dev", app={"image": f"nocobase/nocobase:{version}", "replicas": 1, "firstVersion": "1.9.62"})
         return {r.urn for r in run.resources if r.type.startswith("random:")}
@@ -107,8 +112,12 @@ def test_two_stacks_of_one_account_never_claim_the_same_aws_name(run_stack):
     def names(stack: str, project: str = "appcluster") -> dict[str, str]:
         config, secret_keys = stack_config("prod")
         run = harness.run_program(REPO, stack, config, secret_keys, project=project)
-        return {f"{r.name}.{key}": value for r in run.resources for (type_, key) in AWS_RULES
-                if r.type == type_ and isinstance(value := harness.reveal(r.inputs).get(key), str)}
+        return {
+            f"{r.name}.{key}": value
+            for r in run.resources
+            for (type_, key) in AWS_RULES
+            if r.type == type_ and isinstance(value := harness.reveal(r.inputs).get(key), str)
+        }
 
     prod = names("prod")
     assert len(prod) >= 12
@@ -120,8 +129,12 @@ def test_a_resource_whose_replacement_would_reuse_its_name_frees_it_first(run_st
     """RDS, the proxy, the replication group and the (immutable) backup selection keep a fixed name
     whatever forces their replacement: Pulumi must delete the old one before creating the new."""
     run = run_stack("prod")
-    fixed = {"aws:rds/instance:Instance", "aws:rds/proxy:Proxy", "aws:backup/selection:Selection",
-             "aws:elasticache/replicationGroup:ReplicationGroup"}
+    fixed = {
+        "aws:rds/instance:Instance",
+        "aws:rds/proxy:Proxy",
+        "aws:backup/selection:Selection",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+    }
     found = [r for r in run.resources if r.type in fixed]
     assert {r.type for r in found} == fixed and all(r.delete_before_replace for r in found)
     # Every other named resource changes name with what replaces it, or is replaced only by a rename.

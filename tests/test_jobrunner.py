@@ -1,6 +1,7 @@
 """tools/jobrunner.py on a pod as the API server returns it, with the API calls answered here: what it
 runs, with which env and user, and what it reports. Against a real API server, Job controller and
 RBAC: tests/integration/test_jobs_runner.py."""
+
 from __future__ import annotations
 
 import base64
@@ -40,21 +41,41 @@ class FakeApi:
 
 
 def pod(script: str, **container) -> dict:
-    return {"metadata": {"name": "gate-abc", "namespace": "ns", "uid": "uid-1",
-                         "ownerReferences": [{"kind": "Job", "name": "gate"}]},
-            "spec": {"serviceAccountName": "upgrade", "nodeName": "node-1",
-                     "securityContext": {"runAsUser": 65532},
-                     "volumes": [{"name": "tmp", "emptyDir": {}},
-                                 {"name": "kube-api-access-x", "projected": {"sources": [{"serviceAccountToken": {}}]}}],
-                     "containers": [{"name": "kubectl", "image": "alpine/kubectl:1.33.3", "command": ["sh", "-c", script],
-                                     "env": [{"name": "HOME", "value": "/tmp"},
-                                             {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}}},
-                                             {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
-                                     "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},
-                                                      {"name": "kube-api-access-x",
-                                                       "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}],
-                                     **container}]},
-            "status": {"phase": "Running"}}
+    return {
+        "metadata": {
+            "name": "gate-abc",
+            "namespace": "ns",
+            "uid": "uid-1",
+            "ownerReferences": [{"kind": "Job", "name": "gate"}],
+        },
+        "spec": {
+            "serviceAccountName": "upgrade",
+            "nodeName": "node-1",
+            "securityContext": {"runAsUser": 65532},
+            "volumes": [
+                {"name": "tmp", "emptyDir": {}},
+                {"name": "kube-api-access-x", "projected": {"sources": [{"serviceAccountToken": {}}]}},
+            ],
+            "containers": [
+                {
+                    "name": "kubectl",
+                    "image": "alpine/kubectl:1.33.3",
+                    "command": ["sh", "-c", script],
+                    "env": [
+                        {"name": "HOME", "value": "/tmp"},
+                        {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}}},
+                        {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                    ],
+                    "volumeMounts": [
+                        {"name": "tmp", "mountPath": "/tmp"},
+                        {"name": "kube-api-access-x", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"},
+                    ],
+                    **container,
+                }
+            ],
+        },
+        "status": {"phase": "Running"},
+    }
 
 
 @pytest.fixture
@@ -107,11 +128,20 @@ def test_the_exit_code_decides_the_phase_and_the_output_is_the_message(runner):
     assert marked["metadata"]["annotations"][jobrunner.RAN_ANNOTATION].startswith("exit 3 at ")
 
 
-@pytest.mark.parametrize("change, reason", [
-    ({"volumeMounts": [{"name": "data", "mountPath": "/backups"}]}, "mounts volume data (persistentVolumeClaim) at /backups"),
-    ({"env": [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "missing", "key": "k"}}}]}, "Secret ns/missing: 404"),
-    ({"command": []}, "has no command"),
-])
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (
+            {"volumeMounts": [{"name": "data", "mountPath": "/backups"}]},
+            "mounts volume data (persistentVolumeClaim) at /backups",
+        ),
+        (
+            {"env": [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "missing", "key": "k"}}}]},
+            "Secret ns/missing: 404",
+        ),
+        ({"command": []}, "has no command"),
+    ],
+)
 def test_what_this_machine_cannot_give_fails_the_pod_with_the_reason_and_runs_nothing(runner, change, reason):
     p = pod("echo RAN-THE-SCRIPT", **change)
     p["spec"]["volumes"].append({"name": "data", "persistentVolumeClaim": {"claimName": "data"}})

@@ -3,6 +3,7 @@
 A Job's pod template is immutable: any change Pulumi sees in it replaces the Job, and a replaced
 stop Job runs again (every other role to zero, the primary restarted) while nothing resumes them.
 The real cluster's side of this is tests/integration/test_jobs_day_two.py."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,11 @@ JOB = "kubernetes:batch/v1:Job"
 def changed_paths(before, after, path: str = "") -> list[str]:
     """Where two input trees differ, as dotted paths (a changed list counts at the list)."""
     if isinstance(before, dict) and isinstance(after, dict):
-        return [p for key in sorted(set(before) | set(after))
-                for p in changed_paths(before.get(key), after.get(key), f"{path}.{key}" if path else key)]
+        return [
+            p
+            for key in sorted(set(before) | set(after))
+            for p in changed_paths(before.get(key), after.get(key), f"{path}.{key}" if path else key)
+        ]
     return [] if before == after else [path]
 
 
@@ -32,18 +36,24 @@ def replaced_or_created(before, after) -> list[str]:
         if job.urn not in old:
             out.append(f"{job.name}: created")
             continue
-        seen = [p for p in changed_paths(props(old[job.urn]), props(job))
-                if not any(p == i or p.startswith(i + ".") for i in job.ignore_changes)]
+        seen = [
+            p
+            for p in changed_paths(props(old[job.urn]), props(job))
+            if not any(p == i or p.startswith(i + ".") for i in job.ignore_changes)
+        ]
         if seen:
             out.append(f"{job.name}: {seen}")
     return out
 
 
-@pytest.mark.parametrize("stack, change", [
-    ("prod", {"app": {"terminationGracePeriodSeconds": 120}}),  # prod's 90 s + 30 s
-    ("dev", {"app": {"terminationGracePeriodSeconds": 90}}),
-    ("dev", {"app": {"replicas": 3}}),
-])
+@pytest.mark.parametrize(
+    "stack, change",
+    [
+        ("prod", {"app": {"terminationGracePeriodSeconds": 120}}),  # prod's 90 s + 30 s
+        ("dev", {"app": {"terminationGracePeriodSeconds": 90}}),
+        ("dev", {"app": {"replicas": 3}}),
+    ],
+)
 def test_a_change_without_a_new_version_neither_replaces_nor_creates_a_stop_or_resume_job(run_stack, stack, change):
     assert replaced_or_created(run_stack(stack), run_stack(stack, **change)) == []
 

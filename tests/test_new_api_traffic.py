@@ -9,6 +9,7 @@ QuantumNous/new-api main; the pinned v0.9.0 lies between them and each fact hold
 - router/api-router.go: the whole /api group, /api/status included, is behind GlobalAPIRateLimit, keyed by
   client IP in Redis (middleware/rate-limit.go), so cluster-wide.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -57,7 +58,9 @@ def test_docker_passes_the_same_log_dir(run_stack):
 
     run = run_stack("docker")
     for name in ("new-api-primary", "new-api-replica-1"):
-        c = reveal(next(r for r in run.of_type("docker:index/container:Container") if r.inputs.get("name") == name).inputs)
+        c = reveal(
+            next(r for r in run.of_type("docker:index/container:Container") if r.inputs.get("name") == name).inputs
+        )
         assert log_dir(c["command"]) == "/app/logs"
 
 
@@ -72,8 +75,11 @@ def test_a_stopping_pod_drains_past_endpoint_removal_and_one_batch(run_stack):
 
 
 def test_a_grace_period_shorter_than_the_drain_is_refused(run_stack):
-    with pytest.raises(pulumi.RunError, match=r"appcluster:app.terminationGracePeriodSeconds: 12 — New API exits "
-                                              r"at once on SIGTERM.*set at least 20"):
+    with pytest.raises(
+        pulumi.RunError,
+        match=r"appcluster:app.terminationGracePeriodSeconds: 12 — New API exits "
+        r"at once on SIGTERM.*set at least 20",
+    ):
         run_stack("local", app={"terminationGracePeriodSeconds": 12})
 
 
@@ -96,7 +102,9 @@ def test_nocobase_probes_still_ask_its_health_path(run_stack):
 
 
 def test_an_ingress_sends_setup_to_the_master_and_keeps_long_requests_open(run_stack):
-    run = run_stack("local", loadBalancer={"ingress": {"enabled": True, "host": "api.example.com", "className": "nginx"}})
+    run = run_stack(
+        "local", loadBalancer={"ingress": {"enabled": True, "host": "api.example.com", "className": "nginx"}}
+    )
     ingress = spec(k8s(run, "Ingress", "new-api"))
     setup, rest = ingress["rules"][0]["http"]["paths"]
     assert (setup["path"], setup["backend"]["service"]["name"]) == ("/api/setup", "new-api-primary")
@@ -108,6 +116,9 @@ def test_an_ingress_sends_setup_to_the_master_and_keeps_long_requests_open(run_s
 
 
 def test_one_instance_needs_no_setup_route(run_stack):
-    run = run_stack("local", app={"replicas": 1},
-                    loadBalancer={"ingress": {"enabled": True, "host": "api.example.com", "className": "nginx"}})
+    run = run_stack(
+        "local",
+        app={"replicas": 1},
+        loadBalancer={"ingress": {"enabled": True, "host": "api.example.com", "className": "nginx"}},
+    )
     assert [p["path"] for p in spec(k8s(run, "Ingress", "new-api"))["rules"][0]["http"]["paths"]] == ["/"]

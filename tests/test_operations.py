@@ -1,4 +1,5 @@
 """Day-2 operations as config changes: maintenance page, upgrade order, backups, service splitting."""
+
 from __future__ import annotations
 
 import re
@@ -14,6 +15,7 @@ from tools.offline.harness import reveal
 
 # -- maintenance ------------------------------------------------------------------------------------
 
+
 def test_maintenance_stops_every_instance_and_points_traffic_at_the_page(run_stack):
     run = run_stack("dev", maintenance=True, app={"replicas": 4, "autoscaling": {"enabled": True}})
     assert spec(k8s(run, "Deployment", "nocobase-primary"))["replicas"] == 0
@@ -21,7 +23,10 @@ def test_maintenance_stops_every_instance_and_points_traffic_at_the_page(run_sta
     assert spec(replicas)["replicas"] == 0 and replicas.ignore_changes == []  # the HPA must not hold it up
     assert not run.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
     service = spec(k8s(run, "Service", "nocobase"))
-    assert service["selector"] == {"app.kubernetes.io/instance": "nocobase", "app.kubernetes.io/component": "maintenance"}
+    assert service["selector"] == {
+        "app.kubernetes.io/instance": "nocobase",
+        "app.kubernetes.io/component": "maintenance",
+    }
     page = spec(k8s(run, "Deployment", "nocobase-maintenance"))
     container = page["template"]["spec"]["containers"][0]
     assert container["image"].startswith("nginxinc/nginx-unprivileged:") and container["ports"][0]["name"] == "http"
@@ -51,13 +56,15 @@ def test_the_maintenance_nginx_config_is_valid(tmp_path):
     (tmp_path / "default.conf").write_text(maintenance_config())
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
-        f"http {{ access_log off; client_body_temp_path {tmp_path}; include {tmp_path}/default.conf; }}\n")
+        f"http {{ access_log off; client_body_temp_path {tmp_path}; include {tmp_path}/default.conf; }}\n"
+    )
     done = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "syntax is ok" in done.stderr
 
 
 # -- upgrades ---------------------------------------------------------------------------------------
+
 
 def test_nocobase_upgrade_backs_up_then_stops_the_others_then_moves_the_primary(run_stack):
     run = run_stack("dev", app={"image": "nocobase/nocobase:2.2.13"})
@@ -73,17 +80,28 @@ def test_nocobase_upgrade_backs_up_then_stops_the_others_then_moves_the_primary(
     # The replicas come back after the primary: declared at the new version, then resumed if still at zero.
     resume = k8s(run, "Job", "nocobase-resume-after-2-2-13")
     assert replicas.urn in resume.dependencies
-    assert "deployment/nocobase-replicas --replicas=1" in spec(resume)["template"]["spec"]["containers"][0]["command"][-1]
+    assert (
+        "deployment/nocobase-replicas --replicas=1" in spec(resume)["template"]["spec"]["containers"][0]["command"][-1]
+    )
     dump = spec(backup)["template"]["spec"]["containers"][0]
     assert "pg_dump" in dump["command"][-1] and "/backups/before-2-2-13-" in dump["command"][-1]
     assert dump["volumeMounts"] == [{"name": "backups", "mountPath": "/backups", "subPath": ".appcluster-backups"}]
-    assert {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "nocobase-shared", "key": "DATABASE_PASSWORD"}}} in dump["env"]
+    assert {
+        "name": "DB_PASSWORD",
+        "valueFrom": {"secretKeyRef": {"name": "nocobase-shared", "key": "DATABASE_PASSWORD"}},
+    } in dump["env"]
 
 
 def test_a_new_version_gets_new_gates_and_the_same_version_keeps_them(run_stack):
-    first = {r.name for r in run_stack("dev", app={"image": "nocobase/nocobase:2.2.13"}).of_type("kubernetes:batch/v1:Job")}
-    again = {r.name for r in run_stack("dev", app={"image": "nocobase/nocobase:2.2.13"}).of_type("kubernetes:batch/v1:Job")}
-    upgraded = {r.name for r in run_stack("dev", app={"image": "nocobase/nocobase:2.2.14"}).of_type("kubernetes:batch/v1:Job")}
+    first = {
+        r.name for r in run_stack("dev", app={"image": "nocobase/nocobase:2.2.13"}).of_type("kubernetes:batch/v1:Job")
+    }
+    again = {
+        r.name for r in run_stack("dev", app={"image": "nocobase/nocobase:2.2.13"}).of_type("kubernetes:batch/v1:Job")
+    }
+    upgraded = {
+        r.name for r in run_stack("dev", app={"image": "nocobase/nocobase:2.2.14"}).of_type("kubernetes:batch/v1:Job")
+    }
     assert first == again
     assert upgraded == {"backups-before-2-2-14", "app-stop-before-2-2-14", "app-resume-after-2-2-14"}
 
@@ -114,6 +132,7 @@ def test_image_by_digest_names_the_backup_after_the_digest(run_stack):
 
 # -- scheduled backups ------------------------------------------------------------------------------
 
+
 def test_in_cluster_backups_run_on_a_schedule_and_prune(run_stack):
     run = run_stack("dev", backup={"schedule": "30 2 * * 1", "retentionDays": 30})
     cron = spec(k8s(run, "CronJob", "nocobase-backup"))
@@ -124,7 +143,9 @@ def test_in_cluster_backups_run_on_a_schedule_and_prune(run_stack):
 
 def test_mysql_backups_use_mysqldump(run_stack):
     run = run_stack("dev", database={"engine": "mysql"})
-    command = spec(k8s(run, "CronJob", "nocobase-backup"))["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+    command = spec(k8s(run, "CronJob", "nocobase-backup"))["jobTemplate"]["spec"]["template"]["spec"]["containers"][0][
+        "command"
+    ][-1]
     assert "mysqldump" in command and "--single-transaction" in command
 
 
@@ -135,7 +156,9 @@ def test_aws_backup_plan_covers_rds_and_efs(run_stack):
     assert plan["rules"][0]["lifecycle"]["deleteAfter"] == 35
     selection = reveal(next(r for r in run.resources if r.type == "aws:backup/selection:Selection").inputs)
     assert len(selection["resources"]) == 2
-    assert any(":rds:" in arn for arn in selection["resources"]) and any(":efs:" in arn for arn in selection["resources"])
+    assert any(":rds:" in arn for arn in selection["resources"]) and any(
+        ":efs:" in arn for arn in selection["resources"]
+    )
     assert not run.of_type("kubernetes:batch/v1:CronJob")
 
 
@@ -158,8 +181,11 @@ def test_bad_backup_schedule_is_refused():
 
 # -- service splitting ------------------------------------------------------------------------------
 
+
 def test_workers_run_task_modes_outside_the_service(run_stack):
-    run = run_stack("dev", app={"workers": [{"name": "flows", "mode": "workflow:process,async-task:process", "replicas": 2}]})
+    run = run_stack(
+        "dev", app={"workers": [{"name": "flows", "mode": "workflow:process,async-task:process", "replicas": 2}]}
+    )
     worker = k8s(run, "Deployment", "nocobase-worker-flows")
     assert spec(worker)["replicas"] == 2
     assert env_of(worker)["WORKER_MODE"]["value"] == "workflow:process,async-task:process"
@@ -170,15 +196,20 @@ def test_workers_run_task_modes_outside_the_service(run_stack):
     assert run.outputs["maxInstances"].value == 4
 
 
-@pytest.mark.parametrize("workers,profile,fragment", [
-    ([{"name": "all", "mode": "*", "replicas": 30}], "nocobase", "can reach 32"),
-    ([{"name": "all", "mode": "*", "replicas": 31}], "nocobase", "more than 32 worker IDs"),
-    ([{"name": "x", "mode": "*"}], "new-api", "has no worker-only instances"),
-    ([{"name": "x", "mode": "run everything"}], "nocobase", "appcluster:app.workers.0.mode"),
-])
+@pytest.mark.parametrize(
+    "workers,profile,fragment",
+    [
+        ([{"name": "all", "mode": "*", "replicas": 30}], "nocobase", "can reach 32"),
+        ([{"name": "all", "mode": "*", "replicas": 31}], "nocobase", "more than 32 worker IDs"),
+        ([{"name": "x", "mode": "*"}], "new-api", "has no worker-only instances"),
+        ([{"name": "x", "mode": "run everything"}], "nocobase", "appcluster:app.workers.0.mode"),
+    ],
+)
 def test_worker_budget_and_shape_are_checked(workers, profile, fragment):
-    raw = {"app": {"profile": profile, "replicas": 2, "workers": workers, "clusterPluginsInImage": True},
-           "storage": {"storageClass": "x"}}
+    raw = {
+        "app": {"profile": profile, "replicas": 2, "workers": workers, "clusterPluginsInImage": True},
+        "storage": {"storageClass": "x"},
+    }
     if fragment == "can reach 32":
         assert load(raw).max_instances == 32
         return
@@ -214,7 +245,10 @@ def test_built_image_goes_to_a_scanned_immutable_ecr_repository_and_runs_by_dige
 def test_built_image_to_an_existing_registry_takes_the_password_from_secrets(run_stack):
     from tools.offline.harness import is_secret
 
-    build = {**BUILD, "registry": {"mode": "registry", "server": "ghcr.io", "repository": "acme/nocobase", "username": "ci"}}
+    build = {
+        **BUILD,
+        "registry": {"mode": "registry", "server": "ghcr.io", "repository": "acme/nocobase", "username": "ci"},
+    }
     run = run_stack("dev", app={"build": build}, secrets={"registryPassword": "ghp_" + "x" * 36})
     image = next(r for r in run.resources if r.type == "docker:index/image:Image")
     assert image.inputs["imageName"] == "ghcr.io/acme/nocobase:2.2.15-p1"
@@ -233,15 +267,34 @@ def test_built_image_to_an_existing_registry_takes_the_password_from_secrets(run
     assert pod["imagePullSecrets"] == [{"name": "nocobase-registry"}]
 
 
-@pytest.mark.parametrize("app,extra,fragment", [
-    ({"build": {**BUILD, "context": "images/missing", "registry": {"mode": "registry", "server": "ghcr.io",
-                                                                    "repository": "a/b", "username": "u"}}},
-     {"secrets": {"registryPassword": "x" * 20}}, "appcluster:app.build.context: 'images/missing' — no images/missing/Dockerfile"),
-    ({"build": {**BUILD, "registry": {"mode": "registry", "server": "ghcr.io", "repository": "a/b", "username": "u"}}}, {},
-     "appcluster:secrets.registryPassword"),
-    ({"build": {**BUILD, "registry": {"mode": "registry"}}}, {}, "needs server, repository and username"),
-    ({"build": BUILD}, {"aws": None}, "app.build.registry.mode ecr runs on AWS"),
-])
+@pytest.mark.parametrize(
+    "app,extra,fragment",
+    [
+        (
+            {
+                "build": {
+                    **BUILD,
+                    "context": "images/missing",
+                    "registry": {"mode": "registry", "server": "ghcr.io", "repository": "a/b", "username": "u"},
+                }
+            },
+            {"secrets": {"registryPassword": "x" * 20}},
+            "appcluster:app.build.context: 'images/missing' — no images/missing/Dockerfile",
+        ),
+        (
+            {
+                "build": {
+                    **BUILD,
+                    "registry": {"mode": "registry", "server": "ghcr.io", "repository": "a/b", "username": "u"},
+                }
+            },
+            {},
+            "appcluster:secrets.registryPassword",
+        ),
+        ({"build": {**BUILD, "registry": {"mode": "registry"}}}, {}, "needs server, repository and username"),
+        ({"build": BUILD}, {"aws": None}, "app.build.registry.mode ecr runs on AWS"),
+    ],
+)
 def test_bad_build_config_is_refused(run_stack, app, extra, fragment):
     import pulumi
 
@@ -253,8 +306,10 @@ def test_bad_build_config_is_refused(run_stack, app, extra, fragment):
 def test_dumps_go_to_s3_when_configured(run_stack):
     role = "arn:aws:iam::123456789012:role/nocobase-backup"
     run = run_stack("dev", backup={"s3": {"bucket": "acme-backups", "prefix": "nocobase", "roleArn": role}})
-    for job in (spec(k8s(run, "CronJob", "nocobase-backup"))["jobTemplate"]["spec"],
-                spec(k8s(run, "Job", "nocobase-backup-before-2-2-15"))):
+    for job in (
+        spec(k8s(run, "CronJob", "nocobase-backup"))["jobTemplate"]["spec"],
+        spec(k8s(run, "Job", "nocobase-backup-before-2-2-15")),
+    ):
         pod = job["template"]["spec"]
         assert pod["serviceAccountName"] == "nocobase-backup"
         assert [c["name"] for c in pod["initContainers"]] == ["dump"]
@@ -265,5 +320,9 @@ def test_dumps_go_to_s3_when_configured(run_stack):
         assert not any("persistentVolumeClaim" in v for v in pod["volumes"])
     account = reveal(k8s(run, "ServiceAccount", "nocobase-backup").inputs)
     assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": role}
-    assert "-mtime" not in spec(k8s(run, "CronJob", "nocobase-backup"))["jobTemplate"]["spec"]["template"]["spec"][
-        "initContainers"][0]["command"][-1]
+    assert (
+        "-mtime"
+        not in spec(k8s(run, "CronJob", "nocobase-backup"))["jobTemplate"]["spec"]["template"]["spec"][
+            "initContainers"
+        ][0]["command"][-1]
+    )

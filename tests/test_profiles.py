@@ -1,5 +1,6 @@
 """Profiles own the app facts: config names no profile, and a third app is one profile file plus
 its registration, nothing else."""
+
 from __future__ import annotations
 
 import ast
@@ -31,20 +32,30 @@ def test_a_third_app_is_its_profile_file_and_one_registration(tmp_path):
     (root / "profiles" / "echo.py").write_text(ECHO)
     registry = root / "profiles" / "__init__.py"
     text = registry.read_text()
-    registry.write_text(text.replace("from profiles.nocobase import NOCOBASE\n",
-                                     "from profiles.nocobase import NOCOBASE\nfrom profiles.echo import ECHO\n")
-                        .replace("(NOCOBASE, NEW_API, GENERIC)", "(NOCOBASE, NEW_API, GENERIC, ECHO)"))
+    registry.write_text(
+        text.replace(
+            "from profiles.nocobase import NOCOBASE\n",
+            "from profiles.nocobase import NOCOBASE\nfrom profiles.echo import ECHO\n",
+        ).replace("(NOCOBASE, NEW_API, GENERIC)", "(NOCOBASE, NEW_API, GENERIC, ECHO)")
+    )
     # Nothing else changed in the checkout: one new file, and the registry's import and tuple.
-    changed = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and ".venv" not in p.parts
-               and (not (REPO / p.relative_to(root)).exists() or (REPO / p.relative_to(root)).read_bytes() != p.read_bytes())}
+    changed = {
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file()
+        and ".venv" not in p.parts
+        and (not (REPO / p.relative_to(root)).exists() or (REPO / p.relative_to(root)).read_bytes() != p.read_bytes())
+    }
     assert changed == {"profiles/echo.py", "profiles/__init__.py"}
     lines = set(registry.read_text().splitlines()) ^ set(text.splitlines())
     assert len(lines) == 3, lines  # one import added, one tuple line changed
 
     settings = tmp_path / "Pulumi.echo.yaml"
-    settings.write_text("config:\n  appcluster:app: {profile: echo, replicas: 3, name: echo}\n"
-                        "  appcluster:storage: {storageClass: nfs-client}\n"
-                        "  appcluster:kubernetes: {namespace: echo, renderYamlToDirectory: rendered/echo}\n")
+    settings.write_text(
+        "config:\n  appcluster:app: {profile: echo, replicas: 3, name: echo}\n"
+        "  appcluster:storage: {storageClass: nfs-client}\n"
+        "  appcluster:kubernetes: {namespace: echo, renderYamlToDirectory: rendered/echo}\n"
+    )
     config, secret_keys = stackfile.read(settings)
     run = harness.run_program(root, "echo", config, secret_keys)
     deployments = {props(r)["metadata"]["name"]: props(r) for r in run.of_type("kubernetes:apps/v1:Deployment")}
@@ -73,12 +84,22 @@ def test_config_and_profiles_import_one_way_and_config_names_no_profile():
         assert not {m for m in imports(path, run_time=True) if m.split(".")[0] == "config"}, path.name
     names = {"nocobase", "new-api", "generic"}
     for path in [*(REPO / "config").glob("*.py"), *(REPO / "platforms").glob("*.py")]:
-        compared = [ast.unparse(node) for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Compare)
-                    for side in (node.left, *node.comparators)
-                    if (isinstance(side, ast.Constant) and side.value in names)
-                    or (isinstance(side, (ast.Tuple, ast.List, ast.Set)) and any(
-                        isinstance(e, ast.Constant) and e.value in names for e in side.elts))]
-        literal = [ast.unparse(node) for node in ast.walk(ast.parse(path.read_text()))
-                   if isinstance(node, ast.Subscript) and ast.unparse(node.value) == "Literal"
-                   and any(isinstance(e, ast.Constant) and e.value in names for e in ast.walk(node.slice))]
+        compared = [
+            ast.unparse(node)
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Compare)
+            for side in (node.left, *node.comparators)
+            if (isinstance(side, ast.Constant) and side.value in names)
+            or (
+                isinstance(side, (ast.Tuple, ast.List, ast.Set))
+                and any(isinstance(e, ast.Constant) and e.value in names for e in side.elts)
+            )
+        ]
+        literal = [
+            ast.unparse(node)
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Subscript)
+            and ast.unparse(node.value) == "Literal"
+            and any(isinstance(e, ast.Constant) and e.value in names for e in ast.walk(node.slice))
+        ]
         assert not compared and not literal, f"{path.name} branches on a profile's name: {compared + literal}"

@@ -1,6 +1,7 @@
 """NocoBase's root account: created on install from INIT_ROOT_EMAIL / INIT_ROOT_PASSWORD, else the
 vendor's admin@nocobase.com / admin123 (@nocobase/plugin-users 2.2.15 dist/server/server.js), so the
 stack renders both: the password as a shared secret generated once, the email from app.rootEmail."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,10 @@ def test_the_root_password_is_generated_once_and_reaches_every_instance_from_the
     run = run_stack("prod")
     for deployment in ("nocobase-primary", "nocobase-replicas"):
         env = env_of(k8s(run, "Deployment", deployment))
-        assert env["INIT_ROOT_PASSWORD"] == {"name": "INIT_ROOT_PASSWORD", "valueFrom": {
-            "secretKeyRef": {"name": "nocobase-shared", "key": "INIT_ROOT_PASSWORD"}}}, env["INIT_ROOT_PASSWORD"]
+        assert env["INIT_ROOT_PASSWORD"] == {
+            "name": "INIT_ROOT_PASSWORD",
+            "valueFrom": {"secretKeyRef": {"name": "nocobase-shared", "key": "INIT_ROOT_PASSWORD"}},
+        }, env["INIT_ROOT_PASSWORD"]
         assert env["INIT_ROOT_EMAIL"]["value"] == "admin@example.com"
     generated = [r for r in run.resources if r.name == "shared-secrets-init-root-password"]
     assert len(generated) == 1 and generated[0].type == "random:index/randomPassword:RandomPassword"
@@ -38,10 +41,13 @@ def test_a_root_password_from_config_is_used_and_appears_only_in_the_secret(run_
         assert chosen not in json.dumps(harness.reveal(resource.inputs), default=str), resource.urn
 
 
-@pytest.mark.parametrize("key,value,fragments", [
-    ("app", {"rootEmail": "admin"}, ("appcluster:app.rootEmail", "must be an email address")),
-    ("secrets", {"rootPassword": "admin123"}, ("appcluster:secrets.rootPassword", "at least 16 characters")),
-])
+@pytest.mark.parametrize(
+    "key,value,fragments",
+    [
+        ("app", {"rootEmail": "admin"}, ("appcluster:app.rootEmail", "must be an email address")),
+        ("secrets", {"rootPassword": "admin123"}, ("appcluster:secrets.rootPassword", "at least 16 characters")),
+    ],
+)
 def test_a_bad_root_account_is_refused_naming_the_key(key, value, fragments):
     raw = {"app": {"profile": "nocobase"}, "storage": {"storageClass": "nfs-client"}}
     raw[key] = {**raw.get(key, {}), **value}

@@ -1,5 +1,6 @@
 """The private SDK names the toolbox and the policy pack lean on (tools/offline/sdk.py) still mean
 what we use them for. An SDK upgrade that breaks one fails here, by name, not deep in a run."""
+
 from __future__ import annotations
 
 import re
@@ -30,12 +31,16 @@ def test_a_program_runs_to_completion_and_its_resources_get_the_engines_urns(tmp
         "        self.inner = pulumi.CustomResource('test:index:Thing', 'inner', {'secret': pulumi.Output.secret('s')},\n"
         "                                           opts=pulumi.ResourceOptions(parent=self))\n"
         "box = Box('box')\n"
-        "pulumi.export('urn', box.inner.urn)\n")
+        "pulumi.export('urn', box.inner.urn)\n"
+    )
     run = harness.run_program(tmp_path, "contract", {}, [])
     inner = run.named("inner")
     # sync_await + run_pulumi_func finished the program; make_urn nests the parent's type.
-    assert inner.urn == run.outputs["urn"].value == "urn:pulumi:contract::" + tmp_path.name + \
-        "::test:index:Box$test:index:Thing::inner"
+    assert (
+        inner.urn
+        == run.outputs["urn"].value
+        == "urn:pulumi:contract::" + tmp_path.name + "::test:index:Box$test:index:Thing::inner"
+    )
     # The secret marker and its key: secret inputs are recognised, and revealed for a policy.
     assert harness.is_secret(inner.inputs["secret"]) and harness.reveal(inner.inputs) == {"secret": "s"}
     assert sdk.root_resource() is not None
@@ -68,7 +73,9 @@ def test_a_version_outside_the_range_is_refused_at_import_with_what_to_do(monkey
     import importlib
 
     monkeypatch.setattr("importlib.metadata.version", lambda package: "3.300.0" if package == "pulumi" else "1.21.0")
-    with pytest.raises(ImportError, match=r"private names of pulumi 3\.259\.x to 3\.259\.x, and 3\.300\.0 is installed"):
+    with pytest.raises(
+        ImportError, match=r"private names of pulumi 3\.259\.x to 3\.259\.x, and 3\.300\.0 is installed"
+    ):
         importlib.reload(sdk)
     monkeypatch.undo()
     importlib.reload(sdk)

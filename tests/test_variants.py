@@ -1,6 +1,7 @@
 """A backing service takes a new variant as one module plus its line in the variant union: no
 platform, component or contract edit. Proven on a copy of the program with an AWS MemoryDB variant
 of Redis, declared under Pulumi mocks."""
+
 from __future__ import annotations
 
 import json
@@ -40,7 +41,7 @@ class MemoryDbRedis:
         return endpoint(host, self.password, tls=True)
 '''
 
-PROGRAM = '''
+PROGRAM = """
 import pulumi
 
 from components.redis.component import Redis, RedisArgs, RedisVariant
@@ -49,11 +50,11 @@ from components.redis.memorydb import MemoryDbRedis
 variant: RedisVariant = MemoryDbRedis(node_type="db.t4g.small", subnet_group_name="shop", acl_name="shop",
                                       password=pulumi.Output.secret("pw"))
 redis = Redis("redis", RedisArgs(app_name="shop", variant=variant, protect=False))
-'''
+"""
 
 # The program under mocks that answer MemoryDB's cluster endpoint as AWS does; prints each URL,
 # whether it is secret, and the types declared.
-RUN = '''
+RUN = """
 import json, sys
 import pulumi
 
@@ -83,7 +84,7 @@ def report():
                              ).apply(show)
 
 report()
-'''
+"""
 
 
 def copy_with_memorydb(tmp: Path, union_line: bool = True) -> Path:
@@ -96,7 +97,9 @@ def copy_with_memorydb(tmp: Path, union_line: bool = True) -> Path:
     text = component.read_text()
     if union_line:
         text = text.replace('    "ContainerRedis",\n', '    "ContainerRedis",\n    "MemoryDbRedis",\n')
-        text = text.replace("if TYPE_CHECKING:\n", "if TYPE_CHECKING:\n    from components.redis.memorydb import MemoryDbRedis\n")
+        text = text.replace(
+            "if TYPE_CHECKING:\n", "if TYPE_CHECKING:\n    from components.redis.memorydb import MemoryDbRedis\n"
+        )
     component.write_text(text)
     (program / "program.py").write_text(PROGRAM)
     return program

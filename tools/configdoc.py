@@ -9,6 +9,7 @@ tree under StackConfig, so a settings model hung under it later is documented wi
     python -m tools.configdoc           # regenerate
     python -m tools.configdoc --check   # exit 1 naming every file that drifted
 """
+
 from __future__ import annotations
 
 import json
@@ -92,8 +93,11 @@ def rows(model: type[BaseModel] = StackConfig, prefix: str = "") -> Iterator[Row
 
 
 def _platforms(key: str) -> str:
-    refused = [platform for platform, keys in PLATFORM_UNSUPPORTED.items()
-               if any(key == k or key.startswith(k + ".") for k in keys)]
+    refused = [
+        platform
+        for platform, keys in PLATFORM_UNSUPPORTED.items()
+        if any(key == k or key.startswith(k + ".") for k in keys)
+    ]
     return ", ".join(p for p in PLATFORM_UNSUPPORTED if p not in refused)
 
 
@@ -113,8 +117,14 @@ def readme(text: str) -> str:
     return f"{head}{BEGIN}\n{readme_table()}\n{END}{tail}"
 
 
-_PULUMI_TYPES = {"string": "string", "integer": "integer", "boolean": "boolean", "number": "integer",
-                 "array": "array", "object": "object"}
+_PULUMI_TYPES = {
+    "string": "string",
+    "integer": "integer",
+    "boolean": "boolean",
+    "number": "integer",
+    "array": "array",
+    "object": "object",
+}
 
 
 def _json_type(model: type[BaseModel], name: str) -> str:
@@ -155,9 +165,18 @@ def _secure(schema: Any) -> Any:
     """A secret is written `{secure: v1:…}` in a stack file: accept that wherever a secret string goes."""
     if isinstance(schema, dict):
         if schema.get("format") == "password":
-            return {"anyOf": [{"type": "string"}, {"type": "object", "properties": {"secure": {"type": "string"}},
-                                                   "required": ["secure"], "additionalProperties": False}],
-                    **{k: v for k, v in schema.items() if k in ("title", "description")}}
+            return {
+                "anyOf": [
+                    {"type": "string"},
+                    {
+                        "type": "object",
+                        "properties": {"secure": {"type": "string"}},
+                        "required": ["secure"],
+                        "additionalProperties": False,
+                    },
+                ],
+                **{k: v for k, v in schema.items() if k in ("title", "description")},
+            }
         return {k: _secure(v) for k, v in schema.items()}
     if isinstance(schema, list):
         return [_secure(v) for v in schema]

@@ -16,6 +16,7 @@ Standard library only: scripts/cluster.sh starts it with the system python3. The
 goes to DIR/jobs/<namespace>.<pod>.log; this process's own to its stdout. Each run's home is a
 folder of its own in a temp folder the runner removes when it stops.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,12 +56,17 @@ class Api:
         self.server, self.token = server, token
         self.context = ssl.create_default_context(cafile=str(ca))
 
-    def call(self, method: str, path: str, body: dict | None = None,
-             content_type: str = "application/json") -> dict:
-        request = urllib.request.Request(self.server + path, method=method,
-                                         data=None if body is None else json.dumps(body).encode(),
-                                         headers={"Authorization": f"Bearer {self.token}",
-                                                  "Content-Type": content_type, "Accept": "application/json"})
+    def call(self, method: str, path: str, body: dict | None = None, content_type: str = "application/json") -> dict:
+        request = urllib.request.Request(
+            self.server + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Content-Type": content_type,
+                "Accept": "application/json",
+            },
+        )
         with urllib.request.urlopen(request, context=self.context, timeout=30) as response:
             return json.load(response)
 
@@ -102,8 +108,12 @@ class Runner:
                 continue
             for pod in pods:
                 meta = pod["metadata"]
-                if (owned_by_job(pod) and meta["uid"] not in self.started and not meta.get("deletionTimestamp")
-                        and RAN_ANNOTATION not in meta.get("annotations", {})):
+                if (
+                    owned_by_job(pod)
+                    and meta["uid"] not in self.started
+                    and not meta.get("deletionTimestamp")
+                    and RAN_ANNOTATION not in meta.get("annotations", {})
+                ):
                     self.started.add(meta["uid"])
                     threading.Thread(target=self.run_pod, args=(pod,), daemon=True).start()
             time.sleep(POLL_SECONDS)
@@ -150,10 +160,12 @@ class Runner:
         env = self.environment(pod, container)
         home = scratch / container["name"]
         home.mkdir()
-        uid = (container.get("securityContext") or {}).get("runAsUser",
-                                                            (spec.get("securityContext") or {}).get("runAsUser", NOBODY))
-        gid = (container.get("securityContext") or {}).get("runAsGroup",
-                                                             (spec.get("securityContext") or {}).get("runAsGroup", uid))
+        uid = (container.get("securityContext") or {}).get(
+            "runAsUser", (spec.get("securityContext") or {}).get("runAsUser", NOBODY)
+        )
+        gid = (container.get("securityContext") or {}).get(
+            "runAsGroup", (spec.get("securityContext") or {}).get("runAsGroup", uid)
+        )
         bin_dir = home / "bin"
         bin_dir.mkdir()
         (bin_dir / "kubectl").symlink_to(self.kubectl)
@@ -168,9 +180,15 @@ class Runner:
         env.update(KUBECONFIG=str(kubeconfig), PATH=f"{bin_dir}:/usr/local/bin:/usr/bin:/bin")
         # As the container's user where the runner may switch users; a non-root runner runs them as itself.
         as_user = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"] if os.geteuid() == 0 else []
-        process = subprocess.Popen([*as_user, *command],
-                                   cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [*as_user, *command],
+            cwd=home,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.running.add(process)
         try:
             while True:
@@ -218,8 +236,10 @@ class Runner:
                 token_volume = mount["name"]
                 continue
             kind = next((k for k in volume if k != "name"), "?")
-            raise CannotRun(f"container {container['name']} mounts volume {mount['name']} ({kind}) at "
-                            f"{mount['mountPath']}, which this machine does not have (the runtime tier runs such Jobs)")
+            raise CannotRun(
+                f"container {container['name']} mounts volume {mount['name']} ({kind}) at "
+                f"{mount['mountPath']}, which this machine does not have (the runtime tier runs such Jobs)"
+            )
         return token_volume
 
     def environment(self, pod: dict, container: dict) -> dict[str, str]:
@@ -233,10 +253,13 @@ class Runner:
             else:
                 raise CannotRun(f"envFrom source {sorted(source)} is not supported")
             env.update({source.get("prefix", "") + k: v for k, v in data.items()})
-        fields = {"metadata.name": pod["metadata"]["name"], "metadata.namespace": ns,
-                  "spec.nodeName": pod["spec"].get("nodeName", ""),
-                  "spec.serviceAccountName": pod["spec"].get("serviceAccountName", "default"),
-                  "status.podIP": pod.get("status", {}).get("podIP", "")}
+        fields = {
+            "metadata.name": pod["metadata"]["name"],
+            "metadata.namespace": ns,
+            "spec.nodeName": pod["spec"].get("nodeName", ""),
+            "spec.serviceAccountName": pod["spec"].get("serviceAccountName", "default"),
+            "status.podIP": pod.get("status", {}).get("podIP", ""),
+        }
         for var in container.get("env", []):
             if "value" in var or "valueFrom" not in var:
                 env[var["name"]] = var.get("value", "")
@@ -244,7 +267,7 @@ class Runner:
             source = var["valueFrom"]
             if "secretKeyRef" in source or "configMapKeyRef" in source:
                 ref = source.get("secretKeyRef") or source["configMapKeyRef"]
-                data = (self.secret(ns, ref["name"]) if "secretKeyRef" in source else self.config_map(ns, ref["name"]))
+                data = self.secret(ns, ref["name"]) if "secretKeyRef" in source else self.config_map(ns, ref["name"])
                 if ref["key"] not in data:
                     raise CannotRun(f"env {var['name']}: key {ref['key']} is not in {ref['name']}")
                 env[var["name"]] = data[ref["key"]]
@@ -274,22 +297,38 @@ class Runner:
         user: dict = {}
         if token_volume is not None:
             account = spec.get("serviceAccountName", "default")
-            request = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {
-                "expirationSeconds": 3600,
-                "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": meta["name"], "uid": meta["uid"]}}}
+            request = {
+                "apiVersion": "authentication.k8s.io/v1",
+                "kind": "TokenRequest",
+                "spec": {
+                    "expirationSeconds": 3600,
+                    "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": meta["name"], "uid": meta["uid"]},
+                },
+            }
             try:
-                issued = self.api.call("POST", f"/api/v1/namespaces/{meta['namespace']}/serviceaccounts/{account}/token",
-                                       request)
+                issued = self.api.call(
+                    "POST", f"/api/v1/namespaces/{meta['namespace']}/serviceaccounts/{account}/token", request
+                )
             except urllib.error.HTTPError as e:
                 raise CannotRun(f"a token for ServiceAccount {account}: {e.code} {e.reason}") from e
             user = {"token": issued["status"]["token"]}
-        return json.dumps({
-            "apiVersion": "v1", "kind": "Config", "current-context": "in-cluster",
-            "clusters": [{"name": "in-cluster", "cluster": {"server": self.server, "certificate-authority": str(self.ca)}}],
-            "users": [{"name": "pod", "user": user}],
-            "contexts": [{"name": "in-cluster", "context": {"cluster": "in-cluster", "user": "pod",
-                                                            "namespace": meta["namespace"]}}],
-        })
+        return json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "in-cluster",
+                "clusters": [
+                    {"name": "in-cluster", "cluster": {"server": self.server, "certificate-authority": str(self.ca)}}
+                ],
+                "users": [{"name": "pod", "user": user}],
+                "contexts": [
+                    {
+                        "name": "in-cluster",
+                        "context": {"cluster": "in-cluster", "user": "pod", "namespace": meta["namespace"]},
+                    }
+                ],
+            }
+        )
 
     def finish(self, pod: dict, results: list[tuple[dict, int, str]], started: str, tail: str) -> None:
         meta = pod["metadata"]
@@ -297,26 +336,47 @@ class Runner:
         code, finished = results[-1][1], now()
         statuses: dict[str, list] = {"initContainerStatuses": [], "containerStatuses": []}
         ran = {c["name"]: (code_, reason) for c, code_, reason in results}
-        for field, containers in (("initContainerStatuses", pod["spec"].get("initContainers", [])),
-                                  ("containerStatuses", pod["spec"]["containers"])):
+        for field, containers in (
+            ("initContainerStatuses", pod["spec"].get("initContainers", [])),
+            ("containerStatuses", pod["spec"]["containers"]),
+        ):
             for c in containers:
                 exit_code, reason = ran.get(c["name"], (1, "NotRun"))
                 terminated = {"exitCode": exit_code, "reason": reason, "startedAt": started, "finishedAt": finished}
                 if exit_code != 0:
                     terminated["message"] = tail
-                statuses[field].append({"name": c["name"], "image": c["image"], "ready": False, "restartCount": 0,
-                                        "started": False, "state": {"terminated": terminated}})
-        not_ready = [{"type": t, "status": "False", "lastTransitionTime": finished, "reason": "PodCompleted"}
-                     for t in ("Ready", "ContainersReady")]
+                statuses[field].append(
+                    {
+                        "name": c["name"],
+                        "image": c["image"],
+                        "ready": False,
+                        "restartCount": 0,
+                        "started": False,
+                        "state": {"terminated": terminated},
+                    }
+                )
+        not_ready = [
+            {"type": t, "status": "False", "lastTransitionTime": finished, "reason": "PodCompleted"}
+            for t in ("Ready", "ContainersReady")
+        ]
         try:
             self.api.patch(path, {"metadata": {"annotations": {RAN_ANNOTATION: f"exit {code} at {finished}"}}})
-            self.api.patch(path + "/status", {"status": {
-                "phase": "Succeeded" if code == 0 else "Failed", "conditions": not_ready,
-                **{k: v for k, v in statuses.items() if v}}})
+            self.api.patch(
+                path + "/status",
+                {
+                    "status": {
+                        "phase": "Succeeded" if code == 0 else "Failed",
+                        "conditions": not_ready,
+                        **{k: v for k, v in statuses.items() if v},
+                    }
+                },
+            )
         except urllib.error.HTTPError as e:
             if e.code != 404:  # a pod deleted meanwhile has nothing left to report to
-                print(f"jobrunner: {meta['namespace']}/{meta['name']}: reporting exit {code}: {e.code} {e.read()[:300]}",
-                      flush=True)
+                print(
+                    f"jobrunner: {meta['namespace']}/{meta['name']}: reporting exit {code}: {e.code} {e.read()[:300]}",
+                    flush=True,
+                )
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ backend, selects (or creates) the stack and generates the secrets it lacks, all 
 
     python -m tools.local_stack prepare STACK [--cluster KUBECONFIG]   -> prints the project folder
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,11 @@ BACKEND = REPO / ".state" / "backend"
 LOCK = REPO / ".state" / "project.lock"
 NAMESPACE = "appcluster"
 # How each kind of secret is generated here (the engine has no pulumi-random provider).
-GENERATE = {"password": lambda: random.token_hex(24), "hex32": lambda: random.token_hex(32),
-            "chars32": lambda: random.token_hex(16)}
+GENERATE = {
+    "password": lambda: random.token_hex(24),
+    "hex32": lambda: random.token_hex(32),
+    "chars32": lambda: random.token_hex(16),
+}
 
 
 def stack_name(stack: str, cluster: bool) -> str:
@@ -77,8 +81,10 @@ def prepare(stack: str, kubeconfig: str | None = None) -> Path:
         _pulumi("login", f"file://{BACKEND}")
         _pulumi("stack", "select", "--create", "--secrets-provider", "passphrase", name)
         for key, kind in missing(settings):
-            print(f"==> generating appcluster:secrets.{key} (kept encrypted in .state/project/{settings.name})",
-                  file=sys.stderr)
+            print(
+                f"==> generating appcluster:secrets.{key} (kept encrypted in .state/project/{settings.name})",
+                file=sys.stderr,
+            )
             _pulumi("config", "set", "--secret", "--path", f"appcluster:secrets.{key}", GENERATE[kind]())
     return PROJECT
 
@@ -93,8 +99,10 @@ def _pulumi(*args: str) -> None:
     # stdout would mix into the folder this command prints; Pulumi's errors go to stderr as they are.
     done = subprocess.run(["pulumi", "--non-interactive", *args], cwd=PROJECT, stdout=subprocess.DEVNULL)
     if done.returncode != 0:
-        sys.exit(f"tools.local_stack: `pulumi {args[0]} {args[1] if len(args) > 1 else ''}` failed "
-                 f"({done.returncode}), see above")
+        sys.exit(
+            f"tools.local_stack: `pulumi {args[0]} {args[1] if len(args) > 1 else ''}` failed "
+            f"({done.returncode}), see above"
+        )
 
 
 def missing(settings: Path) -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ storage claim and each StatefulSet's volumeClaimTemplates (name, class, size, ac
 
     python -m tools.local_volumes CONFIG_FILE KUBECONFIG
 """
+
 from __future__ import annotations
 
 import sys
@@ -40,14 +41,22 @@ def claims(config_file: Path) -> list[Claim]:
         elif obj["kind"] == "StatefulSet":
             for template in spec.get("volumeClaimTemplates", []):
                 for i in range(int(spec.get("replicas", 1))):
-                    out.append(_claim(meta["namespace"], f"{template['metadata']['name']}-{meta['name']}-{i}",
-                                      template["spec"]))
+                    out.append(
+                        _claim(
+                            meta["namespace"], f"{template['metadata']['name']}-{meta['name']}-{i}", template["spec"]
+                        )
+                    )
     return out
 
 
 def _claim(namespace: str, name: str, spec: dict) -> Claim:
-    return Claim(namespace, name, spec.get("storageClassName") or "", spec["resources"]["requests"]["storage"],
-                 spec["accessModes"][0])
+    return Claim(
+        namespace,
+        name,
+        spec.get("storageClassName") or "",
+        spec["resources"]["requests"]["storage"],
+        spec["accessModes"][0],
+    )
 
 
 def provide(kubeconfig: str, wanted: list[Claim], root: str = "/tmp/appcluster-volumes") -> list[str]:
@@ -61,19 +70,22 @@ def provide(kubeconfig: str, wanted: list[Claim], root: str = "/tmp/appcluster-v
         name = f"{claim.namespace}-{claim.name}"[:63]
         if name in existing:
             continue
-        api.create_persistent_volume({
-            "apiVersion": "v1", "kind": "PersistentVolume",
-            "metadata": {"name": name, "labels": {"appcluster.io/local-volume": "true"}},
-            "spec": {
-                "capacity": {"storage": claim.size},
-                "accessModes": [claim.access_mode],
-                "storageClassName": claim.storage_class,
-                # Retain, as the stack asks of its real volumes: the data outlives its claim.
-                "persistentVolumeReclaimPolicy": "Retain",
-                "hostPath": {"path": f"{root}/{name}"},
-                "claimRef": {"namespace": claim.namespace, "name": claim.name},
-            },
-        })
+        api.create_persistent_volume(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolume",
+                "metadata": {"name": name, "labels": {"appcluster.io/local-volume": "true"}},
+                "spec": {
+                    "capacity": {"storage": claim.size},
+                    "accessModes": [claim.access_mode],
+                    "storageClassName": claim.storage_class,
+                    # Retain, as the stack asks of its real volumes: the data outlives its claim.
+                    "persistentVolumeReclaimPolicy": "Retain",
+                    "hostPath": {"path": f"{root}/{name}"},
+                    "claimRef": {"namespace": claim.namespace, "name": claim.name},
+                },
+            }
+        )
         made.append(name)
     return made
 

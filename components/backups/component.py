@@ -1,5 +1,6 @@
 """The Backups component: declares each of its variants under itself and gathers what the primary's
 upgrade waits on."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

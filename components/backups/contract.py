@@ -1,5 +1,6 @@
 """What the Backups variants share: the plan they read, and what each hands back (the resources that
 must finish before the primary may move to a new version)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

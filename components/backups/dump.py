@@ -1,6 +1,7 @@
 """Backups variant dump: a CronJob and, per upgrade, a Job that dump an in-cluster database
 (pg_dump/mysqldump, with the server image's own client) into the shared storage, under
 .appcluster-backups/, or into an S3 bucket when the plan names one."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,8 +28,10 @@ def dump_command(engine: str, label: str, retention_days: int | None = None) -> 
         # --no-tablespaces: since MySQL 8.0.21 reading tablespaces (INFORMATION_SCHEMA.FILES) needs the
         # global PROCESS privilege, which the app's user lacks, and mysqldump then exits 2 (MySQL 8.0.21
         # release notes; not reproducible with MariaDB here, whose mysqldump takes the flag too).
-        dump = (f'MYSQL_PWD="$DB_PASSWORD" mysqldump -h "$DB_HOST" -u "$DB_USER" --single-transaction '
-                f'--no-tablespaces --routines "$DB_NAME" > {target}.sql')
+        dump = (
+            f'MYSQL_PWD="$DB_PASSWORD" mysqldump -h "$DB_HOST" -u "$DB_USER" --single-transaction '
+            f'--no-tablespaces --routines "$DB_NAME" > {target}.sql'
+        )
     prune = f" && find /backups -type f -mtime +{retention_days} -delete" if retention_days else ""
     return f"set -eu; {dump}{prune}"
 
@@ -61,17 +64,24 @@ class DumpBackups:
     def __post_init__(self) -> None:
         check.one_of(self, "engine", ("postgres", "mysql"))
 
-    def declare(self, parent: pulumi.Resource, name: str, *, app_name: str, plan: BackupPlan,
-                version: str) -> BackupGate:
+    def declare(
+        self, parent: pulumi.Resource, name: str, *, app_name: str, plan: BackupPlan, version: str
+    ) -> BackupGate:
         s3, slug = plan.s3, conv.version_slug(version)
         labels = conv.labels(app_name, COMPONENT)
         account = None
         if s3 is not None:
             account = k8s.core.v1.ServiceAccount(
                 f"{name}-account",
-                metadata={"name": f"{app_name}-backup", "namespace": self.namespace, "labels": labels,
-                          "annotations": {"eks.amazonaws.com/role-arn": s3.role_arn}},
-                automount_service_account_token=False, opts=pulumi.ResourceOptions(parent=parent)).metadata.name
+                metadata={
+                    "name": f"{app_name}-backup",
+                    "namespace": self.namespace,
+                    "labels": labels,
+                    "annotations": {"eks.amazonaws.com/role-arn": s3.role_arn},
+                },
+                automount_service_account_token=False,
+                opts=pulumi.ResourceOptions(parent=parent),
+            ).metadata.name
 
         def pod(command: str) -> dict[str, Any]:
             dumper = {
@@ -82,13 +92,16 @@ class DumpBackups:
                     {"name": "DB_HOST", "value": self.host},
                     {"name": "DB_NAME", "value": self.name},
                     {"name": "DB_USER", "value": self.user},
-                    {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {
-                        "name": self.secret_name, "key": self.password_key}}},
+                    {
+                        "name": "DB_PASSWORD",
+                        "valueFrom": {"secretKeyRef": {"name": self.secret_name, "key": self.password_key}},
+                    },
                 ],
                 "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
                 "securityContext": conv.container_security_context(self.run_as_user, read_only_root=True),
-                "volumeMounts": [{"name": "backups", "mountPath": "/backups",
-                                  **({} if s3 else {"subPath": BACKUP_DIR})}],
+                "volumeMounts": [
+                    {"name": "backups", "mountPath": "/backups", **({} if s3 else {"subPath": BACKUP_DIR})}
+                ],
             }
             spec: dict[str, Any] = {
                 "restartPolicy": "OnFailure",
@@ -103,17 +116,30 @@ class DumpBackups:
                     serviceAccountName=account,
                     initContainers=[dumper],
                     volumes=[{"name": "backups", "emptyDir": {}}, {"name": "home", "emptyDir": {}}],
-                    containers=[{
-                        "name": "upload",
-                        "image": AWS_CLI_IMAGE,
-                        "command": ["aws", "s3", "cp", "/backups/", f"s3://{s3.bucket}/{s3.prefix}/{app_name}/",
-                                    "--recursive", "--sse", "AES256"],
-                        "env": [{"name": "HOME", "value": "/home/aws"}],
-                        "resources": dumper["resources"],
-                        "securityContext": conv.container_security_context(self.run_as_user, read_only_root=True),
-                        "volumeMounts": [{"name": "backups", "mountPath": "/backups", "readOnly": True},
-                                         {"name": "home", "mountPath": "/home/aws"}],
-                    }])
+                    containers=[
+                        {
+                            "name": "upload",
+                            "image": AWS_CLI_IMAGE,
+                            "command": [
+                                "aws",
+                                "s3",
+                                "cp",
+                                "/backups/",
+                                f"s3://{s3.bucket}/{s3.prefix}/{app_name}/",
+                                "--recursive",
+                                "--sse",
+                                "AES256",
+                            ],
+                            "env": [{"name": "HOME", "value": "/home/aws"}],
+                            "resources": dumper["resources"],
+                            "securityContext": conv.container_security_context(self.run_as_user, read_only_root=True),
+                            "volumeMounts": [
+                                {"name": "backups", "mountPath": "/backups", "readOnly": True},
+                                {"name": "home", "mountPath": "/home/aws"},
+                            ],
+                        }
+                    ],
+                )
             return {"metadata": {"labels": labels}, "spec": spec}
 
         k8s.batch.v1.CronJob(
@@ -124,8 +150,12 @@ class DumpBackups:
                 "concurrencyPolicy": "Forbid",
                 "successfulJobsHistoryLimit": 3,
                 "failedJobsHistoryLimit": 3,
-                "jobTemplate": {"spec": {"backoffLimit": 2, "template": pod(
-                    dump_command(self.engine, "scheduled", None if s3 else plan.retention_days))}},
+                "jobTemplate": {
+                    "spec": {
+                        "backoffLimit": 2,
+                        "template": pod(dump_command(self.engine, "scheduled", None if s3 else plan.retention_days)),
+                    }
+                },
             },
             opts=pulumi.ResourceOptions(parent=parent),
         )
@@ -133,11 +163,26 @@ class DumpBackups:
             return BackupGate()
         # A new name per version: the Job runs once when the version changes, and the provider
         # waits for it to succeed before anything that depends on it.
-        return BackupGate((k8s.batch.v1.Job(
-            f"{name}-before-{slug}",
-            metadata={"name": f"{app_name}-backup-before-{slug}", "namespace": self.namespace, "labels": labels},
-            spec={"backoffLimit": 2, "activeDeadlineSeconds": DUMP_DEADLINE_SECONDS,
-                  "template": pod(dump_command(self.engine, f"before-{slug}"))},
-            opts=pulumi.ResourceOptions(parent=parent, custom_timeouts=pulumi.CustomTimeouts(
-                create=f"{DUMP_DEADLINE_SECONDS + 60}s", update=f"{DUMP_DEADLINE_SECONDS + 60}s")),
-        ),))
+        return BackupGate(
+            (
+                k8s.batch.v1.Job(
+                    f"{name}-before-{slug}",
+                    metadata={
+                        "name": f"{app_name}-backup-before-{slug}",
+                        "namespace": self.namespace,
+                        "labels": labels,
+                    },
+                    spec={
+                        "backoffLimit": 2,
+                        "activeDeadlineSeconds": DUMP_DEADLINE_SECONDS,
+                        "template": pod(dump_command(self.engine, f"before-{slug}")),
+                    },
+                    opts=pulumi.ResourceOptions(
+                        parent=parent,
+                        custom_timeouts=pulumi.CustomTimeouts(
+                            create=f"{DUMP_DEADLINE_SECONDS + 60}s", update=f"{DUMP_DEADLINE_SECONDS + 60}s"
+                        ),
+                    ),
+                ),
+            )
+        )

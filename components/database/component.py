@@ -1,5 +1,6 @@
 """The Database component: declares the chosen variant's resources under itself and exposes the
 endpoint it returns. Loads no provider SDK: the variant's module does, and only that one."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -41,8 +42,12 @@ class DatabaseArgs:
         # The union names its members as strings (no variant is imported at run time): a variant left
         # out of it would pass mypy unseen wherever it is built untyped, so it is refused here too.
         names = {ref.__forward_arg__ for ref in get_args(DatabaseVariant)}
-        check.require(self, type(self.variant).__name__ in names, "variant",
-                      f"is not in DatabaseVariant ({', '.join(sorted(names))}): add its line in components/database/component.py")
+        check.require(
+            self,
+            type(self.variant).__name__ in names,
+            "variant",
+            f"is not in DatabaseVariant ({', '.join(sorted(names))}): add its line in components/database/component.py",
+        )
         check.one_of(self, "engine", Engine)
         check.port(self, "port")
 
@@ -61,9 +66,22 @@ class Database(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcluster:index:Database", name, None, opts)
-        self.endpoint = args.variant.declare(self, name, app_name=args.app_name, engine=args.engine, port=args.port,
-                                             database=args.name, user=args.user, protect=args.protect)
+        self.endpoint = args.variant.declare(
+            self,
+            name,
+            app_name=args.app_name,
+            engine=args.engine,
+            port=args.port,
+            database=args.name,
+            user=args.user,
+            protect=args.protect,
+        )
         ep = self.endpoint
         self.host, self.port, self.name, self.user, self.password = ep.host, ep.port, ep.name, ep.user, ep.password
-        self.bindings, self.pod_labels, self.rds_instance, self.dump_source = ep.bindings, ep.pod_labels, ep.rds, ep.dump
+        self.bindings, self.pod_labels, self.rds_instance, self.dump_source = (
+            ep.bindings,
+            ep.pod_labels,
+            ep.rds,
+            ep.dump,
+        )
         self.register_outputs({"host": self.host, "port": self.port, "name": self.name, "user": self.user})

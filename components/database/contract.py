@@ -5,6 +5,7 @@ them or whatever sits behind the entry point.
 `url` is scheme://user:pass@host:port/db; `dsn` is what Go drivers take (MySQL's
 user:pass@tcp(host:port)/db, PostgreSQL's URL).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -67,13 +68,20 @@ def server_image(engine: str, name: str, user: str) -> ServerImage:
 def parse_url(url: str, port: int, name: str, user: str) -> tuple[str, int, str, str, str]:
     """host, port, database, user and password of a DSN URL, with defaults for what it leaves out."""
     parts = urlsplit(url)
-    return (parts.hostname or "", parts.port or port, parts.path.lstrip("/") or name,
-            unquote(parts.username or user), unquote(parts.password or ""))
+    return (
+        parts.hostname or "",
+        parts.port or port,
+        parts.path.lstrip("/") or name,
+        unquote(parts.username or user),
+        unquote(parts.password or ""),
+    )
 
 
-def connection_bindings(engine: str, host: pulumi.Input[str], port: int, db: str, user: str,
-                        password: pulumi.Input[str], params: str = "") -> dict[str, Source]:
+def connection_bindings(
+    engine: str, host: pulumi.Input[str], port: int, db: str, user: str, password: pulumi.Input[str], params: str = ""
+) -> dict[str, Source]:
     """The connection in every form a profile binds to; anything holding the password is Sensitive."""
+
     def secret(fn: Callable[[list[str]], str]) -> Sensitive:
         return Sensitive(pulumi.Output.secret(pulumi.Output.all(password, host).apply(fn)))
 
@@ -84,8 +92,9 @@ def connection_bindings(engine: str, host: pulumi.Input[str], port: int, db: str
         "database.name": Plain(db),
         "database.user": Plain(user),
         "database.password": Sensitive(pulumi.Output.secret(password)),
-        "database.url": secret(lambda v: f"{URL_SCHEME[engine]}://{quote(user, safe='')}:{quote(v[0], safe='')}"
-                                         f"@{v[1]}:{port}/{db}{params}"),
+        "database.url": secret(
+            lambda v: f"{URL_SCHEME[engine]}://{quote(user, safe='')}:{quote(v[0], safe='')}@{v[1]}:{port}/{db}{params}"
+        ),
         "database.dsn": secret(lambda v: _go_dsn(engine, user, v[0], v[1], port, db, params)),
     }
 
@@ -128,13 +137,29 @@ class DatabaseEndpoint:
     pod_labels: Mapping[str, str] = field(default_factory=dict)
 
 
-def endpoint(engine: str, host: pulumi.Input[str], port: int, db: str, user: str, password: pulumi.Input[str], *,
-             params: str = "", rds: RdsInstanceRef | None = None, dump: DumpSource | None = None,
-             pod_labels: Mapping[str, str] | None = None) -> DatabaseEndpoint:
+def endpoint(
+    engine: str,
+    host: pulumi.Input[str],
+    port: int,
+    db: str,
+    user: str,
+    password: pulumi.Input[str],
+    *,
+    params: str = "",
+    rds: RdsInstanceRef | None = None,
+    dump: DumpSource | None = None,
+    pod_labels: Mapping[str, str] | None = None,
+) -> DatabaseEndpoint:
     """The endpoint of a server at `host`:`port`, its bindings built once here for every variant."""
     secret = pulumi.Output.secret(password)
     return DatabaseEndpoint(
-        host=pulumi.Output.from_input(host), port=pulumi.Output.from_input(port), name=pulumi.Output.from_input(db),
-        user=pulumi.Output.from_input(user), password=secret,
+        host=pulumi.Output.from_input(host),
+        port=pulumi.Output.from_input(port),
+        name=pulumi.Output.from_input(db),
+        user=pulumi.Output.from_input(user),
+        password=secret,
         bindings=connection_bindings(engine, host, port, db, user, secret, params),
-        rds=rds, dump=dump, pod_labels=dict(pod_labels or {}))
+        rds=rds,
+        dump=dump,
+        pod_labels=dict(pod_labels or {}),
+    )

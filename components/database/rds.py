@@ -1,6 +1,7 @@
 """Database variant rds: an RDS instance (encrypted, private, Multi-AZ, deletion protection,
 backups, TLS forced) behind an RDS Proxy, which is the entry point: the app never sees the instance
 endpoint."""
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,18 @@ class RdsDatabase:
     network: Network  # the EKS cluster's VPC, subnets and node security group
     password: pulumi.Input[str]  # the master password (a Pulumi secret)
 
-    def declare(self, parent: pulumi.Resource, name: str, *, app_name: str, engine: Engine, port: int,
-                database: str, user: str, protect: bool) -> DatabaseEndpoint:
+    def declare(
+        self,
+        parent: pulumi.Resource,
+        name: str,
+        *,
+        app_name: str,
+        engine: Engine,
+        port: int,
+        database: str,
+        user: str,
+        protect: bool,
+    ) -> DatabaseEndpoint:
         """The instance, its credentials and its proxy, children of `parent`; the proxy is the endpoint."""
         identifier = physical_name(app_name, "db")
         rds, network = self.settings, self.network
@@ -63,34 +74,62 @@ class RdsDatabase:
 
         # The app reaches only the proxy; the instance admits only the proxy.
         proxy_sg = service_security_group(parent, f"{name}-proxy", network=network, service="database-proxy", port=port)
-        instance_sg = service_security_group(parent, f"{name}-instance", network=network, service="database",
-                                             port=port, source_security_group_id=proxy_sg.id)
+        instance_sg = service_security_group(
+            parent,
+            f"{name}-instance",
+            network=network,
+            service="database",
+            port=port,
+            source_security_group_id=proxy_sg.id,
+        )
         # pulumi-aws strips AWS's default allow-all egress: the proxy needs its one way out, to the
         # instance (the other groups only answer, and security groups let answers out on their own).
         aws.vpc.SecurityGroupEgressRule(
-            f"{name}-proxy-sg-egress", security_group_id=proxy_sg.id, referenced_security_group_id=instance_sg.id,
-            ip_protocol="tcp", from_port=port, to_port=port,
+            f"{name}-proxy-sg-egress",
+            security_group_id=proxy_sg.id,
+            referenced_security_group_id=instance_sg.id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
             description=f"database-proxy to the database instance on {port}",
-            opts=pulumi.ResourceOptions(parent=proxy_sg))
-        subnets = aws.rds.SubnetGroup(f"{name}-subnets", name=identifier, subnet_ids=list(network.subnet_ids),
-                                      description=f"{app_name} database: private subnets", opts=child)
+            opts=pulumi.ResourceOptions(parent=proxy_sg),
+        )
+        subnets = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            name=identifier,
+            subnet_ids=list(network.subnet_ids),
+            description=f"{app_name} database: private subnets",
+            opts=child,
+        )
         # Parameter group families: postgres17, mysql8.4.
         family += ".".join(version.split(".")[: 2 if engine == "mysql" else 1])
         parameters = aws.rds.ParameterGroup(
-            f"{name}-parameters", name=f"{identifier}-{family.replace('.', '-')}", family=family,
+            f"{name}-parameters",
+            name=f"{identifier}-{family.replace('.', '-')}",
+            family=family,
             description=f"{app_name} database: TLS required",
-            parameters=[{"name": tls_parameter, "value": "1", "apply_method": "immediate"}], opts=child)
+            parameters=[{"name": tls_parameter, "value": "1", "apply_method": "immediate"}],
+            opts=child,
+        )
 
         # Master credentials live in Secrets Manager, where the proxy reads them.
         credentials = aws.secretsmanager.Secret(
-            f"{name}-credentials", name=f"{identifier}/credentials", recovery_window_in_days=30,
-            description=f"{app_name} database master credentials (read by the RDS Proxy)", opts=keep)
+            f"{name}-credentials",
+            name=f"{identifier}/credentials",
+            recovery_window_in_days=30,
+            description=f"{app_name} database master credentials (read by the RDS Proxy)",
+            opts=keep,
+        )
         # Secret in, so the JSON holding it stays secret.
         credentials_json = pulumi.Output.secret(self.password).apply(
-            lambda p: json.dumps({"username": user, "password": p}))
+            lambda p: json.dumps({"username": user, "password": p})
+        )
         aws.secretsmanager.SecretVersion(
-            f"{name}-credentials-version", secret_id=credentials.id, secret_string=credentials_json,
-            opts=pulumi.ResourceOptions(parent=credentials))
+            f"{name}-credentials-version",
+            secret_id=credentials.id,
+            secret_string=credentials_json,
+            opts=pulumi.ResourceOptions(parent=credentials),
+        )
 
         instance = aws.rds.Instance(
             f"{name}-instance",
@@ -126,15 +165,31 @@ class RdsDatabase:
         role = aws.iam.Role(
             f"{name}-proxy-role",
             description=f"{app_name} RDS Proxy: reads the database credentials",
-            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                    ],
+                }
+            ),
             opts=child,
         )
         aws.iam.RolePolicy(
-            f"{name}-proxy-policy", role=role.id,
-            policy=credentials.arn.apply(lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": arn}]})),
-            opts=pulumi.ResourceOptions(parent=role))
+            f"{name}-proxy-policy",
+            role=role.id,
+            policy=credentials.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": arn}
+                        ],
+                    }
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
         proxy = aws.rds.Proxy(
             f"{name}-proxy",
             name=f"{identifier}-proxy",
@@ -146,19 +201,39 @@ class RdsDatabase:
             debug_logging=False,
             idle_client_timeout=1800,
             # NocoBase and New API authenticate with a password; IAM tokens are not an option for them.
-            auths=[{"auth_scheme": "SECRETS", "secret_arn": credentials.arn, "iam_auth": "DISABLED",
-                    "description": "the app's database user"}],
+            auths=[
+                {
+                    "auth_scheme": "SECRETS",
+                    "secret_arn": credentials.arn,
+                    "iam_auth": "DISABLED",
+                    "description": "the app's database user",
+                }
+            ],
             opts=pulumi.ResourceOptions.merge(keep, pulumi.ResourceOptions(delete_before_replace=True)),
         )
         # The component's own children, so that depending on the Database waits for the target too (the SDK
         # stops at a custom parent): until it is registered, the proxy routes nowhere. They were the proxy's.
         moved = pulumi.ResourceOptions(parent=parent, aliases=[pulumi.Alias(parent=proxy)])
         target_group = aws.rds.ProxyDefaultTargetGroup(
-            f"{name}-proxy-target-group", db_proxy_name=proxy.name,
+            f"{name}-proxy-target-group",
+            db_proxy_name=proxy.name,
             connection_pool_config={"max_connections_percent": 90, "connection_borrow_timeout": 120},
-            opts=moved)
+            opts=moved,
+        )
         aws.rds.ProxyTarget(
-            f"{name}-proxy-target", db_proxy_name=proxy.name, target_group_name=target_group.name,
-            db_instance_identifier=instance.identifier, opts=moved)
-        return endpoint(engine, proxy.endpoint, port, database, user, self.password, params=TLS_PARAMS[engine],
-                        rds=RdsInstanceRef(identifier=instance.identifier, arn=instance.arn))
+            f"{name}-proxy-target",
+            db_proxy_name=proxy.name,
+            target_group_name=target_group.name,
+            db_instance_identifier=instance.identifier,
+            opts=moved,
+        )
+        return endpoint(
+            engine,
+            proxy.endpoint,
+            port,
+            database,
+            user,
+            self.password,
+            params=TLS_PARAMS[engine],
+            rds=RdsInstanceRef(identifier=instance.identifier, arn=instance.arn),
+        )

@@ -2,6 +2,7 @@
 Kubernetes: the primary first (health-checked, waited for), then the replicas and task workers;
 every instance with the same environment (the profile's, resolved like on Kubernetes) and the same
 named volume at the data path."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -41,20 +42,35 @@ class DockerAppCluster(pulumi.ComponentResource):
         self._args = args
         self._image = pulled(self, name, args.app.image)
         self._volume = docker.Volume(
-            f"{name}-storage", name=f"{args.app.app_name}-storage",
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect))
+            f"{name}-storage",
+            name=f"{args.app.app_name}-storage",
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+        )
         self.instances = []
         primary = self._container(name, "primary", f"{args.app.app_name}-primary", {})
         for i in range(1, args.app.replicas):
             self._container(name, "replicas", f"{args.app.app_name}-replica-{i}", args.app.replica_env, after=primary)
         for worker in args.app.workers:
             for i in range(1, worker.replicas + 1):
-                self._container(name, "worker", f"{args.app.app_name}-worker-{worker.name}-{i}",
-                                {"WORKER_MODE": worker.mode}, after=primary, serves=False)
+                self._container(
+                    name,
+                    "worker",
+                    f"{args.app.app_name}-worker-{worker.name}-{i}",
+                    {"WORKER_MODE": worker.mode},
+                    after=primary,
+                    serves=False,
+                )
         self.register_outputs({})
 
-    def _container(self, name: str, role: str, container_name: str, extra_env: Mapping[str, str],
-                   after: docker.Container | None = None, serves: bool = True) -> docker.Container:
+    def _container(
+        self,
+        name: str,
+        role: str,
+        container_name: str,
+        extra_env: Mapping[str, str],
+        after: docker.Container | None = None,
+        serves: bool = True,
+    ) -> docker.Container:
         args = self._args
 
         def value(resolved: Resolved) -> pulumi.Input[str]:
@@ -77,8 +93,11 @@ class DockerAppCluster(pulumi.ComponentResource):
             networks_advanced=[{"name": args.network, "aliases": [container_name]}],
             volumes=[{"volume_name": self._volume.name, "container_path": args.app.data_path}],
             command=list(args.app.args) or None,
-            healthcheck=(http_check(args.app.port, args.app.open_check.path, args.app.open_check.status)
-                         if args.app.open_check else http_check(args.app.port, args.app.health_path)),
+            healthcheck=(
+                http_check(args.app.port, args.app.open_check.path, args.app.open_check.status)
+                if args.app.open_check
+                else http_check(args.app.port, args.app.health_path)
+            ),
             labels=[{"label": "appcluster.io/role", "value": role}],
             restart="unless-stopped",
             security_opts=SECURITY_OPTS,

@@ -1,6 +1,7 @@
 """DockerLoadBalancer: nginx in front of the app's containers, its upstream generated from the
 config (weights per role, ip_hash for stickiness, passive health checks), or the 503 page while
 the stack is in maintenance."""
+
 from __future__ import annotations
 
 import hashlib
@@ -30,7 +31,8 @@ UPSTREAMS_LABEL = "appcluster.io/upstreams"
 
 def upstreams_fingerprint(instances: Sequence[Instance]) -> pulumi.Output[str]:
     return pulumi.Output.all(*[i.container_id for i in instances]).apply(
-        lambda ids: hashlib.sha256(",".join(ids).encode()).hexdigest()[:16])
+        lambda ids: hashlib.sha256(",".join(ids).encode()).hexdigest()[:16]
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,8 +51,12 @@ class DockerLoadBalancerArgs:
     def __post_init__(self) -> None:
         check.port(self, "port", "publish_port")
         check.subset(self, "weights", ("primary", "replicas"), "the roles (primary, replicas)")
-        check.require(self, bool(self.instances) or self.maintenance, "instances",
-                      "must not be empty outside maintenance: nothing would answer")
+        check.require(
+            self,
+            bool(self.instances) or self.maintenance,
+            "instances",
+            "must not be empty outside maintenance: nothing would answer",
+        )
         check.require(self, self.idle_timeout_seconds > 0, "idle_timeout_seconds", "must be positive")
 
 
@@ -63,11 +69,14 @@ class DockerLoadBalancer(pulumi.ComponentResource):
         uploads: list[docker.ContainerUploadArgsDict] = []
         if args.maintenance:
             self.config, health = maintenance_config(), HEALTH_PATH
-            uploads.append({"file": "/usr/share/nginx/html/maintenance.html",
-                            "content": maintenance_page(args.app_name, MESSAGE)})
+            uploads.append(
+                {"file": "/usr/share/nginx/html/maintenance.html", "content": maintenance_page(args.app_name, MESSAGE)}
+            )
         else:
-            servers = [Upstream(i.host, args.port, args.weights.get(i.role, 1), primary=i.role == "primary")
-                       for i in args.instances]
+            servers = [
+                Upstream(i.host, args.port, args.weights.get(i.role, 1), primary=i.role == "primary")
+                for i in args.instances
+            ]
             self.config = load_balancer_config(servers, args.sticky, args.idle_timeout_seconds, args.primary_only_paths)
             health = LB_HEALTH_PATH
         uploads.append({"file": "/etc/nginx/conf.d/default.conf", "content": self.config})
@@ -83,7 +92,10 @@ class DockerLoadBalancer(pulumi.ComponentResource):
             labels=[{"label": UPSTREAMS_LABEL, "value": upstreams_fingerprint(args.instances)}],
             healthcheck=docker.ContainerHealthcheckArgs(
                 tests=["CMD-SHELL", f"wget -q -O /dev/null http://127.0.0.1:{LISTEN_PORT}{health}"],
-                interval="5s", timeout="3s", retries=3),
+                interval="5s",
+                timeout="3s",
+                retries=3,
+            ),
             restart="unless-stopped",
             security_opts=SECURITY_OPTS,
             wait=True,

@@ -1,5 +1,6 @@
 """DockerServer: one stateful container (Redis or a database) on the app's network, its data on a
 named volume that outlives the container (protected and retained where the stack protects)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -29,8 +30,12 @@ class DockerServerArgs:
     def __post_init__(self) -> None:
         check.one_of(self, "component", ("redis", "database"))
         check.absolute(self, "data_path")
-        check.require(self, bool(self.health_shell.strip()), "health_shell", "must be a command that succeeds once "
-                                                                            "the server accepts clients")
+        check.require(
+            self,
+            bool(self.health_shell.strip()),
+            "health_shell",
+            "must be a command that succeeds once the server accepts clients",
+        )
 
 
 class DockerServer(pulumi.ComponentResource):
@@ -39,9 +44,11 @@ class DockerServer(pulumi.ComponentResource):
     def __init__(self, name: str, args: DockerServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("appcluster:index:DockerServer", name, None, opts)
         container_name = f"{args.app_name}-{args.component}"
-        volume = docker.Volume(f"{name}-data", name=f"{container_name}-data",
-                               opts=pulumi.ResourceOptions(parent=self, protect=args.protect,
-                                                           retain_on_delete=args.protect))
+        volume = docker.Volume(
+            f"{name}-data",
+            name=f"{container_name}-data",
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+        )
         container = docker.Container(
             f"{name}-container",
             name=container_name,

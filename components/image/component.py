@@ -1,5 +1,6 @@
 """The AppImage component: its registry variant says where the image goes; the build and push are
 the component's own (pulumi_docker, which a Kubernetes stack loads only when it builds)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,10 +40,15 @@ class AppImage(pulumi.ComponentResource):
         built = docker.Image(
             f"{name}-image",
             image_name=pulumi.Output.concat(registry.image_name, ":", build.tag),
-            build=docker.DockerBuildArgs(context=build.context, dockerfile=f"{build.context}/{build.dockerfile}",
-                                         platform=build.platform, args=dict(build.args)),
-            registry=docker.RegistryArgs(server=registry.server, username=registry.username,
-                                         password=registry.password),
+            build=docker.DockerBuildArgs(
+                context=build.context,
+                dockerfile=f"{build.context}/{build.dockerfile}",
+                platform=build.platform,
+                args=dict(build.args),
+            ),
+            registry=docker.RegistryArgs(
+                server=registry.server, username=registry.username, password=registry.password
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.image = built.repo_digest

@@ -1,4 +1,5 @@
 """What an AppImage registry variant hands back: where the image goes and how to push and pull it."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -1,5 +1,6 @@
 """AppImage variant ecr: the app image's ECR repository (scan on push, immutable tags, a lifecycle
 policy) and a short-lived token to push with; EKS nodes pull with their own role."""
+
 from __future__ import annotations
 
 import json
@@ -34,17 +35,43 @@ class EcrRegistry:
             opts=pulumi.ResourceOptions(parent=parent, protect=protect),
         )
         aws.ecr.LifecyclePolicy(
-            f"{name}-lifecycle", repository=repository.name,
-            policy=json.dumps({"rules": [
-                {"rulePriority": 1, "description": "drop untagged layers after a week",
-                 "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
-                               "countNumber": 7}, "action": {"type": "expire"}},
-                {"rulePriority": 2, "description": f"keep the last {self.keep_images} images",
-                 "selection": {"tagStatus": "any", "countType": "imageCountMoreThan",
-                               "countNumber": self.keep_images}, "action": {"type": "expire"}},
-            ]}),
-            opts=pulumi.ResourceOptions(parent=repository))
-        token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id,
-                                                       opts=pulumi.InvokeOutputOptions(parent=parent))
-        return RegistryEndpoint(image_name=repository.repository_url, server=repository.repository_url,
-                                username=token.user_name, password=pulumi.Output.secret(token.password))
+            f"{name}-lifecycle",
+            repository=repository.name,
+            policy=json.dumps(
+                {
+                    "rules": [
+                        {
+                            "rulePriority": 1,
+                            "description": "drop untagged layers after a week",
+                            "selection": {
+                                "tagStatus": "untagged",
+                                "countType": "sinceImagePushed",
+                                "countUnit": "days",
+                                "countNumber": 7,
+                            },
+                            "action": {"type": "expire"},
+                        },
+                        {
+                            "rulePriority": 2,
+                            "description": f"keep the last {self.keep_images} images",
+                            "selection": {
+                                "tagStatus": "any",
+                                "countType": "imageCountMoreThan",
+                                "countNumber": self.keep_images,
+                            },
+                            "action": {"type": "expire"},
+                        },
+                    ]
+                }
+            ),
+            opts=pulumi.ResourceOptions(parent=repository),
+        )
+        token = aws.ecr.get_authorization_token_output(
+            registry_id=repository.registry_id, opts=pulumi.InvokeOutputOptions(parent=parent)
+        )
+        return RegistryEndpoint(
+            image_name=repository.repository_url,
+            server=repository.repository_url,
+            username=token.user_name,
+            password=pulumi.Output.secret(token.password),
+        )

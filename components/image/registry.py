@@ -1,4 +1,5 @@
 """AppImage variant registry: an existing registry, with the password from a config secret."""
+
 from __future__ import annotations
 
 import base64
@@ -32,6 +33,8 @@ class ExistingRegistry:
         auth = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
         return RegistryEndpoint(
             image_name=pulumi.Output.from_input(f"{self.server}/{self.repository}"),
-            server=self.server, username=self.username, password=pulumi.Output.secret(self.password),
+            server=self.server,
+            username=self.username,
+            password=pulumi.Output.secret(self.password),
             pull_config=pulumi.Output.secret(json.dumps({"auths": {self.server: {"auth": auth}}})),
         )

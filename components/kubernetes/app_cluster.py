@@ -8,6 +8,7 @@ Pulumi creates or updates them only once the provider has seen the primary becom
 Every instance reads the same shared Secret for its app secrets and one connections Secret for
 URLs and DSNs that embed credentials; no secret is ever a literal env value.
 """
+
 from __future__ import annotations
 
 import math
@@ -79,17 +80,33 @@ class AppClusterArgs:
         return self.hpa is not None
 
     def __post_init__(self) -> None:
-        check.require(self, self.app.data_path not in self.local_paths, "local_paths",
-                      "must not hold the data path: it is the shared volume")
+        check.require(
+            self,
+            self.app.data_path not in self.local_paths,
+            "local_paths",
+            "must not hold the data path: it is the shared volume",
+        )
         check.require(self, self.startup_timeout_seconds >= 30, "startup_timeout_seconds", "must be 30 or more")
         if (scaling := self.hpa) is not None:
-            check.require(self, 1 <= scaling.min_replicas <= scaling.max_replicas, "autoscaling",
-                          f"needs 1 <= minReplicas ({scaling.min_replicas}) <= maxReplicas ({scaling.max_replicas})")
-            check.require(self, 1 + scaling.max_replicas <= MAX_INSTANCES, "autoscaling",
-                          f"maxReplicas {scaling.max_replicas} and the primary exceed {MAX_INSTANCES} worker IDs")
+            check.require(
+                self,
+                1 <= scaling.min_replicas <= scaling.max_replicas,
+                "autoscaling",
+                f"needs 1 <= minReplicas ({scaling.min_replicas}) <= maxReplicas ({scaling.max_replicas})",
+            )
+            check.require(
+                self,
+                1 + scaling.max_replicas <= MAX_INSTANCES,
+                "autoscaling",
+                f"maxReplicas {scaling.max_replicas} and the primary exceed {MAX_INSTANCES} worker IDs",
+            )
         if self.stop_others_before_upgrade:
-            check.require(self, bool(self.version), "version", "is required to stop the others before an upgrade "
-                                                               "(the stop Job is named after it)")
+            check.require(
+                self,
+                bool(self.version),
+                "version",
+                "is required to stop the others before an upgrade (the stop Job is named after it)",
+            )
 
 
 class AppCluster(pulumi.ComponentResource):
@@ -112,12 +129,21 @@ class AppCluster(pulumi.ComponentResource):
         upgrade_gate = None
         if args.stop_others_before_upgrade:
             # Pods get their grace period to release locks and worker IDs, plus time to be rescheduled away.
-            upgrade_gate = upgrade.UpgradeGate(name, upgrade.UpgradeGateArgs(
-                app_name=args.app.app_name, namespace=args.namespace, version=args.version,
-                others_selector=(f"app.kubernetes.io/instance={args.app.app_name},app.kubernetes.io/component in "
-                                 f"({COMPONENT},{WORKER_COMPONENT}),{conv.ROLE_LABEL}!={PRIMARY}"),
-                wait_seconds=args.app.grace_seconds + 120), after=args.before_primary,
-                opts=pulumi.ResourceOptions(parent=self))
+            upgrade_gate = upgrade.UpgradeGate(
+                name,
+                upgrade.UpgradeGateArgs(
+                    app_name=args.app.app_name,
+                    namespace=args.namespace,
+                    version=args.version,
+                    others_selector=(
+                        f"app.kubernetes.io/instance={args.app.app_name},app.kubernetes.io/component in "
+                        f"({COMPONENT},{WORKER_COMPONENT}),{conv.ROLE_LABEL}!={PRIMARY}"
+                    ),
+                    wait_seconds=args.app.grace_seconds + 120,
+                ),
+                after=args.before_primary,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
             gate.append(upgrade_gate.stop_job)
         primary = self._deployment(name, args, PRIMARY, running, env, depends_on=[*gate, *args.connects_to])
         self.primary_name = primary.metadata.name
@@ -128,17 +154,24 @@ class AppCluster(pulumi.ComponentResource):
         others: dict[str, tuple[k8s.apps.v1.Deployment, int]] = {}
         if replica_count > 0:
             replica_env = env + [{"name": k, "value": v} for k, v in args.app.replica_env.items()]
-            replicas = self._deployment(name, args, REPLICAS, replica_count * running, replica_env,
-                                        depends_on=[primary], autoscaled=autoscaled)
+            replicas = self._deployment(
+                name, args, REPLICAS, replica_count * running, replica_env, depends_on=[primary], autoscaled=autoscaled
+            )
             self.replicas_name = replicas.metadata.name
             others[f"{args.app.app_name}-{REPLICAS}"] = (replicas, replica_count)
             if autoscaled:
                 self._autoscaler(name, args, replicas)
         for worker in args.app.workers:
             role = f"worker-{worker.name}"
-            deployment = self._deployment(name, args, role, worker.replicas * running,
-                                          [*env, {"name": "WORKER_MODE", "value": worker.mode}], depends_on=[primary],
-                                          component=WORKER_COMPONENT)
+            deployment = self._deployment(
+                name,
+                args,
+                role,
+                worker.replicas * running,
+                [*env, {"name": "WORKER_MODE", "value": worker.mode}],
+                depends_on=[primary],
+                component=WORKER_COMPONENT,
+            )
             others[f"{args.app.app_name}-{role}"] = (deployment, worker.replicas)
         # In maintenance every role stays at zero: nothing to bring back.
         if upgrade_gate is not None and others and not args.app.maintenance:
@@ -147,7 +180,11 @@ class AppCluster(pulumi.ComponentResource):
         if args.app.replicas > 1 or args.autoscaled:
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb",
-                metadata={"name": args.app.app_name, "namespace": args.namespace, "labels": conv.labels(args.app.app_name, COMPONENT)},
+                metadata={
+                    "name": args.app.app_name,
+                    "namespace": args.namespace,
+                    "labels": conv.labels(args.app.app_name, COMPONENT),
+                },
                 # One voluntary disruption at a time, whatever the current size.
                 spec={"maxUnavailable": 1, "selector": {"matchLabels": dict(self.pod_selector)}},
                 opts=pulumi.ResourceOptions(parent=self),
@@ -160,11 +197,15 @@ class AppCluster(pulumi.ComponentResource):
             return []
         pull = k8s.core.v1.Secret(
             f"{name}-registry",
-            metadata={"name": f"{args.app.app_name}-registry", "namespace": args.namespace,
-                      "labels": conv.labels(args.app.app_name, COMPONENT)},
+            metadata={
+                "name": f"{args.app.app_name}-registry",
+                "namespace": args.namespace,
+                "labels": conv.labels(args.app.app_name, COMPONENT),
+            },
             type="kubernetes.io/dockerconfigjson",
             string_data={".dockerconfigjson": pulumi.Output.secret(args.pull_config)},
-            opts=pulumi.ResourceOptions(parent=self))
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         return [{"name": pull.metadata.name}]
 
     def _env(self, name: str, args: AppClusterArgs) -> list[dict[str, Any]]:
@@ -173,8 +214,11 @@ class AppCluster(pulumi.ComponentResource):
         if sensitive:
             connections = k8s.core.v1.Secret(
                 f"{name}-connections",
-                metadata={"name": f"{args.app.app_name}-connections", "namespace": args.namespace,
-                          "labels": conv.labels(args.app.app_name, COMPONENT)},
+                metadata={
+                    "name": f"{args.app.app_name}-connections",
+                    "namespace": args.namespace,
+                    "labels": conv.labels(args.app.app_name, COMPONENT),
+                },
                 type="Opaque",
                 string_data={k: pulumi.Output.secret(v) for k, v in sensitive.items()},
                 opts=pulumi.ResourceOptions(parent=self),
@@ -191,15 +235,26 @@ class AppCluster(pulumi.ComponentResource):
 
         return [var(k, v) for k, v in args.app.env.items()]
 
-    def _deployment(self, name: str, args: AppClusterArgs, role: str, count: int, env: list[dict[str, Any]],
-                    depends_on: list[pulumi.Resource], autoscaled: bool = False,
-                    component: str = COMPONENT) -> k8s.apps.v1.Deployment:
+    def _deployment(
+        self,
+        name: str,
+        args: AppClusterArgs,
+        role: str,
+        count: int,
+        env: list[dict[str, Any]],
+        depends_on: list[pulumi.Resource],
+        autoscaled: bool = False,
+        component: str = COMPONENT,
+    ) -> k8s.apps.v1.Deployment:
         pod_labels = conv.labels(args.app.app_name, component, role)
         selector = {**conv.selector(args.app.app_name, component), conv.ROLE_LABEL: role}
         # A health path behind the app's per-client-IP rate limit must not get the kubelet's probes: they
         # all come from the node's address, so a few pods would exhaust the limit and be taken out.
-        ready = ({"tcpSocket": {"port": "http"}} if args.app.open_check else
-                 {"httpGet": {"path": args.app.health_path, "port": "http", "scheme": "HTTP"}})
+        ready = (
+            {"tcpSocket": {"port": "http"}}
+            if args.app.open_check
+            else {"httpGet": {"path": args.app.health_path, "port": "http", "scheme": "HTTP"}}
+        )
         strategy: dict[str, Any]
         if role == PRIMARY:
             # Never two primaries: the old one is gone before the new one migrates.
@@ -237,31 +292,48 @@ class AppCluster(pulumi.ComponentResource):
                     # Graceful shutdown releases locks and worker IDs before the pod goes.
                     "terminationGracePeriodSeconds": args.app.grace_seconds,
                     "securityContext": conv.pod_security_context(args.run_as_user),
-                    "topologySpreadConstraints": conv.spread(args.spread_keys, conv.selector(args.app.app_name, component)),
-                    "containers": [{
-                        "name": COMPONENT,
-                        "image": args.app.image,
-                        # PID 1 that passes SIGTERM on, where the image's own would ignore it.
-                        **({"command": list(args.app.command)} if args.app.command else {}),
-                        "ports": [{"name": "http", "containerPort": args.app.port, "protocol": "TCP"}],
-                        "env": env,
-                        "resources": dict(args.resources),
-                        "securityContext": conv.container_security_context(
-                            args.run_as_user, args.read_only_root, args.capabilities),
-                        # The health endpoint answers 503 while installing or migrating: the startup
-                        # probe waits that out so liveness never kills a pod mid-upgrade.
-                        "startupProbe": {**ready, "periodSeconds": PROBE_PERIOD, "timeoutSeconds": 5,
-                                         "failureThreshold": math.ceil(args.startup_timeout_seconds / PROBE_PERIOD)},
-                        "readinessProbe": {**ready, "periodSeconds": PROBE_PERIOD, "timeoutSeconds": 5,
-                                           "failureThreshold": 3},
-                        # Liveness asks only whether the server accepts connections: the health path
-                        # answers 503 while a plugin install restarts the app in-process, and that
-                        # must not get the pod killed (readiness takes it out of the Service meanwhile).
-                        "livenessProbe": {"tcpSocket": {"port": "http"}, "periodSeconds": 20, "timeoutSeconds": 5,
-                                          "failureThreshold": 3},
-                        "volumeMounts": mounts,
-                        **container,
-                    }],
+                    "topologySpreadConstraints": conv.spread(
+                        args.spread_keys, conv.selector(args.app.app_name, component)
+                    ),
+                    "containers": [
+                        {
+                            "name": COMPONENT,
+                            "image": args.app.image,
+                            # PID 1 that passes SIGTERM on, where the image's own would ignore it.
+                            **({"command": list(args.app.command)} if args.app.command else {}),
+                            "ports": [{"name": "http", "containerPort": args.app.port, "protocol": "TCP"}],
+                            "env": env,
+                            "resources": dict(args.resources),
+                            "securityContext": conv.container_security_context(
+                                args.run_as_user, args.read_only_root, args.capabilities
+                            ),
+                            # The health endpoint answers 503 while installing or migrating: the startup
+                            # probe waits that out so liveness never kills a pod mid-upgrade.
+                            "startupProbe": {
+                                **ready,
+                                "periodSeconds": PROBE_PERIOD,
+                                "timeoutSeconds": 5,
+                                "failureThreshold": math.ceil(args.startup_timeout_seconds / PROBE_PERIOD),
+                            },
+                            "readinessProbe": {
+                                **ready,
+                                "periodSeconds": PROBE_PERIOD,
+                                "timeoutSeconds": 5,
+                                "failureThreshold": 3,
+                            },
+                            # Liveness asks only whether the server accepts connections: the health path
+                            # answers 503 while a plugin install restarts the app in-process, and that
+                            # must not get the pod killed (readiness takes it out of the Service meanwhile).
+                            "livenessProbe": {
+                                "tcpSocket": {"port": "http"},
+                                "periodSeconds": 20,
+                                "timeoutSeconds": 5,
+                                "failureThreshold": 3,
+                            },
+                            "volumeMounts": mounts,
+                            **container,
+                        }
+                    ],
                     "volumes": volumes,
                 },
             },
@@ -273,15 +345,20 @@ class AppCluster(pulumi.ComponentResource):
             del spec["replicas"]
         return k8s.apps.v1.Deployment(
             f"{name}-{role}",
-            metadata={"name": f"{args.app.app_name}-{role}", "namespace": args.namespace, "labels": pod_labels,
-                      # `kubectl scale` (the upgrade Jobs, or a person) takes `.spec.replicas` from us under
-                      # server-side apply, and the next `up` that changes the Deployment then fails on the
-                      # conflict (seen on the local control plane: tests/integration/test_jobs_day_two.py).
-                      # The declared count wins; an autoscaled role states none, so the HPA keeps its own.
-                      "annotations": {"pulumi.com/patchForce": "true"}},
+            metadata={
+                "name": f"{args.app.app_name}-{role}",
+                "namespace": args.namespace,
+                "labels": pod_labels,
+                # `kubectl scale` (the upgrade Jobs, or a person) takes `.spec.replicas` from us under
+                # server-side apply, and the next `up` that changes the Deployment then fails on the
+                # conflict (seen on the local control plane: tests/integration/test_jobs_day_two.py).
+                # The declared count wins; an autoscaled role states none, so the HPA keeps its own.
+                "annotations": {"pulumi.com/patchForce": "true"},
+            },
             spec=spec,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on,
-                                        custom_timeouts=rollout_timeouts(args.startup_timeout_seconds)),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=depends_on, custom_timeouts=rollout_timeouts(args.startup_timeout_seconds)
+            ),
         )
 
     def _autoscaler(self, name: str, args: AppClusterArgs, target: k8s.apps.v1.Deployment) -> None:
@@ -289,14 +366,24 @@ class AppCluster(pulumi.ComponentResource):
         assert scaling is not None  # called only for an autoscaled role
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-hpa",
-            metadata={"name": f"{args.app.app_name}-{REPLICAS}", "namespace": args.namespace,
-                      "labels": conv.labels(args.app.app_name, COMPONENT, REPLICAS)},
+            metadata={
+                "name": f"{args.app.app_name}-{REPLICAS}",
+                "namespace": args.namespace,
+                "labels": conv.labels(args.app.app_name, COMPONENT, REPLICAS),
+            },
             spec={
                 "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target.metadata.name},
                 "minReplicas": scaling.min_replicas,
                 "maxReplicas": scaling.max_replicas,
-                "metrics": [{"type": "Resource", "resource": {
-                    "name": "cpu", "target": {"type": "Utilization", "averageUtilization": scaling.target_cpu_percent}}}],
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {
+                            "name": "cpu",
+                            "target": {"type": "Utilization", "averageUtilization": scaling.target_cpu_percent},
+                        },
+                    }
+                ],
             },
             opts=pulumi.ResourceOptions(parent=self),
         )

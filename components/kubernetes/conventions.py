@@ -1,4 +1,5 @@
 """Kubernetes conventions every component follows: labels, security contexts, probes."""
+
 from __future__ import annotations
 
 import re
@@ -173,14 +174,16 @@ def single_stateful_server(
                     "volumes": [{"name": volume, "emptyDir": {}} for volume, _ in scratch],
                 },
             },
-            "volumeClaimTemplates": [{
-                "metadata": {"name": SERVER_VOLUME, "labels": meta_labels},
-                "spec": {
-                    "accessModes": ["ReadWriteOnce"],
-                    "resources": {"requests": {"storage": server.storage_size}},
-                    **({"storageClassName": server.storage_class} if server.storage_class else {}),
-                },
-            }],
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": SERVER_VOLUME, "labels": meta_labels},
+                    "spec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": server.storage_size}},
+                        **({"storageClassName": server.storage_class} if server.storage_class else {}),
+                    },
+                }
+            ],
         },
         opts=pulumi.ResourceOptions(parent=parent, protect=server.protect, depends_on=[service]),
     )

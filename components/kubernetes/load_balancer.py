@@ -10,6 +10,7 @@ mode alb: an Ingress of class alb: HTTPS with an ACM certificate, HTTP redirecte
 headers dropped, desync mitigation, health checks on the health path, optional stickiness, and for
 New API the master/slave weights as weighted target groups (one Service per role).
 """
+
 from __future__ import annotations
 
 import json
@@ -36,7 +37,9 @@ ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 class LoadBalancerArgs:
     app_name: str  # names and labels: the Service is <app>
     namespace: pulumi.Input[str]  # where the Service and Ingress go
-    pod_selector: Mapping[str, str]  # the pods that serve (never workers or the maintenance page's, unless in maintenance)
+    pod_selector: Mapping[
+        str, str
+    ]  # the pods that serve (never workers or the maintenance page's, unless in maintenance)
     health_path: str = "/"  # what the cloud load balancer checks
     health_status: int = 200  # alb: what the health path answers when the instance serves
     health_by_tcp: bool = False  # nlb: check by TCP (the app's health path is rate limited)
@@ -67,10 +70,15 @@ class LoadBalancerArgs:
         if self.mode in ("nlb", "alb"):
             check.needs(self, f"by mode {self.mode} (it terminates TLS)", "certificate_arn")
         check.subset(self, "weights", self.role_selectors, "role_selectors (a weight needs its role's Service)")
-        check.require(self, not self.primary_only_paths or "primary" in self.role_selectors, "primary_only_paths",
-                      "need role_selectors['primary']: they go to the primary's own Service")
-        check.require(self, 1 <= self.idle_timeout_seconds <= 4000, "idle_timeout_seconds",
-                      "must be 1-4000 (the ALB's range)")
+        check.require(
+            self,
+            not self.primary_only_paths or "primary" in self.role_selectors,
+            "primary_only_paths",
+            "need role_selectors['primary']: they go to the primary's own Service",
+        )
+        check.require(
+            self, 1 <= self.idle_timeout_seconds <= 4000, "idle_timeout_seconds", "must be 1-4000 (the ALB's range)"
+        )
         check.require(self, all(w >= 0 for w in self.weights.values()), "weights", "must not be negative")
 
 
@@ -89,10 +97,18 @@ class LoadBalancer(pulumi.ComponentResource):
             annotations = self._nlb_annotations(args)
         elif args.weights and args.mode == "service":
             annotations["appcluster.io/weights"] = ",".join(f"{role}={w}" for role, w in args.weights.items())
-        service = self._service(f"{name}-service", args, args.app_name, args.pod_selector, service_type, port, annotations)
+        service = self._service(
+            f"{name}-service", args, args.app_name, args.pod_selector, service_type, port, annotations
+        )
         self.service_name = service.metadata.name
-        self.url = pulumi.Output.concat("http://", self.service_name, ".", args.namespace, ".svc.cluster.local",
-                                        "" if args.port == 80 else f":{args.port}")
+        self.url = pulumi.Output.concat(
+            "http://",
+            self.service_name,
+            ".",
+            args.namespace,
+            ".svc.cluster.local",
+            "" if args.port == 80 else f":{args.port}",
+        )
         if args.mode == "nlb":
             self.url = pulumi.Output.from_input(f"https://{args.ingress_host}" if args.ingress_host else "")
         elif args.mode == "alb":
@@ -101,19 +117,36 @@ class LoadBalancer(pulumi.ComponentResource):
             self.url = self._ingress(name, args, service)
         self.register_outputs({"service_name": self.service_name, "url": self.url})
 
-    def _service(self, resource: str, args: LoadBalancerArgs, name: str, selector: Mapping[str, str],
-                 service_type: str, port: int, annotations: Mapping[str, str]) -> k8s.core.v1.Service:
+    def _service(
+        self,
+        resource: str,
+        args: LoadBalancerArgs,
+        name: str,
+        selector: Mapping[str, str],
+        service_type: str,
+        port: int,
+        annotations: Mapping[str, str],
+    ) -> k8s.core.v1.Service:
         spec: dict[str, Any] = {
             "type": service_type,
             "selector": dict(selector),
-            "ports": [{"name": "http" if port != 443 else "https", "port": port, "targetPort": "http", "protocol": "TCP"}],
+            "ports": [
+                {"name": "http" if port != 443 else "https", "port": port, "targetPort": "http", "protocol": "TCP"}
+            ],
         }
         if args.sticky and args.mode != "alb":
-            spec.update(sessionAffinity="ClientIP",
-                        sessionAffinityConfig={"clientIP": {"timeoutSeconds": args.sticky_timeout_seconds}})
+            spec.update(
+                sessionAffinity="ClientIP",
+                sessionAffinityConfig={"clientIP": {"timeoutSeconds": args.sticky_timeout_seconds}},
+            )
         return k8s.core.v1.Service(
             resource,
-            metadata={"name": name, "namespace": args.namespace, "labels": self._labels, "annotations": dict(annotations)},
+            metadata={
+                "name": name,
+                "namespace": args.namespace,
+                "labels": self._labels,
+                "annotations": dict(annotations),
+            },
             spec=spec,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -121,8 +154,15 @@ class LoadBalancer(pulumi.ComponentResource):
     def _role_service(self, name: str, args: LoadBalancerArgs, role: str) -> k8s.core.v1.Service:
         """The role's own Service (a weighted target group, or the primary's paths), declared once."""
         if role not in self._role_services:
-            self._role_services[role] = self._service(f"{name}-{role}-service", args, f"{args.app_name}-{role}",
-                                                      args.role_selectors[role], "ClusterIP", args.port, {})
+            self._role_services[role] = self._service(
+                f"{name}-{role}-service",
+                args,
+                f"{args.app_name}-{role}",
+                args.role_selectors[role],
+                "ClusterIP",
+                args.port,
+                {},
+            )
         return self._role_services[role]
 
     def _ingress(self, name: str, args: LoadBalancerArgs, service: k8s.core.v1.Service) -> pulumi.Output[str]:
@@ -139,12 +179,20 @@ class LoadBalancer(pulumi.ComponentResource):
         self._declare_ingress(name, args, args.ingress_class, annotations, backend, tls)
         return pulumi.Output.from_input(f"{'https' if tls else 'http'}://{args.ingress_host}")
 
-    def _declare_ingress(self, name: str, args: LoadBalancerArgs, ingress_class: str | None,
-                         annotations: Mapping[str, pulumi.Input[str]], backend: dict[str, Any], tls: list[dict[str, Any]]) -> None:
+    def _declare_ingress(
+        self,
+        name: str,
+        args: LoadBalancerArgs,
+        ingress_class: str | None,
+        annotations: Mapping[str, pulumi.Input[str]],
+        backend: dict[str, Any],
+        tls: list[dict[str, Any]],
+    ) -> None:
         paths = []
         if args.primary_only_paths:
-            primary = {"service": {"name": self._role_service(name, args, "primary").metadata.name,
-                                   "port": {"name": "http"}}}
+            primary = {
+                "service": {"name": self._role_service(name, args, "primary").metadata.name, "port": {"name": "http"}}
+            }
             paths = [{"path": p, "pathType": "Prefix", "backend": primary} for p in args.primary_only_paths]
         rule: dict[str, Any] = {"http": {"paths": [*paths, {"path": "/", "pathType": "Prefix", "backend": backend}]}}
         if args.ingress_host:
@@ -156,8 +204,12 @@ class LoadBalancer(pulumi.ComponentResource):
             spec["tls"] = tls
         k8s.networking.v1.Ingress(
             f"{name}-ingress",
-            metadata={"name": args.app_name, "namespace": args.namespace, "labels": self._labels,
-                      "annotations": dict(annotations)},
+            metadata={
+                "name": args.app_name,
+                "namespace": args.namespace,
+                "labels": self._labels,
+                "annotations": dict(annotations),
+            },
             spec=spec,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -213,17 +265,27 @@ class LoadBalancer(pulumi.ComponentResource):
         }
         if args.sticky:
             annotations[f"{ALB}target-group-attributes"] = (
-                f"stickiness.enabled=true,stickiness.lb_cookie.duration_seconds={args.sticky_timeout_seconds}")
+                f"stickiness.enabled=true,stickiness.lb_cookie.duration_seconds={args.sticky_timeout_seconds}"
+            )
         backend: dict[str, Any] = {"service": {"name": service.metadata.name, "port": {"name": "http"}}}
         if args.weights:
             # Weighted target groups: one Service per role, and a forward action that splits between them.
             groups = []
             for role, weight in args.weights.items():
                 role_service = self._role_service(name, args, role)
-                groups.append({"serviceName": role_service.metadata.name, "servicePort": str(args.port), "weight": weight})
+                groups.append(
+                    {"serviceName": role_service.metadata.name, "servicePort": str(args.port), "weight": weight}
+                )
             annotations[f"{ALB}actions.weighted"] = pulumi.Output.all(*[g["serviceName"] for g in groups]).apply(
-                lambda names: json.dumps({"type": "forward", "forwardConfig": {"targetGroups": [
-                    {**g, "serviceName": n} for g, n in zip(groups, names, strict=False)]}}))
+                lambda names: json.dumps(
+                    {
+                        "type": "forward",
+                        "forwardConfig": {
+                            "targetGroups": [{**g, "serviceName": n} for g, n in zip(groups, names, strict=False)]
+                        },
+                    }
+                )
+            )
             backend = {"service": {"name": "weighted", "port": {"name": "use-annotation"}}}
         self._declare_ingress(name, args, "alb", annotations, backend, [])
         return pulumi.Output.from_input(f"https://{args.ingress_host}" if args.ingress_host else "")

@@ -4,6 +4,7 @@ An unprivileged nginx answers every request with 503 and a static page (so clien
 know to come back), and 200 on its own health path only, so it can be ready without pretending
 the app is up.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -38,7 +39,10 @@ class MaintenancePage(pulumi.ComponentResource):
         config = k8s.core.v1.ConfigMap(
             f"{name}-content",
             metadata={"name": f"{args.app_name}-maintenance", "namespace": args.namespace, "labels": labels},
-            data={"default.conf": maintenance_config(), "maintenance.html": maintenance_page(args.app_name, args.message)},
+            data={
+                "default.conf": maintenance_config(),
+                "maintenance.html": maintenance_page(args.app_name, args.message),
+            },
             opts=pulumi.ResourceOptions(parent=self),
         )
         probe = {"httpGet": {"path": HEALTH_PATH, "port": "http"}, "periodSeconds": 5}
@@ -53,24 +57,37 @@ class MaintenancePage(pulumi.ComponentResource):
                     "spec": {
                         "automountServiceAccountToken": False,
                         "securityContext": conv.pod_security_context(NGINX_UID),
-                        "containers": [{
-                            "name": "nginx",
-                            "image": IMAGE,
-                            "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
-                            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
-                                          "limits": {"cpu": "200m", "memory": "64Mi"}},
-                            "securityContext": conv.container_security_context(NGINX_UID, read_only_root=True),
-                            "readinessProbe": probe,
-                            "livenessProbe": probe,
-                            "volumeMounts": [
-                                {"name": "content", "mountPath": "/etc/nginx/conf.d/default.conf", "subPath": "default.conf"},
-                                {"name": "content", "mountPath": "/usr/share/nginx/html/maintenance.html",
-                                 "subPath": "maintenance.html"},
-                                {"name": "tmp", "mountPath": "/tmp"},
-                            ],
-                        }],
-                        "volumes": [{"name": "content", "configMap": {"name": config.metadata.name}},
-                                    {"name": "tmp", "emptyDir": {}}],
+                        "containers": [
+                            {
+                                "name": "nginx",
+                                "image": IMAGE,
+                                "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+                                "resources": {
+                                    "requests": {"cpu": "10m", "memory": "16Mi"},
+                                    "limits": {"cpu": "200m", "memory": "64Mi"},
+                                },
+                                "securityContext": conv.container_security_context(NGINX_UID, read_only_root=True),
+                                "readinessProbe": probe,
+                                "livenessProbe": probe,
+                                "volumeMounts": [
+                                    {
+                                        "name": "content",
+                                        "mountPath": "/etc/nginx/conf.d/default.conf",
+                                        "subPath": "default.conf",
+                                    },
+                                    {
+                                        "name": "content",
+                                        "mountPath": "/usr/share/nginx/html/maintenance.html",
+                                        "subPath": "maintenance.html",
+                                    },
+                                    {"name": "tmp", "mountPath": "/tmp"},
+                                ],
+                            }
+                        ],
+                        "volumes": [
+                            {"name": "content", "configMap": {"name": config.metadata.name}},
+                            {"name": "tmp", "emptyDir": {}},
+                        ],
                     },
                 },
             },

@@ -1,5 +1,6 @@
 """NetworkPolicy: Redis and the database accept connections only from the pods of ours that use them
 (the app's instances, its task-only workers, the backup Jobs), and the app pods only on their HTTP port."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -45,15 +46,27 @@ class NetworkPolicy(pulumi.ComponentResource):
             rule: dict[str, Any] = {"ports": [{"protocol": "TCP", "port": target.port}]}
             # The app itself is reached by the load balancer / ingress controller, from anywhere.
             if target.clients:
-                rule["from"] = [{"podSelector": {
-                    "matchLabels": {"app.kubernetes.io/instance": args.app_name},
-                    "matchExpressions": [{"key": "app.kubernetes.io/component", "operator": "In",
-                                          "values": sorted(target.clients)}],
-                }}]
+                rule["from"] = [
+                    {
+                        "podSelector": {
+                            "matchLabels": {"app.kubernetes.io/instance": args.app_name},
+                            "matchExpressions": [
+                                {
+                                    "key": "app.kubernetes.io/component",
+                                    "operator": "In",
+                                    "values": sorted(target.clients),
+                                }
+                            ],
+                        }
+                    }
+                ]
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{target.component}",
-                metadata={"name": f"{args.app_name}-{target.component}", "namespace": args.namespace,
-                          "labels": conv.labels(args.app_name, target.component)},
+                metadata={
+                    "name": f"{args.app_name}-{target.component}",
+                    "namespace": args.namespace,
+                    "labels": conv.labels(args.app_name, target.component),
+                },
                 spec={
                     "podSelector": {"matchLabels": dict(target.pod_selector)},
                     "policyTypes": ["Ingress"],

@@ -4,6 +4,7 @@ the new version, a second Job brings back any role that still sits at zero.
 
 The scripts are plain POSIX sh around kubectl, kept here as functions so the tests run them for real.
 """
+
 from __future__ import annotations
 
 import shlex
@@ -48,8 +49,10 @@ def resume_script(counts: Mapping[str, int]) -> str:
     lines = ["set -eu"]
     for name, count in counts.items():
         ref = shlex.quote(f"deployment/{name}")
-        lines.append(f'if [ "$(kubectl get {ref} -o jsonpath={{.spec.replicas}})" = 0 ]; then '
-                     f'kubectl scale {ref} --replicas={count}; else echo "{name}: already running"; fi')
+        lines.append(
+            f'if [ "$(kubectl get {ref} -o jsonpath={{.spec.replicas}})" = 0 ]; then '
+            f'kubectl scale {ref} --replicas={count}; else echo "{name}: already running"; fi'
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -76,8 +79,13 @@ class UpgradeGate(pulumi.ComponentResource):
 
     stop_job: k8s.batch.v1.Job
 
-    def __init__(self, name: str, args: UpgradeGateArgs, after: Sequence[pulumi.Resource] = (),
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        args: UpgradeGateArgs,
+        after: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         """`name` is the app cluster's: the gate is `<name>-upgrade-gate`, and its children keep the
         names they had under the AppCluster (`<name>-upgrade-account`, `<name>-stop-before-<version>`).
         The stop waits for `after` (the pre-upgrade backup): a backup that fails stops nothing, and
@@ -85,37 +93,59 @@ class UpgradeGate(pulumi.ComponentResource):
         super().__init__("appcluster:index:UpgradeGate", f"{name}-upgrade-gate", None, opts)
         self._args, self._name = args, name
         self._child = pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=opts.parent if opts else None)])
-        meta = {"name": f"{args.app_name}-upgrade", "namespace": args.namespace,
-                "labels": conv.labels(args.app_name, "upgrade")}
-        account = k8s.core.v1.ServiceAccount(f"{name}-upgrade-account", metadata=meta,
-                                             automount_service_account_token=False, opts=self._child)
-        role = k8s.rbac.v1.Role(f"{name}-upgrade-role", metadata=meta, rules=[
-            {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]},
-            {"apiGroups": ["apps"], "resources": ["deployments/scale"], "verbs": ["get", "patch", "update"]},
-            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
-        ], opts=self._child)
-        self._binding = k8s.rbac.v1.RoleBinding(f"{name}-upgrade-binding", metadata=meta, role_ref={
-            "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role.metadata.name},
+        meta = {
+            "name": f"{args.app_name}-upgrade",
+            "namespace": args.namespace,
+            "labels": conv.labels(args.app_name, "upgrade"),
+        }
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-upgrade-account", metadata=meta, automount_service_account_token=False, opts=self._child
+        )
+        role = k8s.rbac.v1.Role(
+            f"{name}-upgrade-role",
+            metadata=meta,
+            rules=[
+                {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]},
+                {"apiGroups": ["apps"], "resources": ["deployments/scale"], "verbs": ["get", "patch", "update"]},
+                {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+            ],
+            opts=self._child,
+        )
+        self._binding = k8s.rbac.v1.RoleBinding(
+            f"{name}-upgrade-binding",
+            metadata=meta,
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role.metadata.name},
             subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": args.namespace}],
-            opts=self._child)
+            opts=self._child,
+        )
         self._account = account.metadata.name
         slug = conv.version_slug(args.version)
         # A Job per target version: the primary moves only after it succeeds. On a first install there
         # is nothing to stop and it ends at once.
-        self.stop_job = self._job(f"{name}-stop-before-{slug}", f"{args.app_name}-stop-before-{slug}",
-                                  stop_script(args.others_selector, args.wait_seconds), args.wait_seconds + 120,
-                                  [self._binding, *after])
+        self.stop_job = self._job(
+            f"{name}-stop-before-{slug}",
+            f"{args.app_name}-stop-before-{slug}",
+            stop_script(args.others_selector, args.wait_seconds),
+            args.wait_seconds + 120,
+            [self._binding, *after],
+        )
         self.register_outputs({"stop_job": self.stop_job.metadata.name})
 
     def resume(self, counts: Mapping[str, int], after: Sequence[pulumi.Resource]) -> k8s.batch.v1.Job:
         """Once `after` (the others, declared at the new version) exist, bring back any of `counts`
         (Deployment -> instances) the stop Job left at zero."""
         slug = conv.version_slug(self._args.version)
-        return self._job(f"{self._name}-resume-after-{slug}", f"{self._args.app_name}-resume-after-{slug}",
-                         resume_script(counts), 300, [self._binding, *after])
+        return self._job(
+            f"{self._name}-resume-after-{slug}",
+            f"{self._args.app_name}-resume-after-{slug}",
+            resume_script(counts),
+            300,
+            [self._binding, *after],
+        )
 
-    def _job(self, name: str, job_name: str, script: str, deadline: int,
-             depends_on: Sequence[pulumi.Resource]) -> k8s.batch.v1.Job:
+    def _job(
+        self, name: str, job_name: str, script: str, deadline: int, depends_on: Sequence[pulumi.Resource]
+    ) -> k8s.batch.v1.Job:
         """A Job that runs `script` with kubectl as the gate's ServiceAccount, once (no retries)."""
         labels = conv.labels(self._args.app_name, "upgrade")
         return k8s.batch.v1.Job(
@@ -133,28 +163,36 @@ class UpgradeGate(pulumi.ComponentResource):
                         # The one pod that needs the API: it scales the app's own Deployments.
                         "automountServiceAccountToken": True,
                         "securityContext": conv.pod_security_context(KUBECTL_UID),
-                        "containers": [{
-                            "name": "kubectl",
-                            "image": KUBECTL_IMAGE,
-                            "command": ["sh", "-c", script],
-                            # kubectl caches discovery under $HOME; the root filesystem is read-only.
-                            "env": [{"name": "HOME", "value": "/tmp"}],
-                            "resources": {"requests": {"cpu": "10m", "memory": "32Mi"},
-                                          "limits": {"cpu": "200m", "memory": "128Mi"}},
-                            "securityContext": conv.container_security_context(KUBECTL_UID, read_only_root=True),
-                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
-                        }],
+                        "containers": [
+                            {
+                                "name": "kubectl",
+                                "image": KUBECTL_IMAGE,
+                                "command": ["sh", "-c", script],
+                                # kubectl caches discovery under $HOME; the root filesystem is read-only.
+                                "env": [{"name": "HOME", "value": "/tmp"}],
+                                "resources": {
+                                    "requests": {"cpu": "10m", "memory": "32Mi"},
+                                    "limits": {"cpu": "200m", "memory": "128Mi"},
+                                },
+                                "securityContext": conv.container_security_context(KUBECTL_UID, read_only_root=True),
+                                "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                            }
+                        ],
                         "volumes": [{"name": "tmp", "emptyDir": {}}],
                     },
                 },
             },
-            opts=pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(
-                depends_on=list(depends_on),
-                # Its name is what makes it run: once per version, the stop with its resume. The spec is
-                # immutable, so any change Pulumi saw in it (the wait from the grace period, the kubectl
-                # image, a count) would replace the Job and run it again: a stop without an upgrade, and
-                # no resume after it. The next version's pair is created with the settings of the day.
-                ignore_changes=["spec"],
-                # Pulumi waits for the Job as long as the Job may take.
-                custom_timeouts=pulumi.CustomTimeouts(create=f"{deadline + 60}s", update=f"{deadline + 60}s"))),
+            opts=pulumi.ResourceOptions.merge(
+                self._child,
+                pulumi.ResourceOptions(
+                    depends_on=list(depends_on),
+                    # Its name is what makes it run: once per version, the stop with its resume. The spec is
+                    # immutable, so any change Pulumi saw in it (the wait from the grace period, the kubectl
+                    # image, a count) would replace the Job and run it again: a stop without an upgrade, and
+                    # no resume after it. The next version's pair is created with the settings of the day.
+                    ignore_changes=["spec"],
+                    # Pulumi waits for the Job as long as the Job may take.
+                    custom_timeouts=pulumi.CustomTimeouts(create=f"{deadline + 60}s", update=f"{deadline + 60}s"),
+                ),
+            ),
         )

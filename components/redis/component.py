@@ -1,5 +1,6 @@
 """The Redis component: declares the chosen variant's resources under itself and exposes the
 endpoint it returns. Loads no provider SDK: the variant's module does, and only that one."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,12 @@ class RedisArgs:
         # The union names its members as strings (no variant is imported at run time): a variant left
         # out of it would pass mypy unseen wherever it is built untyped, so it is refused here too.
         names = {ref.__forward_arg__ for ref in get_args(RedisVariant)}
-        check.require(self, type(self.variant).__name__ in names, "variant",
-                      f"is not in RedisVariant ({', '.join(sorted(names))}): add its line in components/redis/component.py")
+        check.require(
+            self,
+            type(self.variant).__name__ in names,
+            "variant",
+            f"is not in RedisVariant ({', '.join(sorted(names))}): add its line in components/redis/component.py",
+        )
 
 
 class Redis(pulumi.ComponentResource):

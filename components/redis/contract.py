@@ -1,5 +1,6 @@
 """What every Redis variant returns (RedisEndpoint) and the official image's settings they share:
 one URL per use, each on its own DB index (profiles.REDIS_DB_INDEX)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class RedisEndpoint:
     def urls(self) -> dict[str, pulumi.Output[str]]:
         """One URL per use (cache, pubsub, lock, queue, workerId), each on its own DB index; secret,
         since each carries the password."""
+
         def on_db(index: int) -> pulumi.Output[str]:
             return pulumi.Output.secret(self.base.apply(lambda url: _with_db(url, index)))
 
@@ -50,10 +52,14 @@ def endpoint(host: pulumi.Input[str], password: pulumi.Input[str], *, tls: bool,
     scheme = "rediss" if tls else "redis"
     host_out = pulumi.Output.from_input(host)
     secret = pulumi.Output.secret(password)
-    base = pulumi.Output.all(secret, host_out).apply(
-        lambda v: f"{scheme}://:{quote(str(v[0]), safe='')}@{v[1]}:{port}")
-    return RedisEndpoint(host=host_out, port=pulumi.Output.from_input(port), tls=pulumi.Output.from_input(tls), password=secret,
-                         base=pulumi.Output.secret(base))
+    base = pulumi.Output.all(secret, host_out).apply(lambda v: f"{scheme}://:{quote(str(v[0]), safe='')}@{v[1]}:{port}")
+    return RedisEndpoint(
+        host=host_out,
+        port=pulumi.Output.from_input(port),
+        tls=pulumi.Output.from_input(tls),
+        password=secret,
+        base=pulumi.Output.secret(base),
+    )
 
 
 def from_url(url: pulumi.Input[str]) -> RedisEndpoint:
@@ -61,6 +67,9 @@ def from_url(url: pulumi.Input[str]) -> RedisEndpoint:
     base = pulumi.Output.secret(url)
     parts = base.apply(urlsplit)
     return RedisEndpoint(
-        host=parts.apply(lambda p: p.hostname or ""), port=parts.apply(lambda p: p.port or PORT),
+        host=parts.apply(lambda p: p.hostname or ""),
+        port=parts.apply(lambda p: p.port or PORT),
         tls=parts.apply(lambda p: p.scheme == "rediss"),
-        password=pulumi.Output.secret(parts.apply(lambda p: unquote(p.password or ""))), base=base)
+        password=pulumi.Output.secret(parts.apply(lambda p: unquote(p.password or ""))),
+        base=base,
+    )

@@ -1,5 +1,6 @@
 """Redis variant elasticache: an ElastiCache replication group (cluster mode disabled, since DB
 indexes are used; Multi-AZ with failover, encrypted at rest and in transit, AUTH token)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,13 +45,21 @@ class ElastiCacheRedis:
         group_id = physical_name(app_name, "redis")
         security_group = service_security_group(parent, name, network=network, service="redis", port=PORT)
         subnets = aws.elasticache.SubnetGroup(
-            f"{name}-subnets", name=group_id, subnet_ids=list(network.subnet_ids),
-            description=f"{app_name} Redis: the EKS cluster's private subnets", opts=child)
+            f"{name}-subnets",
+            name=group_id,
+            subnet_ids=list(network.subnet_ids),
+            description=f"{app_name} Redis: the EKS cluster's private subnets",
+            opts=child,
+        )
         family = f"{cache.engine}{cache.engine_version.split('.')[0]}"
         parameters = aws.elasticache.ParameterGroup(
-            f"{name}-parameters", name=f"{group_id}-{family}", family=family,
+            f"{name}-parameters",
+            name=f"{group_id}-{family}",
+            family=family,
             description=f"{app_name} Redis: never evict (locks, queues and worker IDs live here)",
-            parameters=[{"name": "maxmemory-policy", "value": "noeviction"}], opts=child)
+            parameters=[{"name": "maxmemory-policy", "value": "noeviction"}],
+            opts=child,
+        )
         group = aws.elasticache.ReplicationGroup(
             f"{name}-replication-group",
             replication_group_id=group_id,

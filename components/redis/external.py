@@ -1,4 +1,5 @@
 """Redis variant external: an existing server, named by a URL (credentials included) from a config secret."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

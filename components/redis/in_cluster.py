@@ -1,5 +1,6 @@
 """Redis variant in_cluster: a single-replica StatefulSet with AUTH and an append-only file on a
 PVC, behind a ClusterIP Service."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,15 +31,25 @@ class InClusterRedis:
         server = self.server
         ping = ["sh", "-c", PING_SHELL]
         host = conv.single_stateful_server(
-            parent, name, app=app_name, component="redis", namespace=self.namespace, port=PORT,
-            server=server, uid=REDIS_UID, data_path=DATA_DIR, grace_seconds=30,
+            parent,
+            name,
+            app=app_name,
+            component="redis",
+            namespace=self.namespace,
+            port=PORT,
+            server=server,
+            uid=REDIS_UID,
+            data_path=DATA_DIR,
+            grace_seconds=30,
             container={
                 "name": "redis",
                 "args": ["--requirepass", f"$({PASSWORD_ENV})", *PERSISTENCE_FLAGS],
-                "env": [{
-                    "name": PASSWORD_ENV,
-                    "valueFrom": {"secretKeyRef": {"name": server.secret_name, "key": server.password_key}},
-                }],
+                "env": [
+                    {
+                        "name": PASSWORD_ENV,
+                        "valueFrom": {"secretKeyRef": {"name": server.secret_name, "key": server.password_key}},
+                    }
+                ],
                 "readinessProbe": conv.exec_probe(ping, period=5),
                 "livenessProbe": conv.exec_probe(ping, period=15, failures=4),
             },

@@ -1,5 +1,6 @@
 """The app as every target runs it: one primary, replicas that follow it, worker-only roles, the
 same wiring and start order. AppCluster (Kubernetes) and DockerAppCluster take it as it is."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -17,8 +18,10 @@ from profiles.wiring import Resolved
 # and INT to that whole process group, since the vendor's script runs the server without exec. It
 # exits once the last process of the group is gone (each `sleep` reaps what was reparented to it), so
 # the server's own shutdown runs to its end. `kill -TERM -PGID`, not `--`: dash's kill takes no `--`.
-FORWARD_TERM = ('trap \'kill -TERM -"$child" 2>/dev/null\' TERM INT; setsid "$@" & child=$!; wait "$child"; status=$?; '
-                'while kill -0 -"$child" 2>/dev/null; do sleep 0.2; done; exit "$status"')
+FORWARD_TERM = (
+    'trap \'kill -TERM -"$child" 2>/dev/null\' TERM INT; setsid "$@" & child=$!; wait "$child"; status=$?; '
+    'while kill -0 -"$child" 2>/dev/null; do sleep 0.2; done; exit "$status"'
+)
 
 
 def forward_term(command: Sequence[str]) -> tuple[str, ...]:
@@ -53,13 +56,25 @@ class AppSpec:
 
     def __post_init__(self) -> None:
         total = self.replicas + sum(w.replicas for w in self.workers)
-        check.require(self, 1 <= self.replicas and total <= MAX_INSTANCES, "replicas",
-                      f"must be 1 or more, and with the workers' at most {MAX_INSTANCES}: worker IDs run "
-                      f"0-{MAX_INSTANCES - 1}, one per instance (got {total} in all)")
+        check.require(
+            self,
+            1 <= self.replicas and total <= MAX_INSTANCES,
+            "replicas",
+            f"must be 1 or more, and with the workers' at most {MAX_INSTANCES}: worker IDs run "
+            f"0-{MAX_INSTANCES - 1}, one per instance (got {total} in all)",
+        )
         check.port(self, "port")
         check.absolute(self, "health_path", "data_path")
         check.require(self, self.grace_seconds >= 0, "grace_seconds", "must not be negative")
-        check.require(self, self.drain_seconds == 0 or self.drain_seconds < self.grace_seconds, "drain_seconds",
-                      f"must be below grace_seconds ({self.grace_seconds}): the drain is part of it")
-        check.require(self, len({w.name for w in self.workers}) == len(self.workers), "workers",
-                      "must have distinct names: each is a role of its own")
+        check.require(
+            self,
+            self.drain_seconds == 0 or self.drain_seconds < self.grace_seconds,
+            "drain_seconds",
+            f"must be below grace_seconds ({self.grace_seconds}): the drain is part of it",
+        )
+        check.require(
+            self,
+            len({w.name for w in self.workers}) == len(self.workers),
+            "workers",
+            "must have distinct names: each is a role of its own",
+        )

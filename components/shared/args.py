@@ -1,6 +1,7 @@
 """The checks a component's Args make of themselves in `__post_init__`: a value the component cannot
 build from is refused where the component is declared, naming the Args, the field and the value,
 whoever builds the Args (a platform, a test, another program)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -44,7 +45,9 @@ def needs(args: Any, when: str, *fields: str) -> None:
 def mode(args: Any, allowed: Any, required: Mapping[str, tuple[str, ...]]) -> None:
     """`args.mode` is one of `allowed` (a Literal), and the fields that mode cannot do without are set."""
     one_of(args, "mode", allowed)
-    require(args, set(required) == set(get_args(allowed)), "mode", "has a mode with no stated needs (a bug in the Args)")
+    require(
+        args, set(required) == set(get_args(allowed)), "mode", "has a mode with no stated needs (a bug in the Args)"
+    )
     needs(args, f"by mode {args.mode}", *required[args.mode])
 
 

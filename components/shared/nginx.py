@@ -4,6 +4,7 @@ Open-source nginx checks upstreams passively: a server that fails (refused, time
 504, which NocoBase answers while it starts or migrates) `max_fails` times is skipped for
 `fail_timeout`, and the request is retried on the next one.
 """
+
 from __future__ import annotations
 
 import html
@@ -27,11 +28,13 @@ class Upstream:
     primary: bool = False  # the one instance that answers the profile's primary-only paths
 
 
-def load_balancer_config(servers: Sequence[Upstream], sticky: bool, idle_timeout_seconds: int = 60,
-                         primary_only_paths: Sequence[str] = ()) -> str:
+def load_balancer_config(
+    servers: Sequence[Upstream], sticky: bool, idle_timeout_seconds: int = 60, primary_only_paths: Sequence[str] = ()
+) -> str:
     """The upstream and the server in front of it. Requests may go `idle_timeout_seconds` without a byte
     either way (nginx's default of 60 s cut long LLM calls); WebSocket upgrades pass (NocoBase /ws,
     New API /v1/realtime); bodies are not capped here, the app enforces its own limit."""
+
     def upstream(name: str, members: Sequence[str], hashed: bool) -> list[str]:
         return [f"upstream {name} {{", *(["    ip_hash;"] if hashed else []), *members, "    keepalive 32;", "}"]
 
@@ -44,7 +47,9 @@ def load_balancer_config(servers: Sequence[Upstream], sticky: bool, idle_timeout
         # The primary answers these even when its weight keeps it out of the shared upstream.
         lines += upstream("primary", [server(s, 1) for s in servers if s.primary], False)
         locations = "".join(f"    location ^~ {path} {{ proxy_pass http://primary; }}\n" for path in primary_only_paths)
-    return "\n".join(lines) + f"""
+    return (
+        "\n".join(lines)
+        + f"""
 # Upgrade only when the client asks; otherwise an empty Connection keeps the upstream connection alive.
 map $http_upgrade $connection_upgrade {{
     default upgrade;
@@ -72,6 +77,7 @@ server {{
     }}
 }}
 """
+    )
 
 
 def maintenance_config() -> str:
@@ -88,5 +94,7 @@ def maintenance_config() -> str:
 
 
 def maintenance_page(app_name: str, message: str) -> str:
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(app_name)}: maintenance</title>"
-            f"</head><body><h1>{html.escape(app_name)} is under maintenance</h1><p>{html.escape(message)}</p></body></html>\n")
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(app_name)}: maintenance</title>'
+        f"</head><body><h1>{html.escape(app_name)} is under maintenance</h1><p>{html.escape(message)}</p></body></html>\n"
+    )

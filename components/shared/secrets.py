@@ -5,6 +5,7 @@ Each value comes from stack config when set there, else from pulumi_random, gene
 kept in state (stable across updates), protected like the data it guards. Every output is a Pulumi
 secret.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,8 +45,12 @@ class SharedSecretsArgs:
         check.require(self, len(names) == len(set(names)), "passwords", "must not repeat a name: each key is one value")
         check.subset(self, "provided", names, "the app secrets and passwords")
         kinds = {s.env: s.kind for s in self.app_secrets}
-        check.require(self, all(kinds.get(env) == "hex32" and made == "chars32" for env, made in self.generated_as.items()),
-                      "generated_as", "converts a chars32 key to hex32 only (the same 32 bytes); no other form holds them")
+        check.require(
+            self,
+            all(kinds.get(env) == "hex32" and made == "chars32" for env, made in self.generated_as.items()),
+            "generated_as",
+            "converts a chars32 key to hex32 only (the same 32 bytes); no other form holds them",
+        )
 
 
 def hex_key(value: str) -> str:

@@ -1,6 +1,7 @@
 """The Kubernetes claim every SharedStorage variant ends in, and the PersistentVolume reserved for it
 where the variant names the source (nfs, efs). The data outlives the stack: Retain on the PV, and
 Pulumi `protect` plus `retain_on_delete` where the stack protects."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,16 @@ class Claim:
     size: str  # the claim's (and the PV's) capacity, a Kubernetes quantity
 
 
-def declare_claim(parent: pulumi.Resource, name: str, *, app_name: str, claim: Claim, protect: bool,
-                  storage_class: str | None = None, source: dict[str, Any] | None = None) -> pulumi.Output[str]:
+def declare_claim(
+    parent: pulumi.Resource,
+    name: str,
+    *,
+    app_name: str,
+    claim: Claim,
+    protect: bool,
+    storage_class: str | None = None,
+    source: dict[str, Any] | None = None,
+) -> pulumi.Output[str]:
     """The claim on `storage_class`, or bound to a PV on `source` (its mount options and nfs/csi block)."""
     labels = conv.labels(app_name, "storage")
     keep = pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect)

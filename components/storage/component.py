@@ -1,4 +1,5 @@
 """The SharedStorage component: declares its variant and exposes the variant's StorageMount."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """What a SharedStorage variant hands back: the claim the app mounts, and what backups point at."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,6 +1,7 @@
 """SharedStorage variant efs: an encrypted EFS file system with backups, a mount target per
 availability zone and an access point (POSIX user, its own root directory), bound to the claim
 through the EFS CSI driver."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,12 +47,21 @@ class EfsStorage(Claim):
             tags={"Name": f"{app_name}-data"},
             opts=pulumi.ResourceOptions(parent=parent, protect=protect),
         )
-        aws.efs.BackupPolicy(f"{name}-efs-backup", file_system_id=file_system.id,
-                             backup_policy={"status": "ENABLED"}, opts=pulumi.ResourceOptions(parent=file_system))
+        aws.efs.BackupPolicy(
+            f"{name}-efs-backup",
+            file_system_id=file_system.id,
+            backup_policy={"status": "ENABLED"},
+            opts=pulumi.ResourceOptions(parent=file_system),
+        )
         security_group = service_security_group(parent, name, network=network, service="nfs", port=NFS_PORT)
         mounts = [
-            aws.efs.MountTarget(f"{name}-efs-mount-{i}", file_system_id=file_system.id, subnet_id=subnet,
-                                security_groups=[security_group.id], opts=pulumi.ResourceOptions(parent=file_system))
+            aws.efs.MountTarget(
+                f"{name}-efs-mount-{i}",
+                file_system_id=file_system.id,
+                subnet_id=subnet,
+                security_groups=[security_group.id],
+                opts=pulumi.ResourceOptions(parent=file_system),
+            )
             for i, subnet in enumerate(network.subnet_per_zone)
         ]
         access_point = aws.efs.AccessPoint(
@@ -59,13 +69,19 @@ class EfsStorage(Claim):
             file_system_id=file_system.id,
             # Every instance writes as this user, under its own directory: never the file system's root.
             posix_user={"uid": config.uid, "gid": config.gid},
-            root_directory={"path": config.root_directory, "creation_info": {
-                "owner_uid": config.uid, "owner_gid": config.gid, "permissions": "0750"}},
+            root_directory={
+                "path": config.root_directory,
+                "creation_info": {"owner_uid": config.uid, "owner_gid": config.gid, "permissions": "0750"},
+            },
             tags={"Name": f"{app_name}-data"},
             opts=pulumi.ResourceOptions(parent=parent, protect=protect, depends_on=mounts),
         )
-        source = {"mountOptions": ["tls"], "csi": {"driver": "efs.csi.aws.com",
-                                                   "volumeHandle": pulumi.Output.concat(file_system.id, "::",
-                                                                                        access_point.id)}}
+        source = {
+            "mountOptions": ["tls"],
+            "csi": {
+                "driver": "efs.csi.aws.com",
+                "volumeHandle": pulumi.Output.concat(file_system.id, "::", access_point.id),
+            },
+        }
         claim = declare_claim(parent, name, app_name=app_name, claim=self, protect=protect, source=source)
         return StorageMount(claim, file_system_arn=file_system.arn)

@@ -1,4 +1,5 @@
 """SharedStorage variant nfs: a PersistentVolume on an NFS export, reserved for and bound to the claim."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

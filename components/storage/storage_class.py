@@ -1,4 +1,5 @@
 """SharedStorage variant storage-class: a claim on an RWX-capable class (dynamic provisioning)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,5 +21,8 @@ class StorageClassStorage(Claim):
         check.require(self, bool(self.storage_class), "storage_class", "must name a class that supports ReadWriteMany")
 
     def declare(self, parent: pulumi.Resource, name: str, *, app_name: str, protect: bool) -> StorageMount:
-        return StorageMount(declare_claim(parent, name, app_name=app_name, claim=self, protect=protect,
-                                          storage_class=self.storage_class))
+        return StorageMount(
+            declare_claim(
+                parent, name, app_name=app_name, claim=self, protect=protect, storage_class=self.storage_class
+            )
+        )

@@ -1,5 +1,6 @@
 """AWS rules for the managed services appcluster creates (and anyone else's), with the checkov /
 Security Hub IDs they mirror. Props arrive in camelCase, as the analyzer hands them over."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -68,8 +69,10 @@ def _elasticache(args: ResourceValidationArgs, report: Report) -> None:
     p = _props(args)
     if args.resource_type == "aws:elasticache/cluster:Cluster" and not p.get("replicationGroupId"):
         # A standalone cache cluster: one node, no failover, no AUTH token, no at-rest encryption.
-        report("a standalone ElastiCache cluster has no failover, AUTH token or at-rest encryption: use a "
-               "replication group (CKV_AWS_29/31, CKV2_AWS_50)")
+        report(
+            "a standalone ElastiCache cluster has no failover, AUTH token or at-rest encryption: use a "
+            "replication group (CKV_AWS_29/31, CKV2_AWS_50)"
+        )
         return
     if args.resource_type != "aws:elasticache/replicationGroup:ReplicationGroup":
         return
@@ -133,8 +136,9 @@ def _load_balancer_tls(args: ResourceValidationArgs, report: Report) -> None:
                 report("HTTP is not redirected to HTTPS (CKV2_AWS_20)")
         elif not spec.get("tls"):
             report("the Ingress serves no TLS (Polaris tlsSettingsMissing)")
-    elif args.resource_type == "kubernetes:core/v1:Service" and \
-            annotations.get("service.beta.kubernetes.io/aws-load-balancer-type") in ("external", "nlb"):
+    elif args.resource_type == "kubernetes:core/v1:Service" and annotations.get(
+        "service.beta.kubernetes.io/aws-load-balancer-type"
+    ) in ("external", "nlb"):
         if not annotations.get("service.beta.kubernetes.io/aws-load-balancer-ssl-cert"):
             report("the NLB terminates no TLS: set aws-load-balancer-ssl-cert (CKV_AWS_2)")
 
@@ -149,34 +153,81 @@ def _deletion_protection(args: ResourceValidationArgs, report: Report) -> None:
     if args.resource_type == "aws:rds/instance:Instance" and fails(p.get("multiAz"), True):
         report("the instance is not Multi-AZ (CKV_AWS_157)")
     annotations = meta(p).get("annotations") or {}
-    attributes = str(annotations.get("alb.ingress.kubernetes.io/load-balancer-attributes",
-                                     annotations.get("service.beta.kubernetes.io/aws-load-balancer-load-balancer-attributes", "")))
+    attributes = str(
+        annotations.get(
+            "alb.ingress.kubernetes.io/load-balancer-attributes",
+            annotations.get("service.beta.kubernetes.io/aws-load-balancer-load-balancer-attributes", ""),
+        )
+    )
     if attributes and "deletion_protection.enabled=true" not in attributes:
         report("the load balancer has no deletion protection (CKV_AWS_150)")
 
 
-def _policy(name: str, description: str, validate: ResourceValidation,
-            level: EnforcementLevel = EnforcementLevel.MANDATORY, severity: Severity = Severity.HIGH,
-            schema: PolicyConfigSchema | None = None) -> ResourceValidationPolicy:
-    return ResourceValidationPolicy(name=name, description=description, validate=validate, enforcement_level=level,
-                                    severity=severity, config_schema=schema)
+def _policy(
+    name: str,
+    description: str,
+    validate: ResourceValidation,
+    level: EnforcementLevel = EnforcementLevel.MANDATORY,
+    severity: Severity = Severity.HIGH,
+    schema: PolicyConfigSchema | None = None,
+) -> ResourceValidationPolicy:
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=level,
+        severity=severity,
+        config_schema=schema,
+    )
 
 
 AWS_POLICIES = [
-    _policy("rds-encrypted-private", "RDS storage encrypted, not public, IAM auth on. Anchor: CKV_AWS_16/17/161.",
-            _rds_encrypted_private, severity=Severity.CRITICAL),
-    _policy("rds-backups-and-snapshots", "RDS backups kept 7 days or more (explicit) and a final snapshot with a stable "
-            "identifier. Anchor: CKV_AWS_133, CKV2_AWS_69.", _rds_backups),
-    _policy("rds-proxy-tls", "RDS Proxy requires TLS, reads credentials from Secrets Manager, no debug logging. "
-            "Anchor: Security Hub RDS.43.", _rds_proxy_tls),
-    _policy("elasticache-hardened", "ElastiCache encrypted at rest and in transit, AUTH token, failover and Multi-AZ, "
-            "snapshots kept. Anchor: CKV_AWS_29/30/31, CKV2_AWS_50.", _elasticache),
-    _policy("efs-hardened", "EFS encrypted; access points enforce a POSIX user and a root other than '/'. "
-            "Anchor: CKV_AWS_42/329/330.", _efs),
-    _policy("sg-no-open-data-ports", "Security groups described; nothing but 80/443 open to 0.0.0.0/0. "
-            "Anchor: CKV_AWS_23/24/25/260.", _security_groups, severity=Severity.CRITICAL),
-    _policy("lb-tls-and-headers", "Load balancers terminate TLS, redirect HTTP to HTTPS and drop invalid headers. "
-            "Anchor: CKV_AWS_2/131, CKV2_AWS_20, Polaris tlsSettingsMissing.", _load_balancer_tls),
-    _policy("deletion-protection", "Where the environment requires it: RDS deletion protection and Multi-AZ, load "
-            "balancer deletion protection. Anchor: CKV_AWS_293/157/150.", _deletion_protection, schema=REQUIRED),
+    _policy(
+        "rds-encrypted-private",
+        "RDS storage encrypted, not public, IAM auth on. Anchor: CKV_AWS_16/17/161.",
+        _rds_encrypted_private,
+        severity=Severity.CRITICAL,
+    ),
+    _policy(
+        "rds-backups-and-snapshots",
+        "RDS backups kept 7 days or more (explicit) and a final snapshot with a stable "
+        "identifier. Anchor: CKV_AWS_133, CKV2_AWS_69.",
+        _rds_backups,
+    ),
+    _policy(
+        "rds-proxy-tls",
+        "RDS Proxy requires TLS, reads credentials from Secrets Manager, no debug logging. "
+        "Anchor: Security Hub RDS.43.",
+        _rds_proxy_tls,
+    ),
+    _policy(
+        "elasticache-hardened",
+        "ElastiCache encrypted at rest and in transit, AUTH token, failover and Multi-AZ, "
+        "snapshots kept. Anchor: CKV_AWS_29/30/31, CKV2_AWS_50.",
+        _elasticache,
+    ),
+    _policy(
+        "efs-hardened",
+        "EFS encrypted; access points enforce a POSIX user and a root other than '/'. Anchor: CKV_AWS_42/329/330.",
+        _efs,
+    ),
+    _policy(
+        "sg-no-open-data-ports",
+        "Security groups described; nothing but 80/443 open to 0.0.0.0/0. Anchor: CKV_AWS_23/24/25/260.",
+        _security_groups,
+        severity=Severity.CRITICAL,
+    ),
+    _policy(
+        "lb-tls-and-headers",
+        "Load balancers terminate TLS, redirect HTTP to HTTPS and drop invalid headers. "
+        "Anchor: CKV_AWS_2/131, CKV2_AWS_20, Polaris tlsSettingsMissing.",
+        _load_balancer_tls,
+    ),
+    _policy(
+        "deletion-protection",
+        "Where the environment requires it: RDS deletion protection and Multi-AZ, load "
+        "balancer deletion protection. Anchor: CKV_AWS_293/157/150.",
+        _deletion_protection,
+        schema=REQUIRED,
+    ),
 ]

@@ -5,6 +5,7 @@ deploys cleanly and fails at the first connection, so it is mandatory. A host st
 preview (an RDS or ElastiCache endpoint AWS computes on create) is normal for a first deploy and
 cannot block it, but it is not "clean" either: an advisory says it could not be verified.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,6 +24,7 @@ HOST_NAMES = re.compile(r"(^|_)(HOST|HOSTNAME|ENDPOINT)$")
 URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 # What a missing value turns into when formatted into a string.
 NOTHING = {"", "none", "null", "undefined", "<nil>"}
+
 
 def _host(value: str, named_host: bool) -> str | None:
     """The host in a connection value, or None when the value holds no host at all."""
@@ -49,7 +51,9 @@ def _hosts(resources: Iterable[Any]) -> Iterator[tuple[str, str, Any]]:
                     ref = (var.get("valueFrom") or {}).get("secretKeyRef") or {}
                     if ref.get("name") not in data:
                         continue  # a Secret from outside the stack: nothing to read
-                    value = UNKNOWN if ref.get("key") is UNKNOWN else data[ref["name"]].get(str(ref.get("key")), UNKNOWN)
+                    value = (
+                        UNKNOWN if ref.get("key") is UNKNOWN else data[ref["name"]].get(str(ref.get("key")), UNKNOWN)
+                    )
                 if value is UNKNOWN:
                     if HOST_NAMES.search(name) or name.endswith(("_URL", "_DSN", "_CONN_STRING")):
                         yield r.urn, f"{w.name} env {name}", UNKNOWN
@@ -85,11 +89,19 @@ def _known(args: StackValidationArgs, report: Report) -> None:
 
 ENDPOINT_POLICIES = [
     StackValidationPolicy(
-        name="hosts-resolved", description="Every connection string, host env var, ExternalName and Ingress host "
+        name="hosts-resolved",
+        description="Every connection string, host env var, ExternalName and Ingress host "
         "names a real host, never None/null/empty (an output rendered before it existed).",
-        validate=_resolved, enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.HIGH),
+        validate=_resolved,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.HIGH,
+    ),
     StackValidationPolicy(
-        name="hosts-verified", description="Hosts still unknown in a preview (computed on create) are reported as "
+        name="hosts-verified",
+        description="Hosts still unknown in a preview (computed on create) are reported as "
         "not verifiable; advisory, so a first preview stays useful.",
-        validate=_known, enforcement_level=EnforcementLevel.ADVISORY, severity=Severity.LOW),
+        validate=_known,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        severity=Severity.LOW,
+    ),
 ]

@@ -2,6 +2,7 @@
 
 Levels are defaults; each environment sets its own in policies/config/<stack>.json.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,10 +31,17 @@ from appcluster_policies.workloads import (
 
 # Resources that hold data (beyond our own Redis/database StatefulSets).
 STATEFUL_TYPES = {
-    PVC_TYPE, "kubernetes:core/v1:PersistentVolume", "aws:rds/instance:Instance", "aws:rds/proxy:Proxy",
-    "aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance", "aws:elasticache/cluster:Cluster",
-    "aws:elasticache/replicationGroup:ReplicationGroup", "aws:efs/fileSystem:FileSystem",
-    "aws:efs/accessPoint:AccessPoint", "aws:secretsmanager/secret:Secret",
+    PVC_TYPE,
+    "kubernetes:core/v1:PersistentVolume",
+    "aws:rds/instance:Instance",
+    "aws:rds/proxy:Proxy",
+    "aws:rds/cluster:Cluster",
+    "aws:rds/clusterInstance:ClusterInstance",
+    "aws:elasticache/cluster:Cluster",
+    "aws:elasticache/replicationGroup:ReplicationGroup",
+    "aws:efs/fileSystem:FileSystem",
+    "aws:efs/accessPoint:AccessPoint",
+    "aws:secretsmanager/secret:Secret",
 }
 # Generated secrets: destroyed and made anew, they lock out what they guard (sessions, encrypted fields, data).
 GENERATED_SECRET_TYPES = {"random:index/randomPassword:RandomPassword", "random:index/randomBytes:RandomBytes"}
@@ -65,8 +73,11 @@ def _resources(args: ResourceValidationArgs, report: Report) -> None:
 
 
 def _probes(args: ResourceValidationArgs, report: Report) -> None:
-    for c in (Workload(args.urn, args.resource_type, plain(args.props)).containers
-              if args.resource_type in WORKLOAD_TYPES else []):
+    for c in (
+        Workload(args.urn, args.resource_type, plain(args.props)).containers
+        if args.resource_type in WORKLOAD_TYPES
+        else []
+    ):
         for probe in ("readinessProbe", "livenessProbe"):
             if not c.get(probe):
                 report(f"container {c.get('name')}: no {probe}")
@@ -109,7 +120,8 @@ def _protect_stateful(args: ResourceValidationArgs, report: Report) -> None:
         return
     stateful = args.resource_type in STATEFUL_TYPES or (
         args.resource_type == "kubernetes:apps/v1:StatefulSet"
-        and labels(plain(args.props)).get("app.kubernetes.io/component") in DEPENDENCY_COMPONENTS)
+        and labels(plain(args.props)).get("app.kubernetes.io/component") in DEPENDENCY_COMPONENTS
+    )
     if stateful and not args.opts.protect:
         name = meta(plain(args.props)).get("name") or args.name
         report(f"{name} holds data but is not protected; set protect: true")
@@ -134,39 +146,94 @@ def _selects(selector: dict[str, Any], pod_labels: dict[str, Any]) -> bool:
 
 
 def _network_policy(args: StackValidationArgs, report: Report) -> None:
-    covered = {meta(plain(r.props)).get("namespace") for r in args.resources
-               if r.resource_type == "kubernetes:networking.k8s.io/v1:NetworkPolicy"}
+    covered = {
+        meta(plain(r.props)).get("namespace")
+        for r in args.resources
+        if r.resource_type == "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+    }
     for r in args.resources:
         props = plain(r.props)
         if r.resource_type in WORKLOAD_TYPES and meta(props).get("namespace") not in covered:
             report(f"{meta(props).get('name')}: no NetworkPolicy in its namespace (CKV2_K8S_6)", r.urn)
 
 
-def _resource(name: str, description: str, validate: ResourceValidation, level: EnforcementLevel,
-              severity: Severity, schema: PolicyConfigSchema | None = None) -> ResourceValidationPolicy:
-    return ResourceValidationPolicy(name=name, description=description, validate=validate,
-                                    enforcement_level=level, severity=severity, config_schema=schema)
+def _resource(
+    name: str,
+    description: str,
+    validate: ResourceValidation,
+    level: EnforcementLevel,
+    severity: Severity,
+    schema: PolicyConfigSchema | None = None,
+) -> ResourceValidationPolicy:
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=level,
+        severity=severity,
+        config_schema=schema,
+    )
 
 
 SECURITY_POLICIES = [
-    _resource("pinned-images", "Images carry a version tag or digest, never latest. Anchor: CKV_K8S_14/43, kube-linter latest-tag.",
-              _pinned_images, EnforcementLevel.MANDATORY, Severity.HIGH),
-    _resource("container-resources", "CPU and memory requests and limits on every container. Anchor: CKV_K8S_10-13.",
-              _resources, EnforcementLevel.MANDATORY, Severity.MEDIUM),
-    _resource("container-probes", "Readiness and liveness probes on every container. Anchor: CKV_K8S_8/9.",
-              _probes, EnforcementLevel.MANDATORY, Severity.MEDIUM),
-    _resource("restricted-pod-security", "Pod Security Standards restricted: no privilege escalation, drop ALL, "
-              "seccomp RuntimeDefault, non-root, no token automount. Anchor: CKV_K8S_20/22/23/28/31/37/38.",
-              _restricted, EnforcementLevel.ADVISORY, Severity.MEDIUM),
-    _resource("no-secrets-in-configmaps", "No secret-looking keys or credential URLs in ConfigMaps. Anchor: CKV_K8S_35.",
-              _no_secret_configmaps, EnforcementLevel.MANDATORY, Severity.HIGH),
-    _resource("protect-stateful", "Databases, Redis, shared volumes and generated secrets carry Pulumi protect where the stack requires it "
-              "(config: required).", _protect_stateful, EnforcementLevel.MANDATORY, Severity.HIGH,
-              PolicyConfigSchema(properties={"required": {"type": "boolean"}})),
-    StackValidationPolicy(name="pdb-for-clusters", description="More than one instance has a PodDisruptionBudget. "
-                          "Anchor: Polaris missingPodDisruptionBudget, kube-linter pdb-*.", validate=_pdb,
-                          enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.MEDIUM),
-    StackValidationPolicy(name="network-policy-present", description="Every namespace with workloads has a NetworkPolicy. "
-                          "Anchor: CKV2_K8S_6.", validate=_network_policy,
-                          enforcement_level=EnforcementLevel.ADVISORY, severity=Severity.MEDIUM),
+    _resource(
+        "pinned-images",
+        "Images carry a version tag or digest, never latest. Anchor: CKV_K8S_14/43, kube-linter latest-tag.",
+        _pinned_images,
+        EnforcementLevel.MANDATORY,
+        Severity.HIGH,
+    ),
+    _resource(
+        "container-resources",
+        "CPU and memory requests and limits on every container. Anchor: CKV_K8S_10-13.",
+        _resources,
+        EnforcementLevel.MANDATORY,
+        Severity.MEDIUM,
+    ),
+    _resource(
+        "container-probes",
+        "Readiness and liveness probes on every container. Anchor: CKV_K8S_8/9.",
+        _probes,
+        EnforcementLevel.MANDATORY,
+        Severity.MEDIUM,
+    ),
+    _resource(
+        "restricted-pod-security",
+        "Pod Security Standards restricted: no privilege escalation, drop ALL, "
+        "seccomp RuntimeDefault, non-root, no token automount. Anchor: CKV_K8S_20/22/23/28/31/37/38.",
+        _restricted,
+        EnforcementLevel.ADVISORY,
+        Severity.MEDIUM,
+    ),
+    _resource(
+        "no-secrets-in-configmaps",
+        "No secret-looking keys or credential URLs in ConfigMaps. Anchor: CKV_K8S_35.",
+        _no_secret_configmaps,
+        EnforcementLevel.MANDATORY,
+        Severity.HIGH,
+    ),
+    _resource(
+        "protect-stateful",
+        "Databases, Redis, shared volumes and generated secrets carry Pulumi protect where the stack requires it "
+        "(config: required).",
+        _protect_stateful,
+        EnforcementLevel.MANDATORY,
+        Severity.HIGH,
+        PolicyConfigSchema(properties={"required": {"type": "boolean"}}),
+    ),
+    StackValidationPolicy(
+        name="pdb-for-clusters",
+        description="More than one instance has a PodDisruptionBudget. "
+        "Anchor: Polaris missingPodDisruptionBudget, kube-linter pdb-*.",
+        validate=_pdb,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.MEDIUM,
+    ),
+    StackValidationPolicy(
+        name="network-policy-present",
+        description="Every namespace with workloads has a NetworkPolicy. Anchor: CKV2_K8S_6.",
+        validate=_network_policy,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        severity=Severity.MEDIUM,
+    ),
 ]

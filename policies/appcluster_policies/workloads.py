@@ -3,6 +3,7 @@
 Works on any program's resources, not only ours: a workload belongs to the app cluster its app
 label names, or that a Service or PodDisruptionBudget selecting its pods shares (see app_clusters).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -109,7 +110,9 @@ class Workload:
                 name = ((source or {}).get("secretRef") or {}).get("name")
                 for key in secret_data.get(str(name), {}):
                     out[f"{source.get('prefix') or ''}{key}"] = {
-                        "name": key, "valueFrom": {"secretKeyRef": {"name": name, "key": key}}}
+                        "name": key,
+                        "valueFrom": {"secretKeyRef": {"name": name, "key": key}},
+                    }
             for var in container.get("env") or []:
                 if isinstance(var, dict) and "name" in var:
                     out[var["name"]] = var
@@ -178,8 +181,11 @@ def _selectors(resources: list[Any]) -> list[tuple[str, dict[str, Any]]]:
         if r.resource_type in (SERVICE_TYPE, PDB_TYPE):
             props = plain(r.props)
             spec = props.get("spec") or {}
-            chosen = spec.get("selector") if r.resource_type == SERVICE_TYPE else (spec.get("selector") or {}).get(
-                "matchLabels")
+            chosen = (
+                spec.get("selector")
+                if r.resource_type == SERVICE_TYPE
+                else (spec.get("selector") or {}).get("matchLabels")
+            )
             if isinstance(chosen, dict) and chosen and UNKNOWN not in chosen.values():
                 out.append((meta(props).get("namespace") or "default", chosen))
     return out
@@ -212,8 +218,11 @@ def app_clusters(resources: Iterable[Any]) -> list[AppCluster]:
         return key
 
     for namespace, selector in _selectors(resources):
-        picked = [key for key, ns, pod_labels in pods
-                  if ns == namespace and all(pod_labels.get(k) == v for k, v in selector.items())]
+        picked = [
+            key
+            for key, ns, pod_labels in pods
+            if ns == namespace and all(pod_labels.get(k) == v for k, v in selector.items())
+        ]
         for key in picked[1:]:
             root[find(key)] = find(picked[0])
 

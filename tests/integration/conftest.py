@@ -1,6 +1,7 @@
 """The real engine tier: the Pulumi CLI built from Go modules runs our program and policy pack.
 
 These tests fail, never skip, when the engine is missing: `make test` builds it first."""
+
 from __future__ import annotations
 
 import os
@@ -95,10 +96,17 @@ class Cluster:
         self.batch = client.BatchV1Api(api)
         self.autoscaling = client.AutoscalingV2Api(api)
 
-    def kubectl(self, *args: str, check: bool = True, env: dict | None = None,
-                input: str | None = None) -> subprocess.CompletedProcess:
-        done = subprocess.run([str(self.kubectl_path), "--kubeconfig", str(self.kubeconfig), *args],
-                              capture_output=True, text=True, timeout=120, env=env, input=input)
+    def kubectl(
+        self, *args: str, check: bool = True, env: dict | None = None, input: str | None = None
+    ) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [str(self.kubectl_path), "--kubeconfig", str(self.kubeconfig), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            input=input,
+        )
         if check and done.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)}: {done.stderr}")
         return done
@@ -120,8 +128,9 @@ def cluster(tmp_path_factory) -> Cluster:
         subprocess.run([script, "down"], env=env, capture_output=True, timeout=60)
 
 
-def deploy_settings(project: Project, stack: str, cluster: Cluster, namespace: str, secrets: dict | None = None,
-                    **settings: str) -> None:
+def deploy_settings(
+    project: Project, stack: str, cluster: Cluster, namespace: str, secrets: dict | None = None, **settings: str
+) -> None:
     """Select a stack of the copy and point it at the cluster, in a namespace of its own, with its
     secrets from config (the engine has no pulumi-random provider)."""
     from tools.local_stack import GENERATE, missing
@@ -154,9 +163,14 @@ def dev_nocobase(folder: Path, engine_bin: Path, cluster: Cluster, namespace: st
     cluster's `namespace`, its volumes provided."""
     project = Project(copy_checkout(folder), engine_bin)
     # The plugin platform's account: never generated, a team sets it (placeholders in Pulumi.dev.yaml).
-    deploy_settings(project, "dev", cluster, namespace,
-                    secrets={"nocobasePkgUsername": "acme", "nocobasePkgPassword": "p" * 24},
-                    **{"app.image": f"nocobase/nocobase:{version}"})
+    deploy_settings(
+        project,
+        "dev",
+        cluster,
+        namespace,
+        secrets={"nocobasePkgUsername": "acme", "nocobasePkgPassword": "p" * 24},
+        **{"app.image": f"nocobase/nocobase:{version}"},
+    )
     provide_volumes(project, "dev", cluster)
     return project
 
@@ -186,8 +200,14 @@ def job_outcome(cluster: Cluster, namespace: str, name: str, timeout: float = 12
     pods = cluster.core.list_namespaced_pod(namespace, label_selector=f"batch.kubernetes.io/job-name={name}").items
     pod = max(pods, key=lambda p: p.metadata.creation_timestamp)
     state = pod.status.container_statuses[0].state.terminated if pod.status.container_statuses else None
-    return JobOutcome(done[0], pod.metadata.name, state.exit_code if state else None, state.reason if state else "",
-                      (state.message or "") if state else "", RAN_ANNOTATION in (pod.metadata.annotations or {}))
+    return JobOutcome(
+        done[0],
+        pod.metadata.name,
+        state.exit_code if state else None,
+        state.reason if state else "",
+        (state.message or "") if state else "",
+        RAN_ANNOTATION in (pod.metadata.annotations or {}),
+    )
 
 
 def assert_every_job_ran(cluster: Cluster, namespace: str) -> list[str]:
@@ -199,7 +219,9 @@ def assert_every_job_ran(cluster: Cluster, namespace: str) -> list[str]:
     for j in cluster.batch.list_namespaced_job(namespace).items:
         if not j.status.succeeded:
             continue
-        pods = cluster.core.list_namespaced_pod(namespace, label_selector=f"batch.kubernetes.io/job-name={j.metadata.name}")
+        pods = cluster.core.list_namespaced_pod(
+            namespace, label_selector=f"batch.kubernetes.io/job-name={j.metadata.name}"
+        )
         ran = [p for p in pods.items if (p.metadata.annotations or {}).get(RAN_ANNOTATION, "").startswith("exit 0 ")]
         assert ran, f"Job {j.metadata.name} succeeded but the job runner never ran it"
         names.append(j.metadata.name)

@@ -1,6 +1,7 @@
 """New API (the local stack) into the local control plane: a real deploy and a second one that changes
 nothing, Pod Security enforced at the namespace's level, `protect` standing in the way of a destroy,
 and a destroy that removes what it made while Retain volumes keep their data objects."""
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,8 @@ def test_local_deploys_for_real_and_a_second_up_changes_nothing(local, cluster):
     pods = cluster.core.list_namespaced_pod(NS).items
     serving = [p for p in pods if p.metadata.labels.get("app.kubernetes.io/component") == "app"]
     assert len(serving) == 2 and all(
-        any(c.type == "Ready" and c.status == "True" for c in p.status.conditions) for p in serving)
+        any(c.type == "Ready" and c.status == "True" for c in p.status.conditions) for p in serving
+    )
     slave = next(p for p in serving if p.metadata.labels["appcluster.io/role"] == "replicas")
     assert {e.name: e.value for e in slave.spec.containers[0].env}["NODE_TYPE"] == "slave"
     # Kept by the API server (PodLifecycleSleepAction, on by default since 1.30), not dropped as a disabled gate would:
@@ -44,9 +46,12 @@ def test_local_deploys_for_real_and_a_second_up_changes_nothing(local, cluster):
 
 def test_the_namespace_enforces_its_pod_security_level(local, cluster):
     """Every pod we made was admitted (above); one that breaks baseline is refused by the API server."""
-    privileged = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "privileged"},
-                  "spec": {"containers": [{"name": "c", "image": "busybox:1.36",
-                                           "securityContext": {"privileged": True}}]}}
+    privileged = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "privileged"},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1.36", "securityContext": {"privileged": True}}]},
+    }
     with pytest.raises(ApiException) as refused:
         cluster.core.create_namespaced_pod(NS, privileged)
     assert refused.value.status == 403
@@ -60,8 +65,11 @@ def test_protect_stops_destroy_and_without_it_destroy_removes_all_but_retained_d
     assert refused.returncode != 0 and "protected" in refused.stdout + refused.stderr
     assert cluster.apps.read_namespaced_stateful_set("new-api-database", NS)
 
-    volumes_before = {pv.metadata.name for pv in cluster.core.list_persistent_volume().items
-                      if pv.spec.claim_ref and pv.spec.claim_ref.namespace == NS}
+    volumes_before = {
+        pv.metadata.name
+        for pv in cluster.core.list_persistent_volume().items
+        if pv.spec.claim_ref and pv.spec.claim_ref.namespace == NS
+    }
     local.pulumi("config", "set", "--type", "bool", "appcluster:protect", "false")
     local.pulumi("up", "--yes", "--skip-preview")
     local.pulumi("destroy", "--yes", "--skip-preview")

@@ -4,6 +4,7 @@ API server, not from Pulumi's output. What follows the first `up` (upgrades, mai
 period change, with the Jobs run for real) is tests/integration/test_jobs_day_two.py.
 
 The tests of this module run in order on one deployment (each step starts where the last ended)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -49,15 +50,21 @@ def test_dev_deploys_for_real_and_a_second_up_changes_nothing(dev, cluster):
 def run_script(cluster: Cluster, script: str, tmp_path) -> subprocess.CompletedProcess:
     """A Job's script, run by sh with a real kubectl acting as the Job's ServiceAccount in its namespace."""
     wrapper = tmp_path / "kubectl"
-    wrapper.write_text(f'#!/bin/sh\nexec {cluster.kubectl_path} --kubeconfig {cluster.kubeconfig} '
-                       f'--as system:serviceaccount:{NS}:nocobase-upgrade --namespace {NS} "$@"\n')
+    wrapper.write_text(
+        f"#!/bin/sh\nexec {cluster.kubectl_path} --kubeconfig {cluster.kubeconfig} "
+        f'--as system:serviceaccount:{NS}:nocobase-upgrade --namespace {NS} "$@"\n'
+    )
     wrapper.chmod(0o755)
-    return subprocess.run(["sh", "-c", script], env={"PATH": f"{tmp_path}:/usr/bin:/bin", "HOME": str(tmp_path)},
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        ["sh", "-c", script],
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-OTHERS = ("app.kubernetes.io/instance=nocobase,app.kubernetes.io/component in (app,worker),"
-          "appcluster.io/role!=primary")
+OTHERS = "app.kubernetes.io/instance=nocobase,app.kubernetes.io/component in (app,worker),appcluster.io/role!=primary"
 
 
 def test_stop_script_first_install_stop_and_failure_with_the_jobs_own_rights(dev, cluster, tmp_path):
@@ -72,8 +79,15 @@ def test_stop_script_first_install_stop_and_failure_with_the_jobs_own_rights(dev
     assert not cluster.core.list_namespaced_pod(NS, label_selector=OTHERS).items
     assert cluster.apps.read_namespaced_deployment("nocobase-primary", NS).spec.replicas == 1
     # A pod that does not go away (no Deployment to scale) fails the Job, with the reason.
-    cluster.kubectl("-n", NS, "run", "straggler", "--image=busybox:1.36", "--restart=Never",
-                    "--labels=app.kubernetes.io/instance=nocobase,app.kubernetes.io/component=app,appcluster.io/role=x")
+    cluster.kubectl(
+        "-n",
+        NS,
+        "run",
+        "straggler",
+        "--image=busybox:1.36",
+        "--restart=Never",
+        "--labels=app.kubernetes.io/instance=nocobase,app.kubernetes.io/component=app,appcluster.io/role=x",
+    )
     try:
         stuck = run_script(cluster, upgrade.stop_script(OTHERS, 2), tmp_path)
         assert stuck.returncode == 1

@@ -1,5 +1,6 @@
 """Day two at the engine level (issue 16, defects 16-19): what concurrent, refused, stuck or tampered-with
 `up`s leave behind, with the real engine and, where a cluster is involved, the local control plane."""
+
 from __future__ import annotations
 
 import base64
@@ -17,8 +18,17 @@ from tests.integration.test_engine import LOCAL_SECRETS, manifests, secret_value
 def test_two_first_make_ups_at_once_deploy_what_the_config_keeps(project: Project):
     """Defect 16: on a fresh checkout both runs used to generate the secrets outside Pulumi's lock; what
     one deployed was then not what the settings file kept, and the next `up` replaced the Secret."""
-    runs = [subprocess.Popen(["scripts/up.sh"], cwd=project.root, env=project.env, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+    runs = [
+        subprocess.Popen(
+            ["scripts/up.sh"],
+            cwd=project.root,
+            env=project.env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
     results = [(*run.communicate(timeout=600), run.returncode) for run in runs]
     assert any(code == 0 for _, _, code in results), results
     for out, err, code in results:
@@ -28,8 +38,11 @@ def test_two_first_make_ups_at_once_deploy_what_the_config_keeps(project: Projec
     state_project = project.root / ".state" / "project"
     assert yaml.safe_load((state_project / "Pulumi.yaml").read_text())["main"] == str(project.root)
     stored = secret_values(project, "local", LOCAL_SECRETS, cwd=state_project)
-    shared = yaml.safe_load(next(p for p in manifests(project.root / "rendered" / "local")
-                                 if p.name.endswith("new-api-shared.yaml")).read_text())
+    shared = yaml.safe_load(
+        next(
+            p for p in manifests(project.root / "rendered" / "local") if p.name.endswith("new-api-shared.yaml")
+        ).read_text()
+    )
     deployed = {base64.b64decode(v).decode() for v in shared["data"].values()}
     assert set(stored) <= deployed, "the rendered Secret holds other secrets than the stack's config"
     project.pulumi("preview", "--stack", "local", "--expect-no-changes", cwd=state_project)
@@ -56,9 +69,13 @@ def served(tmp_path_factory, engine_bin, cluster) -> Project:
 
 def serving(cluster: Cluster) -> dict:
     """What the stack serves from, as the API server has it: name -> uid."""
-    objects = [*cluster.core.list_namespaced_secret(NS).items, *cluster.core.list_namespaced_service(NS).items,
-               *cluster.apps.list_namespaced_stateful_set(NS).items, *cluster.apps.list_namespaced_deployment(NS).items,
-               *cluster.core.list_namespaced_persistent_volume_claim(NS).items]
+    objects = [
+        *cluster.core.list_namespaced_secret(NS).items,
+        *cluster.core.list_namespaced_service(NS).items,
+        *cluster.apps.list_namespaced_stateful_set(NS).items,
+        *cluster.apps.list_namespaced_deployment(NS).items,
+        *cluster.core.list_namespaced_persistent_volume_claim(NS).items,
+    ]
     return {f"{o.kind or type(o).__name__}/{o.metadata.name}": o.metadata.uid for o in objects}
 
 
@@ -79,8 +96,10 @@ def test_a_rename_under_protect_is_refused_before_anything_and_its_revert_delete
     served.pulumi("up", "--yes", "--skip-preview")
     # Whatever the rename did, after its revert every object is the same one as before.
     assert serving(cluster) == before
-    assert (f"appcluster:app.name: 'renamed-api' — namespace '{NS}' serves '{APP}', and with protect on a rename "
-            "would replace") in output
+    assert (
+        f"appcluster:app.name: 'renamed-api' — namespace '{NS}' serves '{APP}', and with protect on a rename "
+        "would replace"
+    ) in output
     assert "created" not in output and "Traceback" not in output
     served.pulumi("preview", "--expect-no-changes")
 
@@ -90,10 +109,19 @@ def test_a_request_no_node_fits_is_named_before_the_primary_goes(served, cluster
     timeout with the Recreate primary gone."""
     from tests.integration.test_preflight import config_for, refused
 
-    message = refused(config_for("local", cluster, tmp_path, kubernetes={"namespace": NS},
-                                 app={"resources": {"cpuRequest": "32", "cpuLimit": "32"}}))
-    assert message == ("appcluster:app.resources.cpuRequest: '32' — no node can fit it (the largest allocatable cpu is "
-                       "16, node node-1): lower the request or add a bigger node")
+    message = refused(
+        config_for(
+            "local",
+            cluster,
+            tmp_path,
+            kubernetes={"namespace": NS},
+            app={"resources": {"cpuRequest": "32", "cpuLimit": "32"}},
+        )
+    )
+    assert message == (
+        "appcluster:app.resources.cpuRequest: '32' — no node can fit it (the largest allocatable cpu is "
+        "16, node node-1): lower the request or add a bigger node"
+    )
     before = serving(cluster)
     served.pulumi("config", "set", "--type", "string", "--path", "appcluster:app.resources.cpuRequest", "32")
     served.pulumi("config", "set", "--type", "string", "--path", "appcluster:app.resources.cpuLimit", "32")
@@ -117,26 +145,54 @@ def test_a_claim_deleted_behind_pulumis_back_is_named_and_its_volume_rebinds(ser
     volume = cluster.core.read_namespaced_persistent_volume_claim(claim, NS).spec.volume_name
     # A finished Job's pod holds a claim as long as the pod exists (the job runner fails this one: it
     # cannot mount a claim here, which is as finished as a dump that ran).
-    job = json.dumps({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": f"{APP}-backup-by-hand", "namespace": NS},
-                      "spec": {"backoffLimit": 0, "template": {"spec": {
-                          "restartPolicy": "Never",
-                          "containers": [{"name": "dump", "image": "busybox:1.37", "command": ["true"],
-                                          "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
-                          "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": claim}}]}}}})
+    job = json.dumps(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": f"{APP}-backup-by-hand", "namespace": NS},
+            "spec": {
+                "backoffLimit": 0,
+                "template": {
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "containers": [
+                            {
+                                "name": "dump",
+                                "image": "busybox:1.37",
+                                "command": ["true"],
+                                "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                            }
+                        ],
+                        "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": claim}}],
+                    }
+                },
+            },
+        }
+    )
     cluster.kubectl("apply", "-f", "-", input=job)
-    until(lambda: any(p.status.phase in ("Succeeded", "Failed") for p in cluster.core.list_namespaced_pod(
-        NS, label_selector=f"batch.kubernetes.io/job-name={APP}-backup-by-hand").items))
+    until(
+        lambda: any(
+            p.status.phase in ("Succeeded", "Failed")
+            for p in cluster.core.list_namespaced_pod(
+                NS, label_selector=f"batch.kubernetes.io/job-name={APP}-backup-by-hand"
+            ).items
+        )
+    )
     cluster.kubectl("delete", "pvc", claim, "--namespace", NS, "--wait=false")
     output = failed_up(served)
     line = next(x for x in output.splitlines() if "appcluster:storage: claim" in x)
     assert f"appcluster:storage: claim {NS}/{claim} is being deleted (outside Pulumi) and stays Terminating" in line
     holders = line.split("while pods mount it (")[1].split(")")[0].split(", ")
-    assert any(h.startswith(f"{APP}-primary-") for h in holders) and any(h.startswith(f"{APP}-backup-") for h in holders)
+    assert any(h.startswith(f"{APP}-primary-") for h in holders) and any(
+        h.startswith(f"{APP}-backup-") for h in holders
+    )
 
     # Once no pod mounts it, it goes; its volume keeps the data, Released.
     cluster.kubectl("scale", "deployment", f"{APP}-primary", f"{APP}-replicas", "--replicas", "0", "--namespace", NS)
     cluster.kubectl("delete", "job", f"{APP}-backup-by-hand", "--namespace", NS, "--cascade=foreground")
-    until(lambda: claim not in {c.metadata.name for c in cluster.core.list_namespaced_persistent_volume_claim(NS).items})
+    until(
+        lambda: claim not in {c.metadata.name for c in cluster.core.list_namespaced_persistent_volume_claim(NS).items}
+    )
     until(lambda: cluster.core.read_persistent_volume(volume).status.phase == "Released")
     output = failed_up(served)
     line = next(x for x in output.splitlines() if "appcluster:storage: volume" in x)

@@ -1,4 +1,5 @@
 """`pulumi up` / `preview` of our stacks in render mode with the real engine."""
+
 from __future__ import annotations
 
 import base64
@@ -20,8 +21,10 @@ def manifests(folder):
 
 
 def secret_values(project: Project, stack: str, keys, cwd=None) -> list[str]:
-    return [project.pulumi("config", "get", "--stack", stack, "--path", f"appcluster:secrets.{k}",
-                           cwd=cwd).stdout.strip() for k in keys]
+    return [
+        project.pulumi("config", "get", "--stack", stack, "--path", f"appcluster:secrets.{k}", cwd=cwd).stdout.strip()
+        for k in keys
+    ]
 
 
 def declared(project: Project, stack: str, settings=None) -> int:
@@ -73,16 +76,25 @@ def test_make_up_deploys_the_local_stack_and_a_second_run_changes_nothing(projec
     export = project.pulumi("stack", "export", "--stack", "local", cwd=state_project).stdout
     assert not any(v in export for v in values)
     state = json.loads(export)
-    assert any("4dabf18193072939515e22adb298388d" in json.dumps(r.get("outputs", {}))
-               for r in state["deployment"]["resources"] if r["type"] == "kubernetes:core/v1:Secret")
+    assert any(
+        "4dabf18193072939515e22adb298388d" in json.dumps(r.get("outputs", {}))
+        for r in state["deployment"]["resources"]
+        if r["type"] == "kubernetes:core/v1:Secret"
+    )
 
 
 def test_dev_stack_deploys_with_secrets_from_config(project):
     # The engine here has no pulumi-random provider (see the README): the dev stack takes every
     # secret from config, as a team without it would.
     project.stack("dev")
-    for key in ("appKey", "databasePassword", "redisPassword", "appAesSecretKey", "nocobasePkgUsername",
-                "nocobasePkgPassword"):
+    for key in (
+        "appKey",
+        "databasePassword",
+        "redisPassword",
+        "appAesSecretKey",
+        "nocobasePkgUsername",
+        "nocobasePkgPassword",
+    ):
         project.pulumi("config", "set", "--secret", "--path", f"appcluster:secrets.{key}", "0123456789abcdef" * 4)
     project.pulumi("config", "set", "--path", "appcluster:kubernetes.renderYamlToDirectory", "rendered/dev")
     project.pulumi("up", "--yes", "--skip-preview")

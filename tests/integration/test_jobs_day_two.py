@@ -4,6 +4,7 @@ the API server: every role's count and readiness, where the Service points, whic
 order, and that a second `up` changes nothing.
 
 The tests of this module run in order on one deployment (each step starts where the last ended)."""
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,10 @@ def jobs(cluster: Cluster) -> dict[str, object]:
 def test_first_install_runs_the_stop_and_resume_scripts_and_a_second_up_changes_nothing(dev, cluster):
     up(dev)
     assert_serving(cluster, {PRIMARY: 1, REPLICAS: 1})
-    assert sorted(assert_every_job_ran(cluster, NS)) == [f"nocobase-resume-after-{slug(OLD)}",
-                                                         f"nocobase-stop-before-{slug(OLD)}"]
+    assert sorted(assert_every_job_ran(cluster, NS)) == [
+        f"nocobase-resume-after-{slug(OLD)}",
+        f"nocobase-stop-before-{slug(OLD)}",
+    ]
     # What the scripts printed: they really ran, here, against this cluster.
     log = pod_log(cluster, f"nocobase-stop-before-{slug(OLD)}")
     assert "nothing to stop: no other instances exist yet (first install)" in log
@@ -81,7 +84,9 @@ def test_a_grace_period_change_rolls_the_pods_and_stops_nothing(dev, cluster):
     assert {name: j.metadata.uid for name, j in jobs(cluster).items()} == before
     # One pod per Job, ever: neither ran again.
     for name in before:
-        assert len(cluster.core.list_namespaced_pod(NS, label_selector=f"batch.kubernetes.io/job-name={name}").items) == 1
+        assert (
+            len(cluster.core.list_namespaced_pod(NS, label_selector=f"batch.kubernetes.io/job-name={name}").items) == 1
+        )
     d = cluster.apps.read_namespaced_deployment(REPLICAS, NS)
     assert d.spec.template.spec.termination_grace_period_seconds == 90
     assert_serving(cluster, {PRIMARY: 1, REPLICAS: 1})
@@ -89,29 +94,39 @@ def test_a_grace_period_change_rolls_the_pods_and_stops_nothing(dev, cluster):
 
 
 def rs_of(cluster: Cluster, deployment: str, image: str):
-    found = [rs for rs in cluster.apps.list_namespaced_replica_set(NS).items
-             if rs.metadata.name.startswith(f"{deployment}-") and rs.spec.template.spec.containers[0].image == image]
+    found = [
+        rs
+        for rs in cluster.apps.list_namespaced_replica_set(NS).items
+        if rs.metadata.name.startswith(f"{deployment}-") and rs.spec.template.spec.containers[0].image == image
+    ]
     assert len(found) == 1, [rs.metadata.name for rs in found]
     return found[0]
 
 
 def test_an_upgrade_stops_then_moves_the_primary_then_the_replicas_then_resumes(dev, cluster):
     up(dev, **{"app.image": f"nocobase/nocobase:{NEW}"})
-    stop, resume = (job_outcome(cluster, NS, f"nocobase-{kind}-{slug(NEW)}", timeout=0)
-                    for kind in ("stop-before", "resume-after"))
+    stop, resume = (
+        job_outcome(cluster, NS, f"nocobase-{kind}-{slug(NEW)}", timeout=0) for kind in ("stop-before", "resume-after")
+    )
     assert stop.condition == resume.condition == "Complete" and stop.ran and resume.ran
     assert "stopping deployment.apps/nocobase-replicas before the primary moves" in pod_log(
-        cluster, f"nocobase-stop-before-{slug(NEW)}")
-    status = {name: jobs(cluster)[name].status for name in (f"nocobase-stop-before-{slug(NEW)}",
-                                                            f"nocobase-resume-after-{slug(NEW)}")}
+        cluster, f"nocobase-stop-before-{slug(NEW)}"
+    )
+    status = {
+        name: jobs(cluster)[name].status
+        for name in (f"nocobase-stop-before-{slug(NEW)}", f"nocobase-resume-after-{slug(NEW)}")
+    }
     stopped, resumed = status.values()
     primary_rs = rs_of(cluster, PRIMARY, f"nocobase/nocobase:{NEW}")
     replicas_rs = rs_of(cluster, REPLICAS, f"nocobase/nocobase:{NEW}")
     # The stop finished before the primary's new ReplicaSet existed…
     assert stopped.completion_time <= primary_rs.metadata.creation_timestamp
     # …the replicas moved once the new primary was Ready, and the resume came after them.
-    new_primary = [p for p in cluster.core.list_namespaced_pod(NS, label_selector="appcluster.io/role=primary").items
-                   if p.spec.containers[0].image.endswith(NEW)]
+    new_primary = [
+        p
+        for p in cluster.core.list_namespaced_pod(NS, label_selector="appcluster.io/role=primary").items
+        if p.spec.containers[0].image.endswith(NEW)
+    ]
     ready_at = next(c.last_transition_time for c in new_primary[0].status.conditions if c.type == "Ready")
     assert ready_at <= replicas_rs.metadata.creation_timestamp <= resumed.start_time
     # The old version's pair is gone with it.
@@ -152,7 +167,9 @@ def test_maintenance_on_and_off_without_an_hpa(dev, cluster):
     assert_settled(dev)
     up(dev, maintenance="false")
     assert_serving(cluster, {PRIMARY: 1, REPLICAS: 1})
-    assert not cluster.apps.list_namespaced_deployment(NS, label_selector="app.kubernetes.io/component=maintenance").items
+    assert not cluster.apps.list_namespaced_deployment(
+        NS, label_selector="app.kubernetes.io/component=maintenance"
+    ).items
     assert_every_job_ran(cluster, NS)
     assert_settled(dev)
 
@@ -160,8 +177,11 @@ def test_maintenance_on_and_off_without_an_hpa(dev, cluster):
 def managers(cluster: Cluster, name: str) -> dict[str, str]:
     """Who owns `.spec.replicas` of a Deployment (server-side apply's managedFields): manager -> operation."""
     d = json.loads(cluster.kubectl("-n", NS, "get", "deployment", name, "-o", "json", "--show-managed-fields").stdout)
-    return {m["manager"]: m["operation"] for m in d["metadata"]["managedFields"]
-            if '"f:replicas"' in json.dumps(m.get("fieldsV1", {}).get("f:spec", {}))}
+    return {
+        m["manager"]: m["operation"]
+        for m in d["metadata"]["managedFields"]
+        if '"f:replicas"' in json.dumps(m.get("fieldsV1", {}).get("f:spec", {}))
+    }
 
 
 def test_kubectl_scale_then_a_change_then_up_restores_the_declared_count(dev, cluster):
@@ -179,8 +199,10 @@ def test_with_an_hpa_maintenance_and_an_upgrade_bring_every_role_back(dev, clust
     drops the HPA; leaving it brings the role back within the HPA's bounds. An upgrade's stop Job sets
     0 with kubectl scale, and the resume Job brings the role back: the apply does not (no count
     stated), and an HPA never scales a target at 0. No `up` conflicts with either owner."""
-    up(dev, **{"app.autoscaling.enabled": "true", "app.autoscaling.minReplicas": "2",
-               "app.autoscaling.maxReplicas": "4"})
+    up(
+        dev,
+        **{"app.autoscaling.enabled": "true", "app.autoscaling.minReplicas": "2", "app.autoscaling.maxReplicas": "4"},
+    )
     wait_for_count(cluster, REPLICAS, 2)  # the HPA raises it to its minimum
     assert_serving(cluster, {PRIMARY: 1, REPLICAS: 2})
     assert_settled(dev)

@@ -1,4 +1,5 @@
 """`pulumi preview --policy-pack policies`: the pack a PR pipeline runs, with the real analyzer."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,11 +24,17 @@ def test_example_stack_passes_the_pack(project):
     assert "mandatory" not in done.stdout
 
 
-@pytest.mark.parametrize("case,policy,via", [
-    ("too-many-replicas", "max-32-instances", "resources"), ("literal-secret", "shared-secrets", "resources"),
-    ("new-api-two-masters", "one-primary", "resources"),
-    # Objects the provider decodes or renders itself: the real analyzer sees them as the offline check does.
-    ("too-many-replicas", "max-32-instances", "configgroup-v2"), ("literal-secret", "shared-secrets", "helm-v4")])
+@pytest.mark.parametrize(
+    "case,policy,via",
+    [
+        ("too-many-replicas", "max-32-instances", "resources"),
+        ("literal-secret", "shared-secrets", "resources"),
+        ("new-api-two-masters", "one-primary", "resources"),
+        # Objects the provider decodes or renders itself: the real analyzer sees them as the offline check does.
+        ("too-many-replicas", "max-32-instances", "configgroup-v2"),
+        ("literal-secret", "shared-secrets", "helm-v4"),
+    ],
+)
 def test_violating_program_fails_with_the_policy_name(project, case, policy, via):
     program = project.root / "tests" / "fixtures" / "handwritten"
     project.stack(f"{case}-{via}", cwd=program)

@@ -1,5 +1,6 @@
 """The runtime tier's fixtures: renders of the example stacks (as a team would override them), the
 real servers started from those renders, and one NocoBase 2.2.15 per session on top of them."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,10 @@ APP_DIR = servers.RUNTIME / f"nocobase-{NOCOBASE_VERSION}"
 def node_bin() -> str:
     found = sorted(servers.RUNTIME.glob("node-22.*/bin/node"))
     if not found or not (APP_DIR / ".complete").exists():
-        raise servers.Missing(f"Node.js 22 or NocoBase {NOCOBASE_VERSION} is not under {servers.RUNTIME}: run "
-                              "scripts/runtime-deps.sh (make test does)")
+        raise servers.Missing(
+            f"Node.js 22 or NocoBase {NOCOBASE_VERSION} is not under {servers.RUNTIME}: run "
+            "scripts/runtime-deps.sh (make test does)"
+        )
     return str(found[-1])
 
 
@@ -36,8 +39,12 @@ def node_path() -> str:
 
 def connect(targets: list[dict]) -> dict[str, dict]:
     """Each target through NocoBase's own client libraries (tests/runtime/clients.js)."""
-    done = subprocess.run([node_bin(), str(HERE / "clients.js"), str(APP_DIR), json.dumps(targets)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [node_bin(), str(HERE / "clients.js"), str(APP_DIR), json.dumps(targets)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -87,8 +94,15 @@ def redis_of(r: Rendered, root: Path, bloom: bool, extra: tuple[str, ...] = (), 
     name = next(n for n in r.objects("StatefulSet") if n.endswith("-redis"))
     container = r.container("StatefulSet", name)
     (password_env,) = [v["name"] for v in container["env"]]
-    return servers.start_redis(root, container["args"], password_env, r.env("StatefulSet", name)[password_env],
-                               bloom=bloom, extra=extra, port=port)
+    return servers.start_redis(
+        root,
+        container["args"],
+        password_env,
+        r.env("StatefulSet", name)[password_env],
+        bloom=bloom,
+        extra=extra,
+        port=port,
+    )
 
 
 def database_env(r: Rendered) -> dict[str, str]:
@@ -121,8 +135,12 @@ def nocobase(renders, workdir):
     root = servers.owned_dir(workdir, "nocobase")
     db = database_of(r, root)
     redis = redis_of(r, root, bloom=True)
-    app = NocoBase(APP_DIR, node_path(), local_env(r, "nocobase-primary", db.port, redis.port, root, servers.free_port()),
-                   root / "nocobase.log")
+    app = NocoBase(
+        APP_DIR,
+        node_path(),
+        local_env(r, "nocobase-primary", db.port, redis.port, root, servers.free_port()),
+        root / "nocobase.log",
+    )
     try:
         app.start(startup_window(r, "nocobase-primary"))
         yield app, r, redis

@@ -1,6 +1,7 @@
 """The Docker target's nginx (the load balancer's or the maintenance page's config, as the stack
 renders its container's uploads) run by real nginx, unprivileged on 127.0.0.1, and tiny local
 upstreams that answer with their own name."""
+
 from __future__ import annotations
 
 import base64
@@ -46,7 +47,9 @@ def start_nginx(root: Path, files: Mapping[str, str], targets: Mapping[str, int]
         path = prefix / file.lstrip("/")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
-    temp = "\n".join(f"    {kind}_temp_path {prefix}/tmp-{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = "\n".join(
+        f"    {kind}_temp_path {prefix}/tmp-{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     # The http block of the nginx-unprivileged image's own nginx.conf, around the rendered conf.d.
     (prefix / "nginx.conf").write_text(f"""worker_processes 1;
 pid {prefix}/nginx.pid;
@@ -64,8 +67,20 @@ http {{
 """)
     for path in prefix.rglob("*"):
         shutil.chown(path, "nobody", "nogroup")
-    return servers.spawn([servers.binary("nginx", "/usr/sbin/nginx"), "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
-                          "-g", "daemon off;"], root / "nginx.log", port, prefix)
+    return servers.spawn(
+        [
+            servers.binary("nginx", "/usr/sbin/nginx"),
+            "-p",
+            str(prefix),
+            "-c",
+            str(prefix / "nginx.conf"),
+            "-g",
+            "daemon off;",
+        ],
+        root / "nginx.log",
+        port,
+        prefix,
+    )
 
 
 class _Named(http.server.BaseHTTPRequestHandler):
@@ -113,14 +128,20 @@ def named_upstreams(names: list[str]) -> Iterator[dict[str, int]]:
             server.server_close()
 
 
-def get(port: int, path: str, timeout: float = 30, headers: str = "Connection: close\r\n",
-        body: bytes = b"", method: str = "GET") -> tuple[int, dict, bytes]:
+def get(
+    port: int,
+    path: str,
+    timeout: float = 30,
+    headers: str = "Connection: close\r\n",
+    body: bytes = b"",
+    method: str = "GET",
+) -> tuple[int, dict, bytes]:
     """One request on a fresh connection (nginx's balancing is per request either way); the
     response as read until the server closes or `timeout`."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n".encode())
         for i in range(0, len(body), 1 << 20):
-            s.sendall(body[i:i + (1 << 20)])
+            s.sendall(body[i : i + (1 << 20)])
         data = b""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -138,8 +159,10 @@ def websocket_handshake(port: int, path: str = "/ws", timeout: float = 15) -> st
     """The status line a WebSocket upgrade request gets (RFC 6455 opening handshake)."""
     key = base64.b64encode(os.urandom(16)).decode()
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+        s.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
         data = b""
         while b"\r\n" not in data:
             chunk = s.recv(4096)

@@ -1,4 +1,5 @@
 """One NocoBase 2.2.15 process started from a rendered primary's env, against local servers."""
+
 from __future__ import annotations
 
 import json
@@ -36,13 +37,19 @@ def local_env(r: Rendered, deployment: str, db_port: int, redis_port: int, root:
             env[key] = relocate(value, "127.0.0.1", redis_port)
     run = root / "run"
     run.mkdir(exist_ok=True)
-    env.update(APP_HOST="127.0.0.1", APP_PORT=str(app_port), STORAGE_PATH=str(root / "storage"),
-               SOCKET_PATH=str(run / "gateway.sock"), PM2_HOME=str(run / "pm2"))
+    env.update(
+        APP_HOST="127.0.0.1",
+        APP_PORT=str(app_port),
+        STORAGE_PATH=str(root / "storage"),
+        SOCKET_PATH=str(run / "gateway.sock"),
+        PM2_HOME=str(run / "pm2"),
+    )
     return env
 
 
-def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-            timeout: float = 30) -> tuple[int, dict, bytes]:
+def request(
+    port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 30
+) -> tuple[int, dict, bytes]:
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
@@ -55,7 +62,9 @@ def api(port: int, method: str, path: str, payload: dict | None = None, token: s
     headers = {"Content-Type": "application/json", "X-Authenticator": "basic"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    status, _, body = request(port, method, path, json.dumps(payload).encode() if payload is not None else None, headers)
+    status, _, body = request(
+        port, method, path, json.dumps(payload).encode() if payload is not None else None, headers
+    )
     try:
         return status, json.loads(body or b"{}")
     except json.JSONDecodeError:
@@ -85,7 +94,12 @@ class NocoBase:
         env = {"PATH": self.node_path, "HOME": str(self.log.parent), "LANG": "C.UTF-8", **self.env}
         self.proc = subprocess.Popen(
             ["node", "node_modules/@nocobase/cli-v1/bin/index.js", "start", "--quickstart", "--launch-mode", "node"],
-            cwd=self.app_dir, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=self.app_dir,
+            env=env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         while time.monotonic() - began < window:
             if self.proc.poll() is not None:
                 raise AssertionError(f"NocoBase exited with {self.proc.returncode}:\n{self.log.read_text()[-4000:]}")
@@ -97,8 +111,9 @@ class NocoBase:
                 pass
             time.sleep(1)
         self.stop(grace=5)
-        raise AssertionError(f"no green /api/__health_check within the {window}s startup window:\n"
-                             f"{self.log.read_text()[-4000:]}")
+        raise AssertionError(
+            f"no green /api/__health_check within the {window}s startup window:\n{self.log.read_text()[-4000:]}"
+        )
 
     def stop(self, grace: float) -> float | None:
         """SIGTERM to its process group (what the container's PID 1 must pass on), SIGKILL after

@@ -1,5 +1,6 @@
 """What a stack renders, read as a process would get it: a container's env with every secretKeyRef
 resolved from the rendered Secrets, a workload's args and scripts, a Secret's values."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,7 +56,9 @@ class Rendered:
                 out[var["name"]] = f"{name}-0"  # the pod's name
             else:
                 ref = var["valueFrom"]["secretKeyRef"]
-                assert ref["name"] in self.secrets, f"{name}: env {var['name']} refers to Secret {ref['name']}, not rendered"
+                assert ref["name"] in self.secrets, (
+                    f"{name}: env {var['name']} refers to Secret {ref['name']}, not rendered"
+                )
                 data = self.secrets[ref["name"]]
                 assert ref["key"] in data, f"{name}: env {var['name']} refers to {ref['name']}.{ref['key']}, not in it"
                 out[var["name"]] = data[ref["key"]]

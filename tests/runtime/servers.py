@@ -1,6 +1,7 @@
 """The real servers, started as our in-cluster ones are configured (the args, users, passwords and
 database names a stack renders), each unprivileged on 127.0.0.1, a free port and a temp dir, and
 stopped by its PID. scripts/runtime-deps.sh installs them; a missing one fails the test that needs it."""
+
 from __future__ import annotations
 
 import glob
@@ -13,7 +14,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CACHE = Path(os.environ.get("APPCLUSTER_CACHE", Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "appcluster"))
+CACHE = Path(
+    os.environ.get("APPCLUSTER_CACHE", Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "appcluster")
+)
 RUNTIME = CACHE / "runtime"
 REDISBLOOM = RUNTIME / "redisbloom" / "redisbloom.so"
 NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
@@ -53,7 +56,9 @@ def wait_port(port: int, proc: subprocess.Popen, log: Path, seconds: float = 60)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"exited with {proc.returncode} before listening on {port}:\n{log.read_text()[-3000:]}")
+            raise AssertionError(
+                f"exited with {proc.returncode} before listening on {port}:\n{log.read_text()[-3000:]}"
+            )
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -80,10 +85,13 @@ class Server:
         return self.proc.returncode
 
 
-def spawn(argv: list[str], log: Path, port: int, data: Path, env: dict | None = None, cwd: Path | None = None) -> Server:
+def spawn(
+    argv: list[str], log: Path, port: int, data: Path, env: dict | None = None, cwd: Path | None = None
+) -> Server:
     out = log.open("ab")
-    proc = subprocess.Popen(NOBODY + argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd or data,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        NOBODY + argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd or data, start_new_session=True
+    )
     server = Server(port, proc, log, data, argv)
     try:
         wait_port(port, proc, log)
@@ -95,22 +103,41 @@ def spawn(argv: list[str], log: Path, port: int, data: Path, env: dict | None = 
 
 # Redis ------------------------------------------------------------------------------------------
 
-def redis_argv(rendered_args: list[str], password_env: str, password: str, conf_dir: Path, data: Path,
-               port: int, bloom: bool, extra: tuple[str, ...] = ()) -> list[str]:
+
+def redis_argv(
+    rendered_args: list[str],
+    password_env: str,
+    password: str,
+    conf_dir: Path,
+    data: Path,
+    port: int,
+    bloom: bool,
+    extra: tuple[str, ...] = (),
+) -> list[str]:
     """redis-server with the args our StatefulSet renders: the password, which the manifest passes as
     $(VAR) from the Secret, goes into a 0600 config file instead of argv; --dir is the temp dir."""
     args = list(rendered_args)
     i = args.index("--requirepass")
     assert args[i + 1] == f"$({password_env})", f"--requirepass is not taken from ${password_env}: {args}"
-    del args[i:i + 2]
+    del args[i : i + 2]
     conf = conf_dir / "redis.conf"
     conf.write_text(f'requirepass "{password}"\n')
     shutil.chown(conf, "nobody", "nogroup")
     conf.chmod(0o600)
     j = args.index("--dir")
     args[j + 1] = str(data)
-    argv = [binary("redis-server"), str(conf), *args, "--port", str(port), "--bind", "127.0.0.1",
-            "--daemonize", "no", *extra]
+    argv = [
+        binary("redis-server"),
+        str(conf),
+        *args,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--daemonize",
+        "no",
+        *extra,
+    ]
     if bloom:
         if not REDISBLOOM.is_file():
             raise Missing(f"{REDISBLOOM} is missing: run scripts/runtime-deps.sh (make test does)")
@@ -122,8 +149,15 @@ def redis_argv(rendered_args: list[str], password_env: str, password: str, conf_
     return argv
 
 
-def start_redis(root: Path, rendered_args: list[str], password_env: str, password: str, bloom: bool,
-                extra: tuple[str, ...] = (), port: int | None = None) -> Server:
+def start_redis(
+    root: Path,
+    rendered_args: list[str],
+    password_env: str,
+    password: str,
+    bloom: bool,
+    extra: tuple[str, ...] = (),
+    port: int | None = None,
+) -> Server:
     data = owned_dir(root, "redis-data")
     port = port or free_port()
     argv = redis_argv(rendered_args, password_env, password, owned_dir(root, "redis-conf"), data, port, bloom, extra)
@@ -131,6 +165,7 @@ def start_redis(root: Path, rendered_args: list[str], password_env: str, passwor
 
 
 # PostgreSQL -------------------------------------------------------------------------------------
+
 
 def start_postgres(root: Path, env: dict[str, str], port: int | None = None, init: bool = True) -> Server:
     """initdb and CREATE DATABASE as the postgres image's entrypoint does with POSTGRES_USER,
@@ -143,11 +178,40 @@ def start_postgres(root: Path, env: dict[str, str], port: int | None = None, ini
         pwfile = sock / "pw"
         pwfile.write_text(env["POSTGRES_PASSWORD"] + "\n")
         shutil.chown(pwfile, "nobody", "nogroup")
-        subprocess.run([*NOBODY, pg_bin("initdb"), "-D", str(data), f"--username={env['POSTGRES_USER']}", f"--pwfile={pwfile}", "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8"],
-                       check=True, capture_output=True, cwd=sock)
+        subprocess.run(
+            [
+                *NOBODY,
+                pg_bin("initdb"),
+                "-D",
+                str(data),
+                f"--username={env['POSTGRES_USER']}",
+                f"--pwfile={pwfile}",
+                "--auth-host=scram-sha-256",
+                "--auth-local=trust",
+                "-E",
+                "UTF8",
+            ],
+            check=True,
+            capture_output=True,
+            cwd=sock,
+        )
         pwfile.unlink()
-    server = spawn([pg_bin("postgres"), "-D", str(data), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
-                    "-c", f"unix_socket_directories={sock}"], root / "pg.log", port, data)
+    server = spawn(
+        [
+            pg_bin("postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            f"unix_socket_directories={sock}",
+        ],
+        root / "pg.log",
+        port,
+        data,
+    )
     if init and env.get("POSTGRES_DB", env["POSTGRES_USER"]) != "postgres":
         psql(server, env["POSTGRES_USER"], "postgres", f'CREATE DATABASE "{env["POSTGRES_DB"]}"')
     return server
@@ -157,8 +221,25 @@ def psql(server: Server, user: str, db: str, sql: str) -> str:
     sock = server.data.parent / "pg-sock"
     # The server may listen a moment before it accepts: psql retries are bounded by the loop.
     for _ in range(50):
-        done = subprocess.run([binary("psql"), "-h", str(sock), "-p", str(server.port), "-U", user, "-d", db,
-                               "-v", "ON_ERROR_STOP=1", "-Atc", sql], capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                binary("psql"),
+                "-h",
+                str(sock),
+                "-p",
+                str(server.port),
+                "-U",
+                user,
+                "-d",
+                db,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-Atc",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode == 0 or "starting up" not in done.stderr:
             break
         time.sleep(0.2)
@@ -168,6 +249,7 @@ def psql(server: Server, user: str, db: str, sql: str) -> str:
 
 # MariaDB (the mysql engine) ---------------------------------------------------------------------
 
+
 def start_mariadb(root: Path, env: dict[str, str], port: int | None = None, init: bool = True) -> Server:
     """mariadb-install-db, then the users and database the mysql image's entrypoint makes from
     MYSQL_ROOT_PASSWORD, MYSQL_DATABASE, MYSQL_USER and MYSQL_PASSWORD; utf8mb4 as in the image."""
@@ -175,24 +257,55 @@ def start_mariadb(root: Path, env: dict[str, str], port: int | None = None, init
     run_dir = owned_dir(root, "my-run")
     port = port or free_port()
     if init:
-        subprocess.run([*NOBODY, binary("mariadb-install-db"), "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal", "--skip-test-db"],
-                       check=True, capture_output=True, cwd=run_dir)
-    server = spawn([binary("mariadbd", "/usr/sbin/mariadbd"), "--no-defaults", f"--datadir={data}", f"--port={port}",
-                    "--bind-address=127.0.0.1", f"--socket={run_dir}/mysqld.sock", f"--pid-file={run_dir}/mysqld.pid",
-                    "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci", "--skip-log-bin"],
-                   root / "my.log", port, data)
+        subprocess.run(
+            [
+                *NOBODY,
+                binary("mariadb-install-db"),
+                "--no-defaults",
+                f"--datadir={data}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ],
+            check=True,
+            capture_output=True,
+            cwd=run_dir,
+        )
+    server = spawn(
+        [
+            binary("mariadbd", "/usr/sbin/mariadbd"),
+            "--no-defaults",
+            f"--datadir={data}",
+            f"--port={port}",
+            "--bind-address=127.0.0.1",
+            f"--socket={run_dir}/mysqld.sock",
+            f"--pid-file={run_dir}/mysqld.pid",
+            "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_general_ci",
+            "--skip-log-bin",
+        ],
+        root / "my.log",
+        port,
+        data,
+    )
     if init:
+
         def q(value: str) -> str:
             return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
         user, db = env["MYSQL_USER"], env["MYSQL_DATABASE"]
-        mysql(server, "root", "", f"""
-            ALTER USER 'root'@'localhost' IDENTIFIED BY {q(env['MYSQL_ROOT_PASSWORD'])};
-            CREATE USER 'root'@'%' IDENTIFIED BY {q(env['MYSQL_ROOT_PASSWORD'])};
+        mysql(
+            server,
+            "root",
+            "",
+            f"""
+            ALTER USER 'root'@'localhost' IDENTIFIED BY {q(env["MYSQL_ROOT_PASSWORD"])};
+            CREATE USER 'root'@'%' IDENTIFIED BY {q(env["MYSQL_ROOT_PASSWORD"])};
             GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;
             CREATE DATABASE `{db}`;
-            CREATE USER {q(user)}@'%' IDENTIFIED BY {q(env['MYSQL_PASSWORD'])};
-            GRANT ALL ON `{db}`.* TO {q(user)}@'%';""", socket_auth=True)
+            CREATE USER {q(user)}@'%' IDENTIFIED BY {q(env["MYSQL_PASSWORD"])};
+            GRANT ALL ON `{db}`.* TO {q(user)}@'%';""",
+            socket_auth=True,
+        )
     return server
 
 
@@ -200,7 +313,12 @@ def mysql(server: Server, user: str, password: str, sql: str, db: str = "", sock
     argv = [binary("mariadb"), f"--socket={server.data.parent / 'my-run' / 'mysqld.sock'}", "-u", user, "-N", "-B"]
     if not socket_auth:
         argv = [binary("mariadb"), "-h", "127.0.0.1", "-P", str(server.port), "-u", user, "-N", "-B"]
-    done = subprocess.run(argv + ([db] if db else []), input=sql, capture_output=True, text=True,
-                          env={**os.environ, "MYSQL_PWD": password})
+    done = subprocess.run(
+        argv + ([db] if db else []),
+        input=sql,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MYSQL_PWD": password},
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout

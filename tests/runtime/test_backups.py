@@ -2,6 +2,7 @@
 NocoBase's tables, restored into a fresh server with the documented restore command
 (components/backups/dump.py restore_command, quoted in the README), and NocoBase started on the
 restored data signs in a user that only the dump can have brought back."""
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,13 @@ def run_dump(r, cronjob: str, db_port: int, backups) -> None:
     (mount,) = [m["mountPath"] for m in container["volumeMounts"]]
     assert container["command"][:2] == ["sh", "-c"], container["command"]
     script = container["command"][2].replace(mount, str(backups))
-    env = {**r.env("CronJob", cronjob), "DB_HOST": "127.0.0.1", "PGPORT": str(db_port), "MYSQL_TCP_PORT": str(db_port),
-           "PATH": os.environ["PATH"]}
+    env = {
+        **r.env("CronJob", cronjob),
+        "DB_HOST": "127.0.0.1",
+        "PGPORT": str(db_port),
+        "MYSQL_TCP_PORT": str(db_port),
+        "PATH": os.environ["PATH"],
+    }
     done = subprocess.run([*servers.NOBODY, "sh", "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"the backup script failed: {done.stderr}"
 
@@ -51,15 +57,28 @@ def test_a_scheduled_dump_restores_and_nocobase_signs_the_same_user_in(nocobase,
     try:
         # In the database's pod: its env, and the server on its local socket (here the temp dir's).
         env = {**database_env(r), "PGHOST": str(root / "pg-sock"), "PGPORT": str(db.port), "PATH": os.environ["PATH"]}
-        done = subprocess.run([*servers.NOBODY, "sh", "-c", restore_command("postgres", str(dumps[0]))], env=env,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [*servers.NOBODY, "sh", "-c", restore_command("postgres", str(dumps[0]))],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, f"the documented restore failed: {done.stderr[-2000:]}"
 
-        restored = NocoBase(APP_DIR, node_path(), local_env(r, "nocobase-primary", db.port, redis.port, root,
-                                                            servers.free_port()), root / "nocobase.log")
+        restored = NocoBase(
+            APP_DIR,
+            node_path(),
+            local_env(r, "nocobase-primary", db.port, redis.port, root, servers.free_port()),
+            root / "nocobase.log",
+        )
         restored.start(startup_window(r, "nocobase-primary"))
-        status, body = api(restored.port, "POST", "/api/auth:signIn",
-                           {"account": PROBE_USER["email"], "password": PROBE_USER["password"]})
+        status, body = api(
+            restored.port,
+            "POST",
+            "/api/auth:signIn",
+            {"account": PROBE_USER["email"], "password": PROBE_USER["password"]},
+        )
         assert status == 200 and body["data"]["user"]["email"] == PROBE_USER["email"], (status, body)
     finally:
         if restored is not None:
@@ -76,17 +95,27 @@ def test_a_mysql_dump_restores_into_a_fresh_server(renders, workdir, stopping):
     user, password, name = env["MYSQL_USER"], env["MYSQL_PASSWORD"], env["MYSQL_DATABASE"]
     rows = ["restored@example.com", "ünïcode@例え.jp"]
     stopping.append(db := database_of(r, servers.owned_dir(workdir, "my-dumped")))
-    servers.mysql(db, user, password, "CREATE TABLE users (id int primary key, email varchar(100)); "
-                  + "".join(f"INSERT INTO users VALUES ({i}, '{e}');" for i, e in enumerate(rows)), db=name)
+    servers.mysql(
+        db,
+        user,
+        password,
+        "CREATE TABLE users (id int primary key, email varchar(100)); "
+        + "".join(f"INSERT INTO users VALUES ({i}, '{e}');" for i, e in enumerate(rows)),
+        db=name,
+    )
     backups = servers.owned_dir(workdir, "my-backups")
     run_dump(r, "nocobase-backup", db.port, backups)
     (dump,) = backups.glob("scheduled-*.sql")
 
     stopping.append(fresh := database_of(r, servers.owned_dir(workdir, "my-restored")))
     # In the database's pod: its env; here the server's host and port given to the client.
-    done = subprocess.run([*servers.NOBODY, "sh", "-c", restore_command("mysql", str(dump))], capture_output=True,
-                          text=True, timeout=300, env={**env, "MYSQL_HOST": "127.0.0.1", "MYSQL_TCP_PORT": str(fresh.port),
-                                                       "PATH": os.environ["PATH"]})
+    done = subprocess.run(
+        [*servers.NOBODY, "sh", "-c", restore_command("mysql", str(dump))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, "MYSQL_HOST": "127.0.0.1", "MYSQL_TCP_PORT": str(fresh.port), "PATH": os.environ["PATH"]},
+    )
     assert done.returncode == 0, f"the documented restore failed: {done.stderr[-2000:]}"
     assert servers.mysql(fresh, user, password, "SELECT email FROM users ORDER BY id", db=name).splitlines() == rows
 

@@ -2,6 +2,7 @@
 NocoBase, as the maintenance page, and in front of a few tiny upstreams to measure weights and
 ip_hash. (WebSocket upgrades: test_lb_websocket.py; responses over 60 s and bodies over 100 MB:
 test_nginx.py.)"""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,13 @@ def test_traffic_reaches_nocobase_through_the_load_balancer(nocobase, renders, w
     stopping.append(lb := start_nginx(servers.owned_dir(workdir, "lb-nocobase"), files, {address: app.port}))
     assert get(lb.port, LB_HEALTH_PATH)[0] == 200
     assert get(lb.port, "/api/__health_check")[0] == 200
-    status, _, body = request(lb.port, "POST", "/api/auth:signIn", json.dumps(app.root_account).encode(),
-                              {"Content-Type": "application/json", "X-Authenticator": "basic"})
+    status, _, body = request(
+        lb.port,
+        "POST",
+        "/api/auth:signIn",
+        json.dumps(app.root_account).encode(),
+        {"Content-Type": "application/json", "X-Authenticator": "basic"},
+    )
     assert status == 200 and json.loads(body)["data"]["token"], (status, body[:300])
 
 
@@ -77,6 +83,12 @@ def test_a_large_upload_passes_the_load_balancer(renders, workdir, stopping):
     size = 60 << 20  # NocoBase's attachments default to 20 MB; a team may allow more
     with named_upstreams(addresses) as ports:
         stopping.append(lb := start_nginx(servers.owned_dir(workdir, "lb-upload"), files, ports))
-        status, _, body = get(lb.port, "/upload", timeout=120, method="POST", body=b"u" * size,
-                              headers=f"Content-Length: {size}\r\nConnection: close\r\n")
+        status, _, body = get(
+            lb.port,
+            "/upload",
+            timeout=120,
+            method="POST",
+            body=b"u" * size,
+            headers=f"Content-Length: {size}\r\nConnection: close\r\n",
+        )
     assert status == 200 and int(body) == size, (status, body[:200])

@@ -2,6 +2,7 @@
 issue 16 defect 9 it sent `Connection ""` and no Upgrade header, and the handshake got 200. The slow
 answer, the large body and the forged X-Forwarded-For are tests/runtime/test_nginx.py's, against
 loopback upstreams."""
+
 from __future__ import annotations
 
 from tests.runtime import servers

@@ -6,6 +6,7 @@ for up to STREAMING_TIMEOUT), pass WebSocket upgrades (New API /v1/realtime, Noc
 larger than the old 100 MB cap, send first-run setup to the master alone, and never let a client choose
 the address the app rate-limits by.
 """
+
 from __future__ import annotations
 
 import base64
@@ -47,8 +48,10 @@ class Upstream(http.server.BaseHTTPRequestHandler):
             time.sleep(SLOW_SECONDS)
             return self._answer(b"done after %d s" % SLOW_SECONDS)
         if self.path == "/v1/realtime":
-            if self.headers.get("Upgrade", "").lower() != "websocket" or \
-                    "upgrade" not in self.headers.get("Connection", "").lower():
+            if (
+                self.headers.get("Upgrade", "").lower() != "websocket"
+                or "upgrade" not in self.headers.get("Connection", "").lower()
+            ):
                 return self._answer(b"not an upgrade", 400)
             accept = base64.b64encode(hashlib.sha1((self.headers["Sec-WebSocket-Key"] + WS_GUID).encode()).digest())
             self.send_response(101)
@@ -122,8 +125,12 @@ def test_a_request_longer_than_60_s_is_answered(nginx):
 def test_a_websocket_upgrade_reaches_the_app_and_carries_data_both_ways(nginx, upstreams):
     key = base64.b64encode(b"appcluster-test-k").decode()
     with socket.create_connection(("127.0.0.1", nginx), timeout=10) as s:
-        s.sendall((f"GET /v1/realtime HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        s.sendall(
+            (
+                f"GET /v1/realtime HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
         head = b""
         while b"\r\n\r\n" not in head:
             chunk = s.recv(4096)
@@ -137,8 +144,12 @@ def test_a_websocket_upgrade_reaches_the_app_and_carries_data_both_ways(nginx, u
 def test_a_150_mb_body_reaches_the_app(nginx):
     conn = http.client.HTTPConnection("127.0.0.1", nginx, timeout=120)
     block = b"\0" * (1 << 20)
-    conn.request("POST", "/v1/audio/transcriptions", body=(block for _ in range(BODY_BYTES >> 20)),
-                 headers={"Content-Length": str(BODY_BYTES)})
+    conn.request(
+        "POST",
+        "/v1/audio/transcriptions",
+        body=(block for _ in range(BODY_BYTES >> 20)),
+        headers={"Content-Length": str(BODY_BYTES)},
+    )
     response = conn.getresponse()
     assert response.status == 200 and response.read().endswith(b"read %d" % BODY_BYTES)
     conn.close()

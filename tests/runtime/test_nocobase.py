@@ -1,6 +1,7 @@
 """Part 2: NocoBase 2.2.15 starts from the env we render (one instance, shared by these tests: a
 start takes 30-40 s) and behaves as our settings say. The tests run in file order: the last one
 restarts it."""
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,23 @@ def test_cache_keys_land_only_in_the_cache_db_index(nocobase):
     password = r.secrets["nocobase-shared"]["REDIS_PASSWORD"]
     sizes = {}
     for db in range(16):
-        done = subprocess.run([servers.binary("redis-cli"), "-p", str(redis.port), "--no-auth-warning", "-a", password,
-                               "-n", str(db), "DBSIZE"], capture_output=True, text=True, timeout=30, check=True)
+        done = subprocess.run(
+            [
+                servers.binary("redis-cli"),
+                "-p",
+                str(redis.port),
+                "--no-auth-warning",
+                "-a",
+                password,
+                "-n",
+                str(db),
+                "DBSIZE",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
         if int(done.stdout) > 0:
             sizes[db] = int(done.stdout)
     assert list(sizes) == [REDIS_DB_INDEX["cache"]], f"keys per DB index: {sizes}"
@@ -44,11 +60,25 @@ def test_cache_keys_land_only_in_the_cache_db_index(nocobase):
 
 def upload(port: int, token: str, name: str, content: bytes) -> dict:
     boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-            f"Content-Type: text/plain\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
-    status, _, raw = request(port, "POST", "/api/attachments:create", body, {
-        "Authorization": f"Bearer {token}", "X-Authenticator": "basic",
-        "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            f"Content-Type: text/plain\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    status, _, raw = request(
+        port,
+        "POST",
+        "/api/attachments:create",
+        body,
+        {
+            "Authorization": f"Bearer {token}",
+            "X-Authenticator": "basic",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
     assert status == 200, (status, raw[:500])
     return json.loads(raw)["data"]
 

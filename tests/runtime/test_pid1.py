@@ -1,6 +1,7 @@
 """Part 3: the command we render for NocoBase stops on SIGTERM as PID 1 of its own PID namespace,
 as in a container (`unshare --pid --fork --mount-proc`), in front of a stand-in for the image's
 entrypoint that behaves as the vendor's does."""
+
 from __future__ import annotations
 
 import subprocess
@@ -60,8 +61,12 @@ def as_pid1(command: list[str], folder: Path) -> tuple[float | None, bool]:
     (folder / "server.js").write_text(SERVER)
     argv = [str(stand_in) if part == IMAGE_CMD[0] else part for part in command]
     assert str(stand_in) in argv, f"the rendered command does not run the image's entrypoint: {command}"
-    proc = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", *argv], cwd=folder,
-                            env={"PATH": "/usr/bin:/bin", "NODE": node_bin()}, start_new_session=True)
+    proc = subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--mount-proc", *argv],
+        cwd=folder,
+        env={"PATH": "/usr/bin:/bin", "NODE": node_bin()},
+        start_new_session=True,
+    )
     try:
         for _ in range(300):
             if (folder / "ready").exists() or proc.poll() is not None:

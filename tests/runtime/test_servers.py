@@ -1,5 +1,6 @@
 """Part 1: the servers as we configure them, and every Redis URL and database DSN we render,
 connected with NocoBase's own client libraries (tests/runtime/clients.js)."""
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,14 @@ from tests.runtime.conftest import (
 from tests.runtime.render import Rendered, relocate
 
 # Each Redis variable the profiles render, and the use (so the DB index) it is for.
-REDIS_USE = {"CACHE_REDIS_URL": "cache", "PUBSUB_ADAPTER_REDIS_URL": "pubsub", "LOCK_ADAPTER_REDIS_URL": "lock",
-             "QUEUE_ADAPTER_REDIS_URL": "queue", "REDIS_URL": "workerId", "REDIS_CONN_STRING": "cache"}
+REDIS_USE = {
+    "CACHE_REDIS_URL": "cache",
+    "PUBSUB_ADAPTER_REDIS_URL": "pubsub",
+    "LOCK_ADAPTER_REDIS_URL": "lock",
+    "QUEUE_ADAPTER_REDIS_URL": "queue",
+    "REDIS_URL": "workerId",
+    "REDIS_CONN_STRING": "cache",
+}
 GO_MYSQL_DSN = re.compile(r"^[^/]*@tcp\(")
 
 
@@ -47,16 +54,24 @@ def go_mysql_dsn(dsn: str) -> dict:
     slash = dsn.rindex("/")
     at = dsn.rindex("@", 0, slash)
     user, _, password = dsn[:at].partition(":")
-    net = dsn[at + 1:slash]
+    net = dsn[at + 1 : slash]
     assert net.startswith("tcp(") and net.endswith(")"), dsn
     host, _, port = net[4:-1].rpartition(":")
-    return {"host": host, "port": int(port), "user": user, "password": password,
-            "database": dsn[slash + 1:].split("?")[0]}
+    return {
+        "host": host,
+        "port": int(port),
+        "user": user,
+        "password": password,
+        "database": dsn[slash + 1 :].split("?")[0],
+    }
 
 
 def redis_targets(r: Rendered, port: int) -> list[dict]:
-    return [{"name": k, "kind": "redis", "url": relocate(v, "127.0.0.1", port)}
-            for k, v in app_env(r).items() if v.startswith(("redis://", "rediss://"))]
+    return [
+        {"name": k, "kind": "redis", "url": relocate(v, "127.0.0.1", port)}
+        for k, v in app_env(r).items()
+        if v.startswith(("redis://", "rediss://"))
+    ]
 
 
 def database_targets(r: Rendered, port: int) -> list[dict]:
@@ -64,19 +79,38 @@ def database_targets(r: Rendered, port: int) -> list[dict]:
     targets = []
     for key, value in env.items():
         if value.startswith(("postgres://", "postgresql://", "mysql://")):
-            targets.append({"name": key, "kind": "mysql" if value.startswith("mysql") else "postgres",
-                            "url": relocate(value, "127.0.0.1", port)})
+            targets.append(
+                {
+                    "name": key,
+                    "kind": "mysql" if value.startswith("mysql") else "postgres",
+                    "url": relocate(value, "127.0.0.1", port),
+                }
+            )
         elif GO_MYSQL_DSN.match(value):
-            targets.append({"name": key, "kind": "mysql", "config": {**go_mysql_dsn(value), "host": "127.0.0.1", "port": port}})
+            targets.append(
+                {"name": key, "kind": "mysql", "config": {**go_mysql_dsn(value), "host": "127.0.0.1", "port": port}}
+            )
     if "DB_DIALECT" in env:
         # NocoBase's variables, as @nocobase/database 2.2.15 lib/helpers.js reads them.
-        targets.append({"name": "DB_*", "kind": "mysql" if env["DB_DIALECT"] == "mysql" else "postgres",
-                        "config": {"host": "127.0.0.1", "port": port, "user": env["DB_USER"],
-                                   "password": env["DB_PASSWORD"], "database": env["DB_DATABASE"]}})
+        targets.append(
+            {
+                "name": "DB_*",
+                "kind": "mysql" if env["DB_DIALECT"] == "mysql" else "postgres",
+                "config": {
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "user": env["DB_USER"],
+                    "password": env["DB_PASSWORD"],
+                    "database": env["DB_DATABASE"],
+                },
+            }
+        )
     return targets
 
 
-@pytest.mark.parametrize("spec", [NOCOBASE_ONE, NOCOBASE_CLUSTER, NEWAPI], ids=["nocobase", "nocobase-cluster", "new-api"])
+@pytest.mark.parametrize(
+    "spec", [NOCOBASE_ONE, NOCOBASE_CLUSTER, NEWAPI], ids=["nocobase", "nocobase-cluster", "new-api"]
+)
 def test_every_redis_url_reaches_its_db_index(spec, renders, workdir, stopping, request):
     r = rendered(renders, spec)
     stopping.append(redis := redis_of(r, servers.owned_dir(workdir, request.node.callspec.id), bloom=True))
@@ -84,7 +118,12 @@ def test_every_redis_url_reaches_its_db_index(spec, renders, workdir, stopping, 
     expected = {t["name"] for t in targets}
     assert "CACHE_REDIS_URL" in expected or "REDIS_CONN_STRING" in expected, expected
     if spec is NOCOBASE_CLUSTER:
-        assert expected >= {"PUBSUB_ADAPTER_REDIS_URL", "LOCK_ADAPTER_REDIS_URL", "QUEUE_ADAPTER_REDIS_URL", "REDIS_URL"}
+        assert expected >= {
+            "PUBSUB_ADAPTER_REDIS_URL",
+            "LOCK_ADAPTER_REDIS_URL",
+            "QUEUE_ADAPTER_REDIS_URL",
+            "REDIS_URL",
+        }
     results = connect(targets)
     for target in targets:
         result = results[target["name"]]
@@ -105,8 +144,12 @@ def test_redis_refuses_a_wrong_password_and_none(renders, workdir, stopping):
 
 
 def cli(redis: servers.Server, password: str, *command: str) -> str:
-    done = subprocess.run([servers.binary("redis-cli"), "-p", str(redis.port), "--no-auth-warning", "-a", password,
-                           *command], capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [servers.binary("redis-cli"), "-p", str(redis.port), "--no-auth-warning", "-a", password, *command],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -140,8 +183,22 @@ def test_redis_refuses_writes_when_full_instead_of_evicting(renders, workdir, st
     cli(redis, password, "-n", "4", "SET", "worker:0", "pod-a")
     refused = ""
     for i in range(400):
-        done = subprocess.run([servers.binary("redis-cli"), "-p", str(redis.port), "--no-auth-warning", "-a", password,
-                               "SET", f"cache:{i}", "x" * 65536], capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [
+                servers.binary("redis-cli"),
+                "-p",
+                str(redis.port),
+                "--no-auth-warning",
+                "-a",
+                password,
+                "SET",
+                f"cache:{i}",
+                "x" * 65536,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         if "OOM" in done.stdout + done.stderr:
             refused = done.stdout + done.stderr
             break
@@ -156,8 +213,11 @@ def test_redis_offers_bloom_filters(renders, workdir, stopping):
     assert cli(redis, redis_password(r), "BF.RESERVE", "probe", "0.01", "100") == "OK"
 
 
-@pytest.mark.parametrize("spec", [NOCOBASE_ONE, NOCOBASE_MYSQL, NEWAPI, NEWAPI_MYSQL],
-                         ids=["nocobase-postgres", "nocobase-mysql", "new-api-postgres", "new-api-mysql"])
+@pytest.mark.parametrize(
+    "spec",
+    [NOCOBASE_ONE, NOCOBASE_MYSQL, NEWAPI, NEWAPI_MYSQL],
+    ids=["nocobase-postgres", "nocobase-mysql", "new-api-postgres", "new-api-mysql"],
+)
 def test_every_database_dsn_connects_as_the_rendered_user(spec, renders, workdir, stopping, request):
     r = rendered(renders, spec)
     stopping.append(db := database_of(r, servers.owned_dir(workdir, request.node.callspec.id)))

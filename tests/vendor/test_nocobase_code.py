@@ -1,6 +1,7 @@
 """NocoBase's own code, at the versions our profile knows, run on the environment we render: its AES
 key loader on the generated key, its cache and database readers on the wiring. A wrong fact about
 the app fails here, not in a deployment. The code comes from npm (scripts/vendor-nocobase.sh)."""
+
 from __future__ import annotations
 
 import json
@@ -46,9 +47,13 @@ def rendered_env(run, deployment: str) -> dict[str, str]:
 
 
 def nocobase(vendor: Path, server_version: str, env: dict[str, str]) -> dict:
-    done = subprocess.run(["node", str(REPO / "tests" / "vendor" / "nocobase.js"), str(vendor), server_version,
-                           APP_VERSION], env={"PATH": os.environ["PATH"], **env}, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        ["node", str(REPO / "tests" / "vendor" / "nocobase.js"), str(vendor), server_version, APP_VERSION],
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -62,8 +67,10 @@ def test_every_release_we_know_is_run_at_a_version_npm_serves():
 @pytest.mark.parametrize("version", SERVER_VERSIONS)
 def test_the_generated_aes_key_loads_in_that_version(run_stack, vendor, version):
     # One instance: before 2.1.24 NocoBase runs no more (its cache shares the worker-ID allocator's DB).
-    env = rendered_env(run_stack("dev", app={"image": f"nocobase/nocobase:{version}", "replicas": 1,
-                                             "firstVersion": version}), "nocobase-primary")
+    env = rendered_env(
+        run_stack("dev", app={"image": f"nocobase/nocobase:{version}", "replicas": 1, "firstVersion": version}),
+        "nocobase-primary",
+    )
     assert nocobase(vendor, version, env)["aes"] == {"ok": True}
 
 
@@ -106,9 +113,25 @@ def redis_7(url: str, tmp_path: Path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     parts = urlsplit(url)
-    server = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                               "--appendonly", "no", "--dir", str(tmp_path), "--requirepass", parts.password],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+            "--requirepass",
+            parts.password,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(50):
         with socket.socket() as client:
             if client.connect_ex(("127.0.0.1", port)) == 0:
@@ -126,9 +149,13 @@ def test_the_token_blacklist_works_on_a_redis_without_bloom_filters(run_stack, v
     env = rendered_env(run_stack("dev", redis={"image": "redis:7.2.4"}), "nocobase-primary")
     server, url = redis_7(env["CACHE_REDIS_URL"], tmp_path)
     try:
-        done = subprocess.run(["node", str(REPO / "tests" / "vendor" / "nocobase_auth.js"), str(vendor), APP_VERSION],
-                              env={"PATH": os.environ["PATH"], "CACHE_DEFAULT_STORE": store, "CACHE_REDIS_URL": url},
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            ["node", str(REPO / "tests" / "vendor" / "nocobase_auth.js"), str(vendor), APP_VERSION],
+            env={"PATH": os.environ["PATH"], "CACHE_DEFAULT_STORE": store, "CACHE_REDIS_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -140,7 +167,8 @@ def test_the_token_blacklist_works_on_a_redis_without_bloom_filters(run_stack, v
         assert result["bloomFilter"] is False and result["lookups"] == 2
         assert result["warnings"] == [
             "token-blacklist: create bloom filter failed: ERR unknown command 'BF.RESERVE', with args beginning "
-            "with: 'token-black-list' '0.001' '1000000' "]
+            "with: 'token-black-list' '0.001' '1000000' "
+        ]
     else:
         assert result["bloomFilter"] is True and result["lookups"] == 1 and not result["warnings"]
 
@@ -150,8 +178,9 @@ def upgraded(tmp_path: Path, versions: tuple[str, ...], **overrides) -> list[dic
     deployed at each version in turn, with `overrides`."""
     envs = []
     for version in versions:
-        config, secret_keys = stack_config("dev", merge({"app": {"image": f"nocobase/nocobase:{version}", "replicas": 1}},
-                                                        overrides), tmp_path)
+        config, secret_keys = stack_config(
+            "dev", merge({"app": {"image": f"nocobase/nocobase:{version}", "replicas": 1}}, overrides), tmp_path
+        )
         envs.append(rendered_env(harness.run_program(REPO, "dev", config, secret_keys), "nocobase-primary"))
     return envs
 
@@ -171,7 +200,7 @@ def test_an_upgrade_from_1_9_keeps_the_generated_aes_key(vendor, tmp_path):
     assert after["APP_AES_SECRET_KEY"] == before["APP_AES_SECRET_KEY"].encode().hex()
     assert read_after_upgrade(vendor, before, after) == "appcluster"
     # The check can fail: a stack born on 2.x has a key of random bytes, under which 1.9's field is lost.
-    born, = upgraded(tmp_path, ("2.2.15",))
+    (born,) = upgraded(tmp_path, ("2.2.15",))
     assert read_after_upgrade(vendor, before, born) == "(ERR_OSSL_BAD_DECRYPT)"
 
 

@@ -5,6 +5,7 @@ no cloud account, no cluster and no Pulumi CLI needed.
 Exit codes: 0 clean, 1 a mandatory policy violation (check), 2 invalid config or usage, 3 the program
 raised (or does not compile), 4 the program did not finish within --timeout seconds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,10 @@ def settings_of(args: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
     if not args.program.is_dir():
         raise stackfile.SettingsError(f"--program {args.program}: no such folder")
     if not (args.program / "__main__.py").is_file():
-        raise stackfile.SettingsError(f"--program {args.program}: no __main__.py there; give the folder of a Pulumi "
-                                      "Python program (the toolbox runs its __main__.py)")
+        raise stackfile.SettingsError(
+            f"--program {args.program}: no __main__.py there; give the folder of a Pulumi "
+            "Python program (the toolbox runs its __main__.py)"
+        )
     settings = args.config or args.program / f"Pulumi.{args.stack}.yaml"
     if args.config is None and not settings.exists():
         if args.program.resolve() != REPO:
@@ -73,8 +76,10 @@ def _usage(message: str) -> int:
 
 
 def _plan(result: harness.Run, as_json: bool) -> int:
-    rows = [{"type": r.type, "name": r.name, "parent": r.parent.split("::")[-1] if r.parent else ""}
-            for r in result.resources]
+    rows = [
+        {"type": r.type, "name": r.name, "parent": r.parent.split("::")[-1] if r.parent else ""}
+        for r in result.resources
+    ]
     outputs = {k: "[secret]" if o.secret else o.value for k, o in result.outputs.items()}
     if as_json:
         print(json.dumps({"resources": rows, "outputs": outputs}, indent=2))
@@ -97,10 +102,13 @@ def _policy_levels(args: argparse.Namespace) -> tuple[dict, str]:
     try:
         config = json.loads(config_file.read_text())
     except OSError as error:
-        raise stackfile.SettingsError(f"--policy-config {config_file}: cannot read it ({error.strerror or error})") from None
+        raise stackfile.SettingsError(
+            f"--policy-config {config_file}: cannot read it ({error.strerror or error})"
+        ) from None
     except json.JSONDecodeError as error:
-        raise stackfile.SettingsError(f"--policy-config {config_file}: not valid JSON at line {error.lineno}, column "
-                                      f"{error.colno}: {error.msg}") from None
+        raise stackfile.SettingsError(
+            f"--policy-config {config_file}: not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from None
     if not isinstance(config, dict):
         raise stackfile.SettingsError(f"--policy-config {config_file}: must be a JSON object of policy names")
     return config, str(config_file)
@@ -135,12 +143,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the program failed: {error}", file=sys.stderr)
         return 3
     except _TimedOut:
-        print(f"the program did not finish within {args.timeout:g}s (an output that never resolves, or a "
-              "StackReference or lookup the mocks cannot answer?); raise --timeout if it is just slow", file=sys.stderr)
+        print(
+            f"the program did not finish within {args.timeout:g}s (an output that never resolves, or a "
+            "StackReference or lookup the mocks cannot answer?); raise --timeout if it is just slow",
+            file=sys.stderr,
+        )
         return 4
     except Exception as error:  # the program itself failed: one line, where it failed
-        frame = next((f for f in reversed(traceback.extract_tb(error.__traceback__))
-                      if str(args.program.resolve()) in f.filename), None)
+        frame = next(
+            (
+                f
+                for f in reversed(traceback.extract_tb(error.__traceback__))
+                if str(args.program.resolve()) in f.filename
+            ),
+            None,
+        )
         where = f" at {frame.filename}:{frame.lineno}" if frame else ""
         if isinstance(error, SyntaxError):
             where = f" at {error.filename}:{error.lineno}"

@@ -3,6 +3,7 @@
 The record keeps what a policy pack or a renderer needs and the mock API leaves out: each
 resource's parent, provider, dependencies and options, and which input values are secret.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -138,9 +139,11 @@ def _rds_instance(name: str, inputs: dict) -> dict:
 AWS_ENDPOINTS: dict[str, Computed] = {
     "aws:rds/instance:Instance": _rds_instance,
     "aws:rds/proxy:Proxy": lambda name, inputs: {
-        "endpoint": f"{inputs.get('name') or name}.proxy-c9akciq32.{MOCK_REGION}.rds.amazonaws.com"},
+        "endpoint": f"{inputs.get('name') or name}.proxy-c9akciq32.{MOCK_REGION}.rds.amazonaws.com"
+    },
     "aws:elasticache/replicationGroup:ReplicationGroup": lambda name, inputs: {
-        "primaryEndpointAddress": f"master.{inputs.get('replicationGroupId') or name}.x1y2z3.euw1.cache.amazonaws.com"},
+        "primaryEndpointAddress": f"master.{inputs.get('replicationGroupId') or name}.x1y2z3.euw1.cache.amazonaws.com"
+    },
 }
 
 
@@ -161,8 +164,10 @@ class _Mocks(pulumi_mocks.Mocks):
         seed = hashlib.sha256(f"{args.typ}:{args.name}".encode()).hexdigest()
         resource_id = f"{args.name}-id"
         if args.typ == "pulumi:pulumi:StackReference":
-            self.refused.append(f"StackReference {args.name!r}: the offline toolbox cannot read another stack's "
-                                "outputs; pass the values this program needs as config")
+            self.refused.append(
+                f"StackReference {args.name!r}: the offline toolbox cannot read another stack's "
+                "outputs; pass the values this program needs as config"
+            )
             state.update(outputs={}, secretOutputNames=[])
         elif args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = seed[: int(args.inputs.get("length", 32))]
@@ -180,8 +185,12 @@ class _Mocks(pulumi_mocks.Mocks):
     @staticmethod
     def _aws(typ: str, inputs: dict, seed: str, state: dict, name: str) -> str:
         service = typ.split(":")[1].split("/")[0]
-        prefixes = {"aws:ec2/securityGroup:SecurityGroup": "sg-", "aws:efs/fileSystem:FileSystem": "fs-",
-                    "aws:efs/accessPoint:AccessPoint": "fsap-", "aws:efs/mountTarget:MountTarget": "fsmt-"}
+        prefixes = {
+            "aws:ec2/securityGroup:SecurityGroup": "sg-",
+            "aws:efs/fileSystem:FileSystem": "fs-",
+            "aws:efs/accessPoint:AccessPoint": "fsap-",
+            "aws:efs/mountTarget:MountTarget": "fsmt-",
+        }
         resource_id = prefixes.get(typ, "") + seed[:17] if typ in prefixes else inputs.get("name") or seed[:12]
         state["arn"] = f"arn:aws:{service}:{MOCK_REGION}:{MOCK_ACCOUNT}:{typ.split(':')[-1].lower()}/{resource_id}"
         if typ == "aws:rds/instance:Instance":
@@ -208,14 +217,25 @@ class _Mocks(pulumi_mocks.Mocks):
             subnet = args.args["id"]
             # Subnets ending in 0, 1, 2... land in zones a, b, c...: realistic, and predictable for tests.
             zone = "abc"[int(subnet[-1], 16) % 3]
-            return {"id": subnet, "vpcId": MOCK_VPC, "availabilityZone": f"{MOCK_REGION}{zone}",
-                    "cidrBlock": f"10.0.{int(subnet[-1], 16)}.0/24", "mapPublicIpOnLaunch": False}
+            return {
+                "id": subnet,
+                "vpcId": MOCK_VPC,
+                "availabilityZone": f"{MOCK_REGION}{zone}",
+                "cidrBlock": f"10.0.{int(subnet[-1], 16)}.0/24",
+                "mapPublicIpOnLaunch": False,
+            }
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/ci", "userId": "AIDAEXAMPLE"}
         if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             endpoint = f"https://{MOCK_ACCOUNT}.dkr.ecr.{MOCK_REGION}.amazonaws.com"
-            return {"id": MOCK_REGION, "authorizationToken": "QVdTOm1vY2s=", "userName": "AWS", "password": "mock",
-                    "proxyEndpoint": endpoint, "expiresAt": "2099-01-01T00:00:00Z"}
+            return {
+                "id": MOCK_REGION,
+                "authorizationToken": "QVdTOm1vY2s=",
+                "userName": "AWS",
+                "password": "mock",
+                "proxyEndpoint": endpoint,
+                "expiresAt": "2099-01-01T00:00:00Z",
+            }
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": MOCK_REGION, "region": MOCK_REGION}
         return {}
@@ -281,8 +301,9 @@ class _RecordingMonitor(sdk.MockMonitor):
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 dependencies=list(request.dependencies),
                 ignore_changes=list(request.ignoreChanges),
-                custom_timeouts={k: v for k in ("create", "update", "delete")
-                                 if (v := getattr(request.customTimeouts, k, ""))},
+                custom_timeouts={
+                    k: v for k in ("create", "update", "delete") if (v := getattr(request.customTimeouts, k, ""))
+                },
                 aliases=[self._alias_urn(request, alias) for alias in request.aliases],
             )
             self.run.resources.append(declared)
@@ -297,8 +318,11 @@ class _RecordingMonitor(sdk.MockMonitor):
         spec = alias.spec
         parent = "" if spec.noParent else (spec.parentUrn or request.parent)
         urn = self.make_urn(parent, spec.type or request.type, spec.name or request.name)
-        return urn.replace(f"urn:pulumi:{self.stack}::{self.project}::",
-                           f"urn:pulumi:{spec.stack or self.stack}::{spec.project or self.project}::", 1)
+        return urn.replace(
+            f"urn:pulumi:{self.stack}::{self.project}::",
+            f"urn:pulumi:{spec.stack or self.stack}::{spec.project or self.project}::",
+            1,
+        )
 
     def _register_children(self, component: Declared, inputs: dict) -> None:
         """What the provider's Construct would register under a remote ConfigFile, ConfigGroup or Chart."""
@@ -309,11 +333,23 @@ class _RecordingMonitor(sdk.MockMonitor):
             return
         for name, obj in objects:
             type_ = manifests.type_token(obj)
-            self.run.resources.append(Declared(
-                urn=self.make_urn(component.urn, type_, name), type=type_, name=name, parent=component.urn,
-                custom=True, provider=component.provider, inputs=obj, protect=component.protect,
-                retain_on_delete=component.retain_on_delete, delete_before_replace=False, dependencies=[],
-                ignore_changes=[], custom_timeouts={}))
+            self.run.resources.append(
+                Declared(
+                    urn=self.make_urn(component.urn, type_, name),
+                    type=type_,
+                    name=name,
+                    parent=component.urn,
+                    custom=True,
+                    provider=component.provider,
+                    inputs=obj,
+                    protect=component.protect,
+                    retain_on_delete=component.retain_on_delete,
+                    delete_before_replace=False,
+                    dependencies=[],
+                    ignore_changes=[],
+                    custom_timeouts={},
+                )
+            )
 
 
 async def _collect_outputs(run: Run) -> None:
@@ -323,8 +359,14 @@ async def _collect_outputs(run: Run) -> None:
         run.outputs[name] = Output(await out.future(), await out.is_secret())
 
 
-def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_keys: list[str],
-                project: str | None = None, computed: Mapping[str, Computed] | None = None) -> Run:
+def run_program(
+    program_dir: Path,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: list[str],
+    project: str | None = None,
+    computed: Mapping[str, Computed] | None = None,
+) -> Run:
     """Run `program_dir/__main__.py` under mocks with the given config and return what it declared.
 
     The mocks run as a preview: an output no input and no `computed` entry gives stays unknown.
@@ -337,8 +379,13 @@ def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_ke
     asyncio.set_event_loop(loop)
     sdk.reset_root_resource()
     mocks = _Mocks(program_dir, computed)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True,
-                             monitor=(monitor := _RecordingMonitor(mocks, run, stack, project)))
+    pulumi.runtime.set_mocks(
+        mocks,
+        project=project,
+        stack=stack,
+        preview=True,
+        monitor=(monitor := _RecordingMonitor(mocks, run, stack, project)),
+    )
     runtime_config.set_all_config(config, secret_keys)
     # The program imports its own packages (config, components, ...): make them importable, and
     # drop any module of those names that another folder's copy loaded (a program's modules hold no
@@ -355,8 +402,9 @@ def run_program(program_dir: Path, stack: str, config: dict[str, str], secret_ke
     os.environ["APPCLUSTER_OFFLINE"] = "1"
     try:
         with contextlib.chdir(program_dir), sdk.without_source_positions():
-            sdk.sync_await(sdk.run_pulumi_func(
-                lambda: runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")))
+            sdk.sync_await(
+                sdk.run_pulumi_func(lambda: runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__"))
+            )
             sdk.sync_await(_collect_outputs(run))
     except Exception:
         if mocks.refused:  # what the program then tripped over is a consequence: name the cause

@@ -6,6 +6,7 @@ the provider's way, so the offline check judges what the engine would show the p
 Sources, pulumi-kubernetes v4.25.0 (provider/pkg): provider/yaml/v2/yaml.go (child names, default
 namespace), provider/helm/v4/chart.go (release name, prefix), metadata/naming.go (auto-names).
 """
+
 from __future__ import annotations
 
 import glob
@@ -30,10 +31,26 @@ CHART_V4 = "kubernetes:helm.sh/v4:Chart"
 REMOTE_COMPONENTS = (CONFIG_FILE, CONFIG_GROUP, CHART_V4)
 
 # Kinds that take no namespace (the provider asks the API server; offline, the built-in ones).
-CLUSTER_SCOPED = {"Namespace", "Node", "PersistentVolume", "StorageClass", "CSIDriver", "CSINode", "IngressClass",
-                  "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "RuntimeClass",
-                  "APIService", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
-                  "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "VolumeAttachment"}
+CLUSTER_SCOPED = {
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "StorageClass",
+    "CSIDriver",
+    "CSINode",
+    "IngressClass",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "RuntimeClass",
+    "APIService",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "VolumeAttachment",
+}
 
 
 class ManifestError(Exception):
@@ -94,8 +111,15 @@ def children(type_: str, name: str, inputs: dict, cwd: Path) -> list[tuple[str, 
         objects += list(inputs.get("objs") or [])
     else:
         release = inputs.get("name") or name
-        objects = helm_template(str(inputs["chart"]), release, inputs.get("namespace"), inputs.get("values") or {},
-                                inputs.get("version"), cwd, include_crds=not inputs.get("skipCrds"))
+        objects = helm_template(
+            str(inputs["chart"]),
+            release,
+            inputs.get("namespace"),
+            inputs.get("values") or {},
+            inputs.get("version"),
+            cwd,
+            include_crds=not inputs.get("skipCrds"),
+        )
     namespace = inputs.get("namespace") if type_ == CHART_V4 else None
     return [(_child_name(prefix, obj), obj) for obj in _with_namespace(objects, namespace or "default")]
 
@@ -103,15 +127,20 @@ def children(type_: str, name: str, inputs: dict, cwd: Path) -> list[tuple[str, 
 def _child_name(prefix: str | None, obj: dict) -> str:
     meta = obj.get("metadata") or {}
     if not meta.get("name"):
-        raise ManifestError(f"a {obj.get('kind')} in a ConfigGroup, ConfigFile or Chart has no metadata.name "
-                            "(the provider requires one there)")
+        raise ManifestError(
+            f"a {obj.get('kind')} in a ConfigGroup, ConfigFile or Chart has no metadata.name "
+            "(the provider requires one there)"
+        )
     name = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
     return f"{prefix}:{name}" if prefix else name
 
 
 def _with_namespace(objects: Iterable[dict], namespace: str) -> list[dict]:
-    crd_cluster_kinds = {((o.get("spec") or {}).get("names") or {}).get("kind") for o in objects
-                         if o.get("kind") == "CustomResourceDefinition" and (o.get("spec") or {}).get("scope") == "Cluster"}
+    crd_cluster_kinds = {
+        ((o.get("spec") or {}).get("names") or {}).get("kind")
+        for o in objects
+        if o.get("kind") == "CustomResourceDefinition" and (o.get("spec") or {}).get("scope") == "Cluster"
+    }
     out = []
     for obj in objects:
         meta = dict(obj.get("metadata") or {})
@@ -147,19 +176,36 @@ def helm() -> str:
     return found
 
 
-def helm_template(chart: str, release: str, namespace: str | None, values: dict, version: str | None,
-                  cwd: Path, include_crds: bool = True) -> list[dict]:
+def helm_template(
+    chart: str,
+    release: str,
+    namespace: str | None,
+    values: dict,
+    version: str | None,
+    cwd: Path,
+    include_crds: bool = True,
+) -> list[dict]:
     """`helm template` on a local chart, as the provider runs it (client only, no cluster lookups)."""
     path = cwd / chart
     if not path.exists():
-        raise ManifestError(f"Helm chart {chart!r}: the offline check renders local charts only (a folder or .tgz "
-                            "next to the program); `helm pull` it there first")
+        raise ManifestError(
+            f"Helm chart {chart!r}: the offline check renders local charts only (a folder or .tgz "
+            "next to the program); `helm pull` it there first"
+        )
     with tempfile.NamedTemporaryFile("w", suffix=".json") as values_file:
         json.dump(values, values_file)
         values_file.flush()
-        command = [helm(), "template", release, str(path), "--values", values_file.name,
-                   *(["--namespace", namespace] if namespace else []), *(["--version", version] if version else []),
-                   *(["--include-crds"] if include_crds else [])]
+        command = [
+            helm(),
+            "template",
+            release,
+            str(path),
+            "--values",
+            values_file.name,
+            *(["--namespace", namespace] if namespace else []),
+            *(["--version", version] if version else []),
+            *(["--include-crds"] if include_crds else []),
+        ]
         done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or ["no message"])[-1]
@@ -172,7 +218,16 @@ def helm_template_invoke(json_opts: str, cwd: Path) -> list[dict]:
     opts: dict[str, Any] = json.loads(json_opts)
     chart = opts.get("path") or opts.get("chart")
     if opts.get("repo") or (opts.get("fetch_opts") or {}).get("repo"):
-        raise ManifestError(f"Helm chart {chart!r}: the offline check renders local charts only; `helm pull` it "
-                            "next to the program and pass path=")
-    return helm_template(str(chart), opts.get("release_name") or "release", opts.get("namespace"),
-                         opts.get("values") or {}, opts.get("version"), cwd, include_crds=not opts.get("skip_crd_rendering"))
+        raise ManifestError(
+            f"Helm chart {chart!r}: the offline check renders local charts only; `helm pull` it "
+            "next to the program and pass path="
+        )
+    return helm_template(
+        str(chart),
+        opts.get("release_name") or "release",
+        opts.get("namespace"),
+        opts.get("values") or {},
+        opts.get("version"),
+        cwd,
+        include_crds=not opts.get("skip_crd_rendering"),
+    )

@@ -3,6 +3,7 @@
 The policies are the very objects `policies/__main__.py` hands to PolicyPack; this module only
 builds the arguments the analyzer would (camelCase props, secrets unwrapped without a marker).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -52,8 +53,13 @@ def load_policies(policies_dir: Path = POLICIES_DIR) -> list:
 
 def _options(r: Declared) -> PolicyResourceOptions:
     return PolicyResourceOptions(
-        protect=r.protect, ignore_changes=r.ignore_changes, delete_before_replace=None, aliases=[],
-        custom_timeouts=PolicyCustomTimeouts(0, 0, 0), additional_secret_outputs=[], parent=r.parent or None,
+        protect=r.protect,
+        ignore_changes=r.ignore_changes,
+        delete_before_replace=None,
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+        parent=r.parent or None,
     )
 
 
@@ -68,8 +74,10 @@ def strictest(policies: list | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for p in policies if policies is not None else load_policies():
         schema = getattr(p, "config_schema", None)
-        out[p.name] = {"enforcementLevel": "mandatory",
-                       **({"required": True} if schema and "required" in (schema.properties or {}) else {})}
+        out[p.name] = {
+            "enforcementLevel": "mandatory",
+            **({"required": True} if schema and "required" in (schema.properties or {}) else {}),
+        }
     return out
 
 
@@ -91,7 +99,8 @@ def evaluate(run: Run, config: Mapping[str, Any] | None = None, policies: list |
     stack_resources: dict[str, PolicyResource] = {}
     for r in run.resources:
         stack_resources[r.urn] = PolicyResource(
-            r.type, props[r.urn], r.urn, r.name, _options(r), None, stack_resources.get(r.parent), [], {})
+            r.type, props[r.urn], r.urn, r.name, _options(r), None, stack_resources.get(r.parent), [], {}
+        )
     for r in run.resources:
         stack_resources[r.urn].dependencies = [stack_resources[d] for d in r.dependencies if d in stack_resources]
 
@@ -107,12 +116,23 @@ def evaluate(run: Run, config: Mapping[str, Any] | None = None, policies: list |
 
         if isinstance(policy, ResourceValidationPolicy):
             for r in custom:
-                args = ResourceValidationArgs(r.type, props[r.urn], r.urn, r.name, _options(r),
-                                              PolicyProviderResource("pulumi:providers:kubernetes", {}, r.provider, "default")
-                                              if r.provider else None, policy_config)
+                args = ResourceValidationArgs(
+                    r.type,
+                    props[r.urn],
+                    r.urn,
+                    r.name,
+                    _options(r),
+                    PolicyProviderResource("pulumi:providers:kubernetes", {}, r.provider, "default")
+                    if r.provider
+                    else None,
+                    policy_config,
+                )
                 for validate in policy.validate if isinstance(policy.validate, list) else [policy.validate]:
                     _call(validate, args, lambda m, u=None, _r=r: report(m, u or _r.urn))
         elif isinstance(policy, StackValidationPolicy):
-            _call(policy.validate, StackValidationArgs(
-                [stack_resources[r.urn] for r in run.resources if r.custom], policy_config), report)
+            _call(
+                policy.validate,
+                StackValidationArgs([stack_resources[r.urn] for r in run.resources if r.custom], policy_config),
+                report,
+            )
     return violations

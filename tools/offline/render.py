@@ -2,6 +2,7 @@
 
 Secret values never reach a file: they are replaced by a placeholder (the Secret objects keep
 their keys, so the manifests stay valid)."""
+
 from __future__ import annotations
 
 import json
@@ -47,12 +48,18 @@ def render(run: Run, out: Path) -> list[Path]:
         if resource.is_kubernetes:
             doc = manifest(resource)
             meta = doc.get("metadata", {})
-            name = f"{index:03d}-{doc['kind']}-{meta.get('namespace', 'cluster')}-{meta.get('name', resource.name)}.yaml"
+            name = (
+                f"{index:03d}-{doc['kind']}-{meta.get('namespace', 'cluster')}-{meta.get('name', resource.name)}.yaml"
+            )
             path = out / _slug(name)
             path.write_text(yaml.safe_dump(doc, sort_keys=False))
         else:
             path = out / _slug(f"{index:03d}-{resource.type}-{resource.name}.json")
-            path.write_text(json.dumps({"type": resource.type, "name": resource.name,
-                                        "inputs": _ints(mask(resource.inputs, PLACEHOLDER))}, indent=2))
+            path.write_text(
+                json.dumps(
+                    {"type": resource.type, "name": resource.name, "inputs": _ints(mask(resource.inputs, PLACEHOLDER))},
+                    indent=2,
+                )
+            )
         written.append(path)
     return written

@@ -8,6 +8,7 @@ with what to do, rather than failing somewhere deep in a run.
 (The policy pack itself reads the analyzer's proxies through `pulumi_policy.proxy._is_unknown` and the
 proxies' `__target`: see policies/appcluster_policies/workloads.py `plain`, covered by the same test.)
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -39,7 +40,8 @@ for _package, (_low, _high) in SUPPORTED.items():
         raise ImportError(
             f"tools.offline relies on private names of {_package} {'.'.join(map(str, _low))}.x to "
             f"{'.'.join(map(str, _high))}.x, and {version(_package)} is installed: run tests/test_sdk_contract.py, "
-            "fix tools/offline/sdk.py where it fails, then widen SUPPORTED")
+            "fix tools/offline/sdk.py where it fails, then widen SUPPORTED"
+        )
 
 # The marker rpc.wrap_rpc_secret puts on secret values, and the key it sits under.
 SECRET_SIG_KEY: str = _rpc._special_sig_key

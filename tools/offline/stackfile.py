@@ -3,6 +3,7 @@
 Values of `secure:` leaves cannot be decrypted offline: they become placeholders of the right
 shape (a URL stays a URL, a hex key stays hex) so the program validates and runs as it would.
 """
+
 from __future__ import annotations
 
 import hashlib
