@@ -47,7 +47,7 @@ def stack_config(stack: str, overrides: dict | None = None, tmp: Path | None = N
 
 
 def imports(path: Path, *, top_level: bool = False, run_time: bool = False) -> set[str]:
-    """The modules a source file imports: anywhere in it (a lazy import inside a function counts),
+    """The modules a source file imports (for `from m import n`, both m and m.n): anywhere in it (a lazy import inside a function counts),
     or only in its module body (`top_level`), or only those that run (`run_time`: not what an
     `if TYPE_CHECKING:` block imports)."""
     tree = ast.parse(path.read_text())
@@ -63,7 +63,8 @@ def imports(path: Path, *, top_level: bool = False, run_time: bool = False) -> s
     found = set()
     for node in nodes:
         if isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
+            # `from components.redis import component` imports the submodule: name it as well.
+            found |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
         elif isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
     return found
