@@ -354,6 +354,15 @@ def _check_rules(cfg: StackConfig) -> None:
             f"profile {app.profile} does not read app.generic (only {_profiles_with('from_config')} do): remove it",
         )
 
+    per_app = {field for p in PROFILES.values() for field in p.settings}
+    for field in sorted(app.model_fields_set & per_app - profile.settings):
+        readers = " and ".join(name for name, p in PROFILES.items() if field in p.settings)
+        key = re.sub(r"_(\w)", lambda m: m.group(1).upper(), field)
+        _fail(
+            f"app.{key}",
+            app.model_dump(mode="json")[field],
+            f"only profile {readers} reads it; {app.profile} would ignore it: remove it",
+        )
     if app.processes_per_instance > 1 and not profile.multi_process:
         _fail(
             "app.processesPerInstance",

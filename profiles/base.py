@@ -153,6 +153,8 @@ class Profile:
     multi_process: bool = False
     # Instances that only run background tasks, outside the load balancer (WORKER_MODE).
     workers: bool = False
+    # The per-app settings (app.* fields) it reads; config refuses one set for a profile that ignores it.
+    settings: frozenset[str] = frozenset()
     # The database engines it runs on; sqlite only where a single instance may own the file.
     database_engines: frozenset[str] = frozenset({"postgres", "mysql"})
     # A second database for its logs (bound to logDatabase.dsn).

@@ -128,4 +128,5 @@ NEW_API = Profile(
     # Master and slaves get Services of their own, so the load balancer can weight them (loadBalancer.weights).
     weighted_roles=True,
     check=_check,
+    settings=frozenset({"frontend_base_url", "sync_frequency_seconds", "batch_update_interval_seconds"}),
 )

@@ -192,6 +192,7 @@ NOCOBASE = Profile(
     # CLUSTER_MODE runs several processes per instance; WORKER_MODE splits services (v1.9+).
     multi_process=True,
     workers=True,
+    settings=frozenset({"plugins", "cluster_plugins_in_image", "root_email"}),
     # Its token blacklist keeps a Bloom filter in Redis; if BF.RESERVE fails at start it logs a warning and
     # asks the database for every token (@nocobase/plugin-auth 2.2.15 dist/server/token-blacklist.js, the
     # same in nocobase/nocobase v1.9.62 and v2.0.0; its only Bloom filter, v2.2.0): it starts and runs.

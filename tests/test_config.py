@@ -292,6 +292,23 @@ BAD = [
         cfg(app={"profile": "nocobase"}, loadBalancer={"serviceType": "NodePort"}),
         ["appcluster:loadBalancer.serviceType", "'NodePort'", "'ClusterIP' or 'LoadBalancer'"],
     ),
+    # A per-app setting of another profile would be silently ignored: refused, naming its reader.
+    (
+        cfg(app={"profile": "new-api", "plugins": ["x"]}),
+        ["appcluster:app.plugins", '["x"]', "only profile nocobase reads it", "remove it"],
+    ),
+    (
+        cfg(app={"profile": "new-api", "rootEmail": "root@example.org"}),
+        ["appcluster:app.rootEmail", "only profile nocobase reads it"],
+    ),
+    (
+        cfg(app={"profile": "nocobase", **BUNDLED, "frontendBaseUrl": "https://ui.example.com"}),
+        ["appcluster:app.frontendBaseUrl", "only profile new-api reads it"],
+    ),
+    (
+        cfg(app={"profile": "nocobase", **BUNDLED, "syncFrequencySeconds": 30}),
+        ["appcluster:app.syncFrequencySeconds", "30", "only profile new-api reads it"],
+    ),
 ]
 
 
