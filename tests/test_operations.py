@@ -207,7 +207,8 @@ def test_workers_run_task_modes_outside_the_service(run_stack):
 )
 def test_worker_budget_and_shape_are_checked(workers, profile, fragment):
     raw = {
-        "app": {"profile": profile, "replicas": 2, "workers": workers, "clusterPluginsInImage": True},
+        "app": {"profile": profile, "replicas": 2, "workers": workers}
+        | ({"clusterPluginsInImage": True} if profile == "nocobase" else {}),
         "storage": {"storageClass": "x"},
     }
     if fragment == "can reach 32":
