@@ -92,6 +92,7 @@ def test_dev_stack_deploys_with_secrets_from_config(project):
         "databasePassword",
         "redisPassword",
         "appAesSecretKey",
+        "rootPassword",
         "nocobasePkgUsername",
         "nocobasePkgPassword",
     ):
