@@ -5,6 +5,7 @@ import re
 import pulumi
 from pydantic import SecretStr
 
+from components.database.component import Database, DatabaseArgs, DatabaseVariant
 from components.shared.app import AppSpec, Worker, forward_term
 from components.shared.secrets import SharedSecrets, SharedSecretsArgs
 from config import StackConfig
@@ -14,6 +15,27 @@ from profiles.wiring import Source, resolve
 def plain(secret: SecretStr | None) -> str | None:
     """A config secret's value, for inputs that wrap it in pulumi.Output.secret themselves."""
     return secret.get_secret_value() if secret is not None else None
+
+
+def declare_database(
+    cfg: StackConfig, name: str, app_name: str, variant: DatabaseVariant, opts: pulumi.ResourceOptions
+) -> Database:
+    """A Database on the variant the platform chose, with the stack's engine, port, name and user."""
+    db = cfg.database
+    assert db.engine != "sqlite"  # sqlite declares no server
+    return Database(
+        name,
+        DatabaseArgs(
+            app_name=app_name,
+            variant=variant,
+            engine=db.engine,
+            port=db.port,
+            name=db.name,
+            user=db.user,
+            protect=cfg.protect,
+        ),
+        opts=opts,
+    )
 
 
 def shared_secrets(cfg: StackConfig, opts: pulumi.ResourceOptions) -> SharedSecrets:

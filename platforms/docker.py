@@ -11,13 +11,13 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from components.database.component import Database, DatabaseArgs, DatabaseVariant
+from components.database.component import DatabaseVariant
 from components.docker.app import DockerAppCluster, DockerAppClusterArgs
 from components.docker.load_balancer import DockerLoadBalancer, DockerLoadBalancerArgs
 from components.redis.component import Redis, RedisArgs, RedisVariant
 from components.shared.secrets import DATABASE_PASSWORD, REDIS_PASSWORD
 from config import StackConfig
-from platforms.common import app_spec, plain, shared_secrets
+from platforms.common import app_spec, declare_database, plain, shared_secrets
 from profiles.wiring import Sensitive, Source
 
 
@@ -54,21 +54,9 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
             from components.database.external import ExternalDatabase
 
             variant = ExternalDatabase(url=plain(cfg.secrets.database_url) or "")
-        database = Database(
-            "database",
-            DatabaseArgs(
-                app_name=app,
-                variant=variant,
-                engine=db.engine,
-                port=db.port,
-                name=db.name,
-                user=db.user,
-                protect=cfg.protect,
-            ),
-            opts=opts,
-        )
-        sources.update(database.bindings)
-        dependencies.append(database)
+        server = declare_database(cfg, "database", app, variant, opts)
+        sources.update(server.bindings)
+        dependencies.append(server)
 
     cluster = DockerAppCluster(
         "app",

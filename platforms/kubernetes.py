@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 from components.backups.component import Backups, BackupsArgs
 from components.backups.contract import COMPONENT as BACKUP_COMPONENT
 from components.backups.dump import DumpBackups
-from components.database.component import Database, DatabaseArgs, DatabaseVariant
+from components.database.component import Database, DatabaseVariant
 from components.kubernetes import conventions as conv
 from components.kubernetes import shared_secret
 from components.kubernetes.app_cluster import COMPONENT, WORKER_COMPONENT, AppCluster, AppClusterArgs
@@ -28,7 +28,7 @@ from config import ConfigError, StackConfig
 from config.database import DatabaseConfig
 from config.redis import RedisConfig
 from platforms import preflight
-from platforms.common import app_spec, plain, shared_secrets
+from platforms.common import app_spec, declare_database, plain, shared_secrets
 from profiles.wiring import Sensitive, Source
 
 if TYPE_CHECKING:
@@ -128,7 +128,6 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
 
     def make_database(name: str, app_name: str, password_key: str, url: SecretStr | None) -> Database:
         db = cfg.database
-        assert db.engine != "sqlite"  # sqlite declares no server
         variant: DatabaseVariant
         if db.mode == "external":
             from components.database.external import ExternalDatabase
@@ -143,19 +142,7 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
             from components.database.in_cluster import InClusterDatabase
 
             variant = InClusterDatabase(namespace=namespace, server=in_cluster(db, db.resolved_image, password_key))
-        return Database(
-            name,
-            DatabaseArgs(
-                app_name=app_name,
-                variant=variant,
-                engine=db.engine,
-                port=db.port,
-                name=db.name,
-                user=db.user,
-                protect=cfg.protect,
-            ),
-            opts=opts,
-        )
+        return declare_database(cfg, name, app_name, variant, opts)
 
     database = log_database = None
     if cfg.database.engine != "sqlite":
